@@ -1,0 +1,1 @@
+//! Anthropic Messages API streaming client (to be written).

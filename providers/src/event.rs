@@ -1,0 +1,70 @@
+//! The normalized request and event types shared by every provider adapter.
+
+use serde::{Deserialize, Serialize};
+
+/// Who said a message in the history sent to a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    User,
+    Assistant,
+}
+
+/// One message of the history sent to a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub text: String,
+}
+
+/// Everything a provider needs for one streamed reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub system: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    pub max_tokens: u32,
+    /// Extended-thinking budget in tokens; `None` turns thinking off.
+    pub thinking_budget: Option<u32>,
+}
+
+/// The kind of a content block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Text,
+    Thinking,
+    ToolUse,
+    ToolResult,
+}
+
+/// Token usage as reported by the provider; later reports overwrite earlier non-zero fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+/// One normalized streaming event. `index` is the provider's content-block index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// A content block opened. `name` and `id` are set for tool blocks.
+    BlockStart {
+        index: u32,
+        kind: BlockKind,
+        name: Option<String>,
+        id: Option<String>,
+    },
+    /// Text for a text or thinking block, or a partial JSON string for a tool_use block.
+    BlockDelta { index: u32, text: String },
+    /// The signature of a thinking block.
+    Signature { index: u32, signature: String },
+    /// A content block closed.
+    BlockStop { index: u32 },
+    /// Usage so far (from message_start and message_delta).
+    Usage(Usage),
+    /// The reply ended normally, with the provider's stop reason (e.g. "end_turn").
+    Stop { stop_reason: String },
+}

@@ -1,0 +1,16 @@
+//! LLM provider adapters: each turns one provider's streaming wire format into `ProviderEvent`s.
+//!
+//! Invariant: this crate knows nothing about events, the database or the HTTP server.
+//! It takes a `ChatRequest` and yields a stream of `Result<ProviderEvent, ProviderError>`.
+
+pub mod anthropic;
+mod error;
+mod event;
+
+pub use error::ProviderError;
+pub use event::{BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderEvent, Usage};
+
+use futures::stream::BoxStream;
+
+/// A stream of normalized provider events for one request.
+pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
