@@ -1,1 +1,14 @@
-//! placeholder
+//! The PocketDev domain: the conversation aggregate's rules and the pure view fold.
+//!
+//! Invariant: this crate does no IO and knows no framework. It has no async, no clock,
+//! no database and no HTTP. Timestamps and ids come in as arguments. It compiles for the
+//! browser too, so the page applies live events with the very fold the server projects with.
+
+pub mod conversation;
+pub mod view;
+
+pub use conversation::{
+    BlockKind, Conversation, ConversationCommand, ConversationError, ConversationEvent, OutputItem,
+    MAX_ATTEMPTS, MAX_PROMPT_BYTES, TITLE_CHARS,
+};
+pub use view::{Block, ConversationSummary, ConversationView, LoggedEvent, Message, Status, UsageTotals};

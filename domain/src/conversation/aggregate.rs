@@ -1,0 +1,180 @@
+//! The conversation aggregate: the small state the rules need, `decide` (rules) and `apply` (state change only).
+//!
+//! The state holds no message text, so it stays a few hundred bytes however long the
+//! conversation grows; the backend snapshots it on every commit.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ConversationCommand, ConversationError, ConversationEvent, OutputItem, MAX_ATTEMPTS,
+    MAX_PROMPT_BYTES, TITLE_CHARS,
+};
+
+/// The turn that is running right now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningTurn {
+    pub turn: u32,
+    pub job_id: String,
+    pub attempt: u32,
+    pub attempt_id: Option<String>,
+}
+
+/// The decision state of one conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub started: bool,
+    pub deleted: bool,
+    pub archived: bool,
+    pub titled: bool,
+    pub turns: u32,
+    pub running: Option<RunningTurn>,
+}
+
+impl Conversation {
+    /// Checks a command against the rules and returns the events it causes.
+    pub fn decide(&self, command: ConversationCommand) -> Result<Vec<ConversationEvent>, ConversationError> {
+        use ConversationCommand as C;
+        use ConversationEvent as E;
+        if let C::StartConversation { provider, model, title } = command {
+            if self.started {
+                return Err(ConversationError::AlreadyExists);
+            }
+            let title = match title {
+                Some(title) => validate_title(&title)?,
+                None => String::new(),
+            };
+            return Ok(vec![E::ConversationStarted { provider, model, title }]);
+        }
+        if !self.started || self.deleted {
+            return Err(ConversationError::NotFound);
+        }
+        match command {
+            C::StartConversation { .. } => unreachable!("handled above"),
+            C::SubmitPrompt { text, job_id } => {
+                validate_prompt(&text)?;
+                if self.archived {
+                    return Err(ConversationError::Archived);
+                }
+                if self.running.is_some() {
+                    return Err(ConversationError::TurnInProgress);
+                }
+                let mut events = Vec::with_capacity(2);
+                if !self.titled {
+                    events.push(E::ConversationRetitled { title: default_title(&text) });
+                }
+                events.push(E::PromptSubmitted { turn: self.turns + 1, text, job_id });
+                Ok(events)
+            }
+            C::BeginAttempt { turn, attempt_id, worker } => {
+                let running = self.running_turn(turn)?;
+                if running.attempt >= MAX_ATTEMPTS {
+                    return Err(ConversationError::TooManyAttempts(turn));
+                }
+                Ok(vec![E::AttemptStarted { turn, attempt: running.attempt + 1, attempt_id, worker }])
+            }
+            C::RecordOutput { turn, attempt_id, items } => {
+                self.current_attempt(turn, &attempt_id)?;
+                Ok(items.into_iter().map(|item| output_event(turn, item)).collect())
+            }
+            C::CompleteTurn { turn, attempt_id, stop_reason } => {
+                self.current_attempt(turn, &attempt_id)?;
+                Ok(vec![E::TurnCompleted { turn, stop_reason }])
+            }
+            C::FailTurn { turn, reason } => {
+                self.running_turn(turn)?;
+                Ok(vec![E::TurnFailed { turn, reason }])
+            }
+            C::AbortTurn => match &self.running {
+                Some(running) => Ok(vec![E::TurnAborted { turn: running.turn }]),
+                None => Err(ConversationError::NothingRunning),
+            },
+            C::Rename { title } => Ok(vec![E::ConversationRetitled { title: validate_title(&title)? }]),
+            C::Archive => Ok(if self.archived { vec![] } else { vec![E::ConversationArchived] }),
+            C::Unarchive => Ok(if self.archived { vec![E::ConversationUnarchived] } else { vec![] }),
+            C::Delete => Ok(vec![E::ConversationDeleted]),
+        }
+    }
+
+    /// Applies one event to the state. No rules here: events are facts.
+    pub fn apply(&mut self, event: &ConversationEvent) {
+        use ConversationEvent as E;
+        match event {
+            E::ConversationStarted { title, .. } => {
+                self.started = true;
+                self.titled = !title.is_empty();
+            }
+            E::ConversationRetitled { .. } => self.titled = true,
+            E::PromptSubmitted { turn, job_id, .. } => {
+                self.turns = *turn;
+                self.running = Some(RunningTurn { turn: *turn, job_id: job_id.clone(), attempt: 0, attempt_id: None });
+            }
+            E::AttemptStarted { attempt, attempt_id, .. } => {
+                if let Some(running) = self.running.as_mut() {
+                    running.attempt = *attempt;
+                    running.attempt_id = Some(attempt_id.clone());
+                }
+            }
+            E::TurnCompleted { .. } | E::TurnFailed { .. } | E::TurnAborted { .. } => self.running = None,
+            E::ConversationArchived => self.archived = true,
+            E::ConversationUnarchived => self.archived = false,
+            E::ConversationDeleted => {
+                self.deleted = true;
+                self.running = None;
+            }
+            E::BlockStarted { .. } | E::TextAppended { .. } | E::BlockFinished { .. } | E::UsageRecorded { .. } => {}
+        }
+    }
+
+    fn running_turn(&self, turn: u32) -> Result<&RunningTurn, ConversationError> {
+        match &self.running {
+            Some(running) if running.turn == turn => Ok(running),
+            _ => Err(ConversationError::TurnNotRunning(turn)),
+        }
+    }
+
+    fn current_attempt(&self, turn: u32, attempt_id: &str) -> Result<(), ConversationError> {
+        let running = self.running_turn(turn)?;
+        if running.attempt_id.as_deref() != Some(attempt_id) {
+            return Err(ConversationError::StaleAttempt);
+        }
+        Ok(())
+    }
+}
+
+fn output_event(turn: u32, item: OutputItem) -> ConversationEvent {
+    use ConversationEvent as E;
+    match item {
+        OutputItem::BlockStarted { block, kind, name, tool_use_id } => E::BlockStarted { turn, block, kind, name, tool_use_id },
+        OutputItem::TextAppended { block, text } => E::TextAppended { turn, block, text },
+        OutputItem::BlockFinished { block, input, signature, is_error } => {
+            E::BlockFinished { turn, block, input, signature, is_error }
+        }
+        OutputItem::UsageRecorded { input_tokens, output_tokens, cost_usd } => {
+            E::UsageRecorded { turn, input_tokens, output_tokens, cost_usd }
+        }
+    }
+}
+
+fn validate_prompt(text: &str) -> Result<(), ConversationError> {
+    if text.trim().is_empty() {
+        return Err(ConversationError::EmptyPrompt);
+    }
+    if text.len() > MAX_PROMPT_BYTES {
+        return Err(ConversationError::PromptTooLarge);
+    }
+    Ok(())
+}
+
+fn validate_title(title: &str) -> Result<String, ConversationError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ConversationError::InvalidTitle);
+    }
+    Ok(title.to_string())
+}
+
+/// The first `TITLE_CHARS` characters of the prompt, on one line.
+pub fn default_title(prompt: &str) -> String {
+    let one_line: String = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(TITLE_CHARS).collect()
+}

@@ -1,0 +1,110 @@
+//! Conversation events: past-tense facts. Their names and payloads are frozen once stored;
+//! a payload change gets a new `event_version` and an upcaster in the backend.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of an assistant content block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Text,
+    Thinking,
+    ToolUse,
+    ToolResult,
+}
+
+/// Everything that ever happened to a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConversationEvent {
+    ConversationStarted {
+        provider: String,
+        model: String,
+        title: String,
+    },
+    ConversationRetitled {
+        title: String,
+    },
+    PromptSubmitted {
+        turn: u32,
+        text: String,
+        job_id: String,
+    },
+    /// A worker began (or re-began, after a reclaim) a turn; output of earlier attempts is void.
+    AttemptStarted {
+        turn: u32,
+        attempt: u32,
+        attempt_id: String,
+        worker: String,
+    },
+    BlockStarted {
+        turn: u32,
+        block: u32,
+        kind: BlockKind,
+        name: Option<String>,
+        tool_use_id: Option<String>,
+    },
+    TextAppended {
+        turn: u32,
+        block: u32,
+        text: String,
+    },
+    BlockFinished {
+        turn: u32,
+        block: u32,
+        input: Option<serde_json::Value>,
+        signature: Option<String>,
+        is_error: Option<bool>,
+    },
+    UsageRecorded {
+        turn: u32,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost_usd: f64,
+    },
+    TurnCompleted {
+        turn: u32,
+        stop_reason: String,
+    },
+    TurnFailed {
+        turn: u32,
+        reason: String,
+    },
+    TurnAborted {
+        turn: u32,
+    },
+    ConversationArchived,
+    ConversationUnarchived,
+    ConversationDeleted,
+}
+
+impl ConversationEvent {
+    /// The stored event type: the variant name. Frozen once persisted.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::ConversationStarted { .. } => "ConversationStarted",
+            Self::ConversationRetitled { .. } => "ConversationRetitled",
+            Self::PromptSubmitted { .. } => "PromptSubmitted",
+            Self::AttemptStarted { .. } => "AttemptStarted",
+            Self::BlockStarted { .. } => "BlockStarted",
+            Self::TextAppended { .. } => "TextAppended",
+            Self::BlockFinished { .. } => "BlockFinished",
+            Self::UsageRecorded { .. } => "UsageRecorded",
+            Self::TurnCompleted { .. } => "TurnCompleted",
+            Self::TurnFailed { .. } => "TurnFailed",
+            Self::TurnAborted { .. } => "TurnAborted",
+            Self::ConversationArchived => "ConversationArchived",
+            Self::ConversationUnarchived => "ConversationUnarchived",
+            Self::ConversationDeleted => "ConversationDeleted",
+        }
+    }
+
+    /// The payload version of this event type. Bump it (and add an upcaster) when a payload changes.
+    pub fn event_version(&self) -> &'static str {
+        "1.0"
+    }
+
+    /// True for streamed text: the only event that does not change lists or conversation headers.
+    pub fn is_delta(&self) -> bool {
+        matches!(self, Self::TextAppended { .. })
+    }
+}

@@ -1,0 +1,118 @@
+//! Given/when/then tests of the conversation rules.
+
+use super::*;
+use crate::view::{ConversationView, LoggedEvent, Status};
+
+fn given(events: &[ConversationEvent]) -> Conversation {
+    let mut state = Conversation::default();
+    for event in events {
+        state.apply(event);
+    }
+    state
+}
+
+fn started() -> ConversationEvent {
+    ConversationEvent::ConversationStarted { provider: "anthropic".into(), model: "m".into(), title: String::new() }
+}
+
+fn prompt(turn: u32) -> ConversationEvent {
+    ConversationEvent::PromptSubmitted { turn, text: "hi".into(), job_id: format!("job-{turn}") }
+}
+
+fn submit(text: &str) -> ConversationCommand {
+    ConversationCommand::SubmitPrompt { text: text.into(), job_id: "job".into() }
+}
+
+#[test]
+fn the_first_prompt_titles_an_untitled_conversation_with_its_first_60_characters() {
+    let long = "word ".repeat(30);
+    let events = given(&[started()]).decide(submit(&long)).unwrap();
+    let ConversationEvent::ConversationRetitled { title } = &events[0] else { panic!("{events:?}") };
+    assert_eq!(title.chars().count(), 60);
+    assert!(long.starts_with(title.as_str()));
+    assert!(matches!(events[1], ConversationEvent::PromptSubmitted { turn: 1, .. }));
+}
+
+#[test]
+fn a_second_prompt_while_a_turn_runs_is_refused() {
+    let result = given(&[started(), prompt(1)]).decide(submit("again"));
+    assert_eq!(result, Err(ConversationError::TurnInProgress));
+}
+
+#[test]
+fn an_archived_conversation_refuses_new_messages() {
+    let result = given(&[started(), ConversationEvent::ConversationArchived]).decide(submit("hello"));
+    assert_eq!(result, Err(ConversationError::Archived));
+}
+
+#[test]
+fn a_deleted_conversation_is_not_found() {
+    let result = given(&[started(), ConversationEvent::ConversationDeleted]).decide(ConversationCommand::Archive);
+    assert_eq!(result, Err(ConversationError::NotFound));
+}
+
+#[test]
+fn empty_and_oversized_prompts_are_refused() {
+    let state = given(&[started()]);
+    assert_eq!(state.decide(submit("  \n ")), Err(ConversationError::EmptyPrompt));
+    let huge = "x".repeat(MAX_PROMPT_BYTES + 1);
+    assert_eq!(state.decide(submit(&huge)), Err(ConversationError::PromptTooLarge));
+}
+
+#[test]
+fn output_from_a_superseded_attempt_is_refused() {
+    let state = given(&[
+        started(),
+        prompt(1),
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into() },
+    ]);
+    let stale = ConversationCommand::RecordOutput { turn: 1, attempt_id: "a1".into(), items: vec![] };
+    assert_eq!(state.decide(stale), Err(ConversationError::StaleAttempt));
+    let current = ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a2".into(), stop_reason: "end_turn".into() };
+    assert!(state.decide(current).is_ok());
+}
+
+#[test]
+fn a_turn_gives_up_after_the_maximum_number_of_attempts() {
+    let mut events = vec![started(), prompt(1)];
+    for attempt in 1..=MAX_ATTEMPTS {
+        events.push(ConversationEvent::AttemptStarted { turn: 1, attempt, attempt_id: format!("a{attempt}"), worker: "w".into() });
+    }
+    let command = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "next".into(), worker: "w".into() };
+    assert_eq!(given(&events).decide(command), Err(ConversationError::TooManyAttempts(1)));
+}
+
+#[test]
+fn aborting_with_nothing_running_is_refused() {
+    assert_eq!(given(&[started()]).decide(ConversationCommand::AbortTurn), Err(ConversationError::NothingRunning));
+    let events = given(&[started(), prompt(1)]).decide(ConversationCommand::AbortTurn).unwrap();
+    assert_eq!(events, vec![ConversationEvent::TurnAborted { turn: 1 }]);
+}
+
+#[test]
+fn a_restarted_attempt_discards_the_partial_reply_in_the_view() {
+    let log: Vec<LoggedEvent> = [
+        started(),
+        prompt(1),
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
+        ConversationEvent::BlockStarted { turn: 1, block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
+        ConversationEvent::TextAppended { turn: 1, block: 0, text: "Hel".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into() },
+        ConversationEvent::BlockStarted { turn: 1, block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
+        ConversationEvent::TextAppended { turn: 1, block: 0, text: "Hello".into() },
+        ConversationEvent::TurnCompleted { turn: 1, stop_reason: "end_turn".into() },
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, event)| LoggedEvent { seq: i as u64 + 1, at: format!("t{i}"), event })
+    .collect();
+    let view = ConversationView::fold("c", &log);
+    assert_eq!(view.reply_text(1), "Hello");
+    assert_eq!(view.status, Status::Idle);
+    assert_eq!(view.messages.len(), 2);
+    // Applying an already-applied event again changes nothing.
+    let mut again = view.clone();
+    again.apply(&log[4]);
+    assert_eq!(again, view);
+}

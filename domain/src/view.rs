@@ -1,0 +1,268 @@
+//! The conversation view and list row: a pure fold of events, shared by the projector, replay,
+//! the `?at=SEQ` audit view and the browser's live updates.
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{BlockKind, ConversationEvent};
+
+/// Whether a turn is running, and how the last one ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Idle,
+    Running,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Running => "running",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// Token and cost totals of a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageTotals {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// One content block of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The block's index inside its turn, as assigned by the worker.
+    pub index: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_error: Option<bool>,
+}
+
+/// A user prompt or an assistant reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub turn: u32,
+    pub blocks: Vec<Block>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+}
+
+/// The full view of one conversation, as served by `GET /api/conversations/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversationView {
+    pub id: String,
+    pub title: String,
+    pub provider: String,
+    pub model: String,
+    pub status: Status,
+    pub archived: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub usage: UsageTotals,
+    pub messages: Vec<Message>,
+    /// The sequence number of the last event folded in; live updates resume after it.
+    pub seq: u64,
+}
+
+/// One row of the conversation list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub provider: String,
+    pub model: String,
+    pub archived: bool,
+    pub updated_at: String,
+}
+
+/// An event with its position and time, as carried by SSE frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedEvent {
+    pub seq: u64,
+    pub at: String,
+    pub event: ConversationEvent,
+}
+
+impl ConversationView {
+    /// An empty view for the conversation `id`, before any event.
+    pub fn new(id: &str) -> Self {
+        Self { id: id.to_string(), ..Self::default() }
+    }
+
+    /// Folds events into a fresh view.
+    pub fn fold<'a>(id: &str, events: impl IntoIterator<Item = &'a LoggedEvent>) -> Self {
+        let mut view = Self::new(id);
+        for logged in events {
+            view.apply(logged);
+        }
+        view
+    }
+
+    pub fn summary(&self) -> ConversationSummary {
+        ConversationSummary {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            status: self.status,
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            archived: self.archived,
+            updated_at: self.updated_at.clone(),
+        }
+    }
+
+    /// Applies one event. Events at or below `seq` are ignored, so applying twice is harmless.
+    pub fn apply(&mut self, logged: &LoggedEvent) {
+        if logged.seq <= self.seq {
+            return;
+        }
+        self.seq = logged.seq;
+        let event = &logged.event;
+        if !event.is_delta() {
+            self.updated_at = logged.at.clone();
+        }
+        use ConversationEvent as E;
+        match event {
+            E::ConversationStarted { provider, model, title } => {
+                self.provider = provider.clone();
+                self.model = model.clone();
+                self.title = title.clone();
+                self.created_at = logged.at.clone();
+            }
+            E::ConversationRetitled { title } => self.title = title.clone(),
+            E::PromptSubmitted { turn, text, .. } => {
+                self.status = Status::Running;
+                self.messages.push(Message {
+                    role: "user".into(),
+                    turn: *turn,
+                    blocks: vec![text_block("text", 0, text)],
+                    stop_reason: None,
+                });
+            }
+            E::AttemptStarted { turn, attempt, .. } => {
+                if *attempt > 1 {
+                    self.messages.retain(|message| !(message.role == "assistant" && message.turn == *turn));
+                }
+            }
+            E::BlockStarted { turn, block, kind, name, tool_use_id } => {
+                let text = match kind {
+                    BlockKind::Text | BlockKind::Thinking | BlockKind::ToolUse => Some(String::new()),
+                    BlockKind::ToolResult => None,
+                };
+                self.reply(*turn).blocks.push(Block {
+                    kind: kind_name(*kind).into(),
+                    index: *block,
+                    text,
+                    name: name.clone(),
+                    id: tool_use_id.clone(),
+                    input: None,
+                    is_error: None,
+                });
+            }
+            E::TextAppended { turn, block, text } => {
+                if let Some(target) = self.block_mut(*turn, *block) {
+                    target.text.get_or_insert_with(String::new).push_str(text);
+                }
+            }
+            E::BlockFinished { turn, block, input, is_error, .. } => {
+                if let Some(target) = self.block_mut(*turn, *block) {
+                    if target.kind == "tool_use" {
+                        target.text = None;
+                    }
+                    if input.is_some() {
+                        target.input = input.clone();
+                    }
+                    target.is_error = *is_error;
+                }
+            }
+            E::UsageRecorded { input_tokens, output_tokens, cost_usd, .. } => {
+                self.usage.input_tokens += input_tokens;
+                self.usage.output_tokens += output_tokens;
+                self.usage.cost_usd += cost_usd;
+            }
+            E::TurnCompleted { turn, stop_reason } => {
+                self.status = Status::Idle;
+                self.reply(*turn).stop_reason = Some(stop_reason.clone());
+            }
+            E::TurnFailed { turn, reason } => {
+                self.status = Status::Failed;
+                let reply = self.reply(*turn);
+                let index = reply.blocks.len() as u32;
+                reply.blocks.push(text_block("error", index, reason));
+                reply.stop_reason = Some("error".into());
+            }
+            E::TurnAborted { turn } => {
+                self.status = Status::Idle;
+                self.reply(*turn).stop_reason = Some("aborted".into());
+            }
+            E::ConversationArchived => self.archived = true,
+            E::ConversationUnarchived => self.archived = false,
+            E::ConversationDeleted => self.deleted = true,
+        }
+    }
+
+    /// The assistant message of `turn`, created when missing.
+    fn reply(&mut self, turn: u32) -> &mut Message {
+        let position = self.messages.iter().position(|m| m.role == "assistant" && m.turn == turn);
+        let position = match position {
+            Some(position) => position,
+            None => {
+                self.messages.push(Message { role: "assistant".into(), turn, blocks: vec![], stop_reason: None });
+                self.messages.len() - 1
+            }
+        };
+        &mut self.messages[position]
+    }
+
+    fn block_mut(&mut self, turn: u32, block: u32) -> Option<&mut Block> {
+        self.messages
+            .iter_mut()
+            .rev()
+            .find(|m| m.role == "assistant" && m.turn == turn)?
+            .blocks
+            .iter_mut()
+            .rev()
+            .find(|b| b.index == block)
+    }
+
+    /// The concatenated text blocks of the assistant reply to `turn`.
+    pub fn reply_text(&self, turn: u32) -> String {
+        self.messages
+            .iter()
+            .filter(|m| m.role == "assistant" && m.turn == turn)
+            .flat_map(|m| m.blocks.iter())
+            .filter(|b| b.kind == "text")
+            .filter_map(|b| b.text.as_deref())
+            .collect()
+    }
+}
+
+fn text_block(kind: &str, index: u32, text: &str) -> Block {
+    Block { kind: kind.into(), index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None }
+}
+
+fn kind_name(kind: BlockKind) -> &'static str {
+    match kind {
+        BlockKind::Text => "text",
+        BlockKind::Thinking => "thinking",
+        BlockKind::ToolUse => "tool_use",
+        BlockKind::ToolResult => "tool_result",
+    }
+}

@@ -1,0 +1,44 @@
+// Playwright config for PocketDev's browser tests (owned by the build/test scripts; specs live in ./tests).
+// The browser is Debian's Chromium (apt package `chromium`), never a Playwright download: install
+// @playwright/test with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 (scripts/setup.sh does). `./test e2e` starts the
+// server and the mock LLM and sets BASE_URL / MOCK_URL.
+import { defineConfig } from "@playwright/test";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  outputDir: "./test-results",
+  use: {
+    baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3010",
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          // Without the background-networking flags Chromium hammers the closed network at every start.
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+});

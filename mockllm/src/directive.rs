@@ -1,0 +1,130 @@
+//! The `[[mock key=value ...]]` directive a request's last user message may carry.
+//!
+//! Parsing is lenient: unknown keys and unparsable values are ignored.
+
+/// A failure to inject into a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// HTTP 529 `overloaded_error` with `retry-after: 1` (`fail=http529` or `fail=overloaded`).
+    Http529,
+    /// HTTP 500 `api_error`.
+    Http500,
+    /// HTTP 401 `authentication_error`.
+    Http401,
+    /// The connection is dropped after `after` reply tokens, without `message_stop`.
+    Cut,
+    /// An SSE `error` event (`overloaded_error`) after `after` reply tokens, then the stream ends.
+    ErrorEvent,
+}
+
+impl Failure {
+    fn parse(value: &str) -> Option<Failure> {
+        match value.to_ascii_lowercase().as_str() {
+            "overloaded" | "http529" | "529" => Some(Failure::Http529),
+            "http500" | "500" => Some(Failure::Http500),
+            "http401" | "401" => Some(Failure::Http401),
+            "cut" => Some(Failure::Cut),
+            "error_event" | "error" => Some(Failure::ErrorEvent),
+            _ => None,
+        }
+    }
+
+    /// Whether this failure happens instead of a response (not in the middle of a stream).
+    pub fn is_http(self) -> bool {
+        matches!(self, Failure::Http529 | Failure::Http500 | Failure::Http401)
+    }
+}
+
+/// The per-request overrides found in a directive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Directive {
+    /// The directive's exact text (the key for `fail_times` counting).
+    pub raw: String,
+    pub tokens: Option<usize>,
+    pub rate: Option<f64>,
+    pub delay_ms: Option<u64>,
+    pub thinking: Option<usize>,
+    pub fail: Option<Failure>,
+    pub after: Option<usize>,
+    pub tool: bool,
+    pub fail_times: Option<usize>,
+}
+
+impl Directive {
+    /// Finds the last `[[mock ...]]` in `text` and parses it; `None` if there is none.
+    pub fn find(text: &str) -> Option<Directive> {
+        let start = text.rfind("[[mock")?;
+        let rest = &text[start..];
+        let end = rest.find("]]")?;
+        let raw = &rest[..end + 2];
+        let mut d = Directive {
+            raw: raw.to_string(),
+            ..Directive::default()
+        };
+        for pair in raw[6..raw.len() - 2].split_whitespace() {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            match key.to_ascii_lowercase().as_str() {
+                "tokens" => d.tokens = value.parse().ok().or(d.tokens),
+                "rate" => d.rate = value.parse().ok().filter(|r: &f64| r.is_finite()).or(d.rate),
+                "delay_ms" => d.delay_ms = value.parse().ok().or(d.delay_ms),
+                "thinking" => d.thinking = value.parse().ok().or(d.thinking),
+                "fail" => d.fail = Failure::parse(value).or(d.fail),
+                "after" => d.after = value.parse().ok().or(d.after),
+                "tool" => d.tool = matches!(value, "1" | "true" | "yes" | "read"),
+                "fail_times" => d.fail_times = value.parse().ok().or(d.fail_times),
+                _ => {}
+            }
+        }
+        Some(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_directive_is_parsed() {
+        let d = Directive::find(
+            "hi [[mock tokens=2000 rate=500 delay_ms=0 thinking=20 fail=cut after=50 tool=1 fail_times=2]] bye",
+        )
+        .unwrap();
+        assert_eq!(d.tokens, Some(2000));
+        assert_eq!(d.rate, Some(500.0));
+        assert_eq!(d.delay_ms, Some(0));
+        assert_eq!(d.thinking, Some(20));
+        assert_eq!(d.fail, Some(Failure::Cut));
+        assert_eq!(d.after, Some(50));
+        assert!(d.tool);
+        assert_eq!(d.fail_times, Some(2));
+        assert!(d.raw.starts_with("[[mock tokens=2000") && d.raw.ends_with("]]"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_ignored() {
+        let d = Directive::find("[[mock colour=blue tokens=lots rate=5 junk]]").unwrap();
+        assert_eq!(d.tokens, None);
+        assert_eq!(d.rate, Some(5.0));
+    }
+
+    #[test]
+    fn text_without_a_directive_has_none() {
+        assert_eq!(Directive::find("just [[a question]]"), None);
+        assert_eq!(Directive::find("[[mock tokens=3"), None);
+    }
+
+    #[test]
+    fn the_last_directive_wins() {
+        let d = Directive::find("[[mock tokens=1]] then [[mock tokens=2]]").unwrap();
+        assert_eq!(d.tokens, Some(2));
+    }
+
+    #[test]
+    fn overloaded_means_http_529() {
+        let d = Directive::find("[[mock fail=overloaded]]").unwrap();
+        assert_eq!(d.fail, Some(Failure::Http529));
+        assert!(Failure::Http529.is_http() && !Failure::Cut.is_http());
+    }
+}

@@ -1,0 +1,90 @@
+//! Deterministic reply and thinking tokens: the same count always yields the same words.
+//!
+//! Tokens come from a fixed word list picked by a seeded PRNG, so `reply_tokens(n)` is a
+//! prefix of `reply_tokens(n + k)`. Some words are multi-byte UTF-8 (accents, CJK, emoji)
+//! and some tokens end in a newline, so clients' UTF-8 and line handling are exercised.
+
+const WORDS: &[&str] = &[
+    "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "café", "naïve", "stream",
+    "token", "server", "reply", "model", "chunk", "über", "façade", "résumé", "data", "event",
+    "🚀", "日本語", "buffer", "signal", "€uro", "async", "rust", "mock", "piñata", "delta",
+    "block", "coöperate", "socket", "header", "jalapeño", "🦀", "frame", "cursor", "Ωmega",
+];
+
+const REPLY_SEED: u64 = 0x5eed_0f_7e_c7;
+const THINKING_SEED: u64 = 0x7417_c1_46;
+
+/// The first `count` tokens of the mock reply; each is a word followed by a space or newline.
+pub fn reply_tokens(count: usize) -> Vec<String> {
+    generate(REPLY_SEED, count)
+}
+
+/// The mock reply text of `count` tokens: the concatenation of `reply_tokens(count)`.
+pub fn reply_text(count: usize) -> String {
+    reply_tokens(count).concat()
+}
+
+/// The first `count` thinking tokens (a different sequence than the reply).
+pub fn thinking_tokens(count: usize) -> Vec<String> {
+    generate(THINKING_SEED, count)
+}
+
+/// The thinking text of `count` tokens: the concatenation of `thinking_tokens(count)`.
+pub fn thinking_text(count: usize) -> String {
+    thinking_tokens(count).concat()
+}
+
+fn generate(seed: u64, count: usize) -> Vec<String> {
+    let mut state = seed;
+    (0..count)
+        .map(|i| {
+            let r = splitmix64(&mut state);
+            let word = WORDS[(r % WORDS.len() as u64) as usize];
+            let sep = if i > 0 && (r >> 32) % 9 == 0 { "\n" } else { " " };
+            format!("{word}{sep}")
+        })
+        .collect()
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_count_gives_the_same_tokens() {
+        assert_eq!(reply_tokens(50), reply_tokens(50));
+        assert_eq!(reply_tokens(50).len(), 50);
+    }
+
+    #[test]
+    fn a_shorter_reply_is_a_prefix_of_a_longer_one() {
+        assert!(reply_text(100).starts_with(&reply_text(30)));
+    }
+
+    #[test]
+    fn the_default_reply_has_multi_byte_characters_and_newlines() {
+        let text = reply_text(40);
+        assert!(text.chars().any(|c| c.len_utf8() > 1), "{text}");
+        assert!(text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn thinking_differs_from_the_reply() {
+        assert_ne!(thinking_text(20), reply_text(20));
+        assert_eq!(thinking_tokens(20).concat(), thinking_text(20));
+    }
+
+    #[test]
+    fn zero_tokens_is_empty() {
+        assert!(reply_tokens(0).is_empty());
+        assert_eq!(reply_text(0), "");
+    }
+}
