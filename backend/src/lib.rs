@@ -1,1 +1,22 @@
-//! placeholder
+//! PocketDev's application layer and adapters: the event store, projections, the live feed,
+//! the job queue and the worker.
+//!
+//! Invariant: this is the only crate that talks to Postgres or Redis. It knows no HTTP and no Leptos.
+
+pub mod aggregate;
+pub mod catalog;
+mod conversations;
+pub mod error;
+pub mod event_log;
+pub mod jobs;
+pub mod live;
+pub mod projection;
+pub mod queue;
+pub mod state;
+pub mod store;
+pub mod upcasters;
+pub mod views;
+pub mod worker;
+
+pub use error::BackendError;
+pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig};

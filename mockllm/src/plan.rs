@@ -14,6 +14,10 @@ pub(crate) const DEFAULT_REQUESTED_THINKING: usize = 12;
 pub(crate) const TOOL_NAME: &str = "Read";
 /// The tool input `{"file_path":"README.md"}`, as streamed in pieces (the first one empty, as the real API does).
 pub(crate) const TOOL_INPUT_CHUNKS: &[&str] = &["", "{\"file_path\"", ": \"READ", "ME.md\"}"];
+/// The tool input as a JSON object: `{"file_path":"README.md"}`.
+pub(crate) fn tool_input() -> serde_json::Value {
+    serde_json::json!({"file_path": "README.md"})
+}
 /// Output tokens a tool call counts for.
 pub(crate) const TOOL_OUTPUT_TOKENS: usize = 8;
 

@@ -87,9 +87,14 @@ impl Script {
     }
 }
 
-/// One SSE event with a name: `event: X\ndata: {json}\n\n`.
-pub(crate) fn sse(event: &str, data: &Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+/// An SSE event named `name` whose data is `fields` with `"type": name` put first.
+pub(crate) fn typed_sse(name: &str, fields: &Value) -> Bytes {
+    let rest = fields.to_string();
+    let body = match rest.strip_prefix('{') {
+        Some("}") | None => format!("{{\"type\":{}}}", Value::from(name)),
+        Some(tail) => format!("{{\"type\":{},{tail}", Value::from(name)),
+    };
+    Bytes::from(format!("event: {name}\ndata: {body}\n\n"))
 }
 
 /// One unnamed SSE data line: `data: {payload}\n\n`.

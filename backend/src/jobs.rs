@@ -1,0 +1,6 @@
+//! Background jobs run by workers. One file per job.
+
+mod output;
+mod run_turn;
+
+pub use run_turn::run_turn;

@@ -1,0 +1,167 @@
+//! Turns provider events into recorded output, coalescing while a write is in flight.
+//!
+//! The writer commits as soon as it is idle, so the first token is never held back; whatever
+//! arrives during a commit goes out together in the next one. The extra delay is therefore one
+//! commit (about a millisecond), well under the 20 ms coalescing budget.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use domain::{BlockKind, ConversationCommand, ConversationError, OutputItem};
+use providers::{ProviderEvent, Usage};
+use tokio::sync::{mpsc, watch};
+
+use crate::error::BackendError;
+use crate::state::Backend;
+
+/// Why output could not be written.
+#[derive(Debug)]
+pub enum WriteStop {
+    /// The turn ended elsewhere (aborted, deleted, or taken over by a newer attempt).
+    Superseded,
+    Failed(BackendError),
+}
+
+/// The writing half of a running attempt.
+pub struct OutputWriter {
+    items: mpsc::UnboundedSender<OutputItem>,
+    task: tokio::task::JoinHandle<Result<(), WriteStop>>,
+    /// Flips to true when the writer stopped early.
+    pub stopped: watch::Receiver<bool>,
+}
+
+impl OutputWriter {
+    pub fn start(backend: Arc<Backend>, id: String, turn: u32, attempt_id: String) -> Self {
+        let (items, mut receiver) = mpsc::unbounded_channel::<OutputItem>();
+        let (stop_sender, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while let Ok(item) = receiver.try_recv() {
+                    batch.push(item);
+                }
+                let command = ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: merge_text(batch) };
+                if let Err(error) = backend.execute(&id, command).await {
+                    let _ = stop_sender.send(true);
+                    return Err(classify(error));
+                }
+            }
+            Ok(())
+        });
+        Self { items, task, stopped }
+    }
+
+    pub fn push(&self, item: OutputItem) {
+        let _ = self.items.send(item);
+    }
+
+    /// Waits until everything pushed so far is committed.
+    pub async fn finish(self) -> Result<(), WriteStop> {
+        drop(self.items);
+        self.task.await.unwrap_or_else(|join| Err(WriteStop::Failed(BackendError::Store(join.to_string()))))
+    }
+}
+
+/// Whether an error means "someone else ended this turn" rather than "something broke".
+pub fn classify(error: BackendError) -> WriteStop {
+    match error {
+        BackendError::NotFound
+        | BackendError::Domain(ConversationError::StaleAttempt)
+        | BackendError::Domain(ConversationError::TurnNotRunning(_)) => WriteStop::Superseded,
+        other => WriteStop::Failed(other),
+    }
+}
+
+/// Joins adjacent text appends to the same block into one event.
+fn merge_text(batch: Vec<OutputItem>) -> Vec<OutputItem> {
+    let mut merged: Vec<OutputItem> = Vec::with_capacity(batch.len());
+    for item in batch {
+        if let (Some(OutputItem::TextAppended { block: last_block, text: last_text }), OutputItem::TextAppended { block, text }) =
+            (merged.last_mut(), &item)
+        {
+            if last_block == block {
+                last_text.push_str(text);
+                continue;
+            }
+        }
+        merged.push(item);
+    }
+    merged
+}
+
+/// Per-attempt mapping state from provider events to output items.
+#[derive(Default)]
+pub struct Mapper {
+    kinds: HashMap<u32, BlockKind>,
+    tool_input: HashMap<u32, String>,
+    signatures: HashMap<u32, String>,
+    pub usage: Usage,
+    pub stop_reason: Option<String>,
+}
+
+impl Mapper {
+    /// Maps one provider event; returns the output item to record, if any.
+    pub fn map(&mut self, event: ProviderEvent) -> Option<OutputItem> {
+        match event {
+            ProviderEvent::BlockStart { index, kind, name, id } => {
+                let kind = match kind {
+                    providers::BlockKind::Text => BlockKind::Text,
+                    providers::BlockKind::Thinking => BlockKind::Thinking,
+                    providers::BlockKind::ToolUse => BlockKind::ToolUse,
+                    providers::BlockKind::ToolResult => BlockKind::ToolResult,
+                };
+                self.kinds.insert(index, kind);
+                Some(OutputItem::BlockStarted { block: index, kind, name, tool_use_id: id })
+            }
+            ProviderEvent::BlockDelta { index, text } => {
+                if self.kinds.get(&index) == Some(&BlockKind::ToolUse) {
+                    self.tool_input.entry(index).or_default().push_str(&text);
+                }
+                Some(OutputItem::TextAppended { block: index, text })
+            }
+            ProviderEvent::Signature { index, signature } => {
+                self.signatures.insert(index, signature);
+                None
+            }
+            ProviderEvent::BlockStop { index } => {
+                let input = (self.kinds.get(&index) == Some(&BlockKind::ToolUse)).then(|| {
+                    let raw = self.tool_input.remove(&index).unwrap_or_default();
+                    serde_json::from_str(&raw).unwrap_or_else(|_| serde_json::json!({}))
+                });
+                Some(OutputItem::BlockFinished { block: index, input, signature: self.signatures.remove(&index), is_error: None })
+            }
+            ProviderEvent::Usage(usage) => {
+                self.usage = usage;
+                None
+            }
+            ProviderEvent::Stop { stop_reason } => {
+                self.stop_reason = Some(stop_reason);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_text_for_the_same_block_is_merged_and_other_items_keep_their_order() {
+        let text = |block, text: &str| OutputItem::TextAppended { block, text: text.into() };
+        let finished = OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None };
+        let merged = merge_text(vec![text(0, "a"), text(0, "b"), finished.clone(), text(1, "c"), text(1, "d")]);
+        assert_eq!(merged, vec![text(0, "ab"), finished, text(1, "cd")]);
+    }
+
+    #[test]
+    fn tool_input_json_is_assembled_when_the_block_stops() {
+        let mut mapper = Mapper::default();
+        mapper.map(ProviderEvent::BlockStart { index: 1, kind: providers::BlockKind::ToolUse, name: Some("Read".into()), id: Some("t".into()) });
+        mapper.map(ProviderEvent::BlockDelta { index: 1, text: "{\"file_".into() });
+        mapper.map(ProviderEvent::BlockDelta { index: 1, text: "path\":\"a\"}".into() });
+        let finished = mapper.map(ProviderEvent::BlockStop { index: 1 });
+        let Some(OutputItem::BlockFinished { input: Some(input), .. }) = finished else { panic!("{finished:?}") };
+        assert_eq!(input, serde_json::json!({"file_path": "a"}));
+    }
+}

@@ -1,0 +1,205 @@
+//! The conversation view and list projections: kept current by `Projector::catch_up`, rebuilt by `replay`.
+//!
+//! The projector is sequence-aware and takes a row lock, so any process may run it any number
+//! of times, in any order, and rows still come out as the fold of the event log. Commits that
+//! hold only streamed text leave the rows alone (reads fold that tail in), which keeps an append
+//! O(1) however long the conversation.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cqrs_es::{EventEnvelope, Query};
+use domain::ConversationView;
+use futures::StreamExt;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use crate::aggregate::ConversationAggregate;
+use crate::error::BackendError;
+use crate::event_log::EventLog;
+
+/// Rows written per statement during replay.
+const REPLAY_BATCH: usize = 500;
+
+/// Projects conversation events into `conversation_views` and `conversation_list`.
+pub struct Projector {
+    pool: PgPool,
+    log: Arc<EventLog>,
+}
+
+impl Projector {
+    pub fn new(pool: PgPool, log: Arc<EventLog>) -> Self {
+        Self { pool, log }
+    }
+
+    /// Folds every event the rows have not seen yet into them.
+    #[tracing::instrument(name = "projector.catch_up", skip(self))]
+    pub async fn catch_up(&self, id: &str) -> Result<(), BackendError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO conversation_views (id, last_seq, payload) VALUES ($1, 0, $2::jsonb) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(to_json(&ConversationView::new(id)))
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT payload::text AS payload FROM conversation_views WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let payload: String = row.try_get("payload")?;
+        let mut view: ConversationView =
+            serde_json::from_str(&payload).map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+        let events = self.log.range(id, view.seq, None).await?;
+        if events.iter().all(|logged| logged.event.is_delta()) {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        for logged in &events {
+            view.apply(logged);
+        }
+        write_view(&mut tx, &view).await?;
+        write_list_row(&mut tx, &view).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Catches up every conversation whose rows lag behind the log (e.g. after a crash between commit and projection).
+    #[tracing::instrument(name = "projector.catch_up_all", skip(self))]
+    pub async fn catch_up_all(&self) -> Result<usize, BackendError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT e.aggregate_id FROM (SELECT aggregate_id, max(sequence) AS last FROM events \
+             WHERE aggregate_type = 'conversation' GROUP BY aggregate_id) e \
+             LEFT JOIN conversation_views v ON v.id = e.aggregate_id \
+             WHERE v.last_seq IS NULL OR v.last_seq < e.last",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for id in &ids {
+            self.catch_up(id).await?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Rebuilds both projections from the whole event log in one transaction. Returns (conversations, events).
+    #[tracing::instrument(name = "projector.replay", skip(self))]
+    pub async fn replay(&self) -> Result<(usize, usize), BackendError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE conversation_views, conversation_list IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+        sqlx::query("TRUNCATE conversation_views, conversation_list").execute(&mut *tx).await?;
+        let mut events = std::pin::pin!(self.log.stream_all());
+        let mut batch: Vec<ConversationView> = Vec::with_capacity(REPLAY_BATCH);
+        let mut current: Option<ConversationView> = None;
+        let (mut conversations, mut count) = (0, 0);
+        while let Some(item) = events.next().await {
+            let (id, logged) = item?;
+            count += 1;
+            if current.as_ref().is_some_and(|view| view.id != id) {
+                batch.extend(current.take());
+                conversations += 1;
+                if batch.len() >= REPLAY_BATCH {
+                    insert_batch(&mut tx, &mut batch).await?;
+                }
+            }
+            current.get_or_insert_with(|| ConversationView::new(&id)).apply(&logged);
+        }
+        if let Some(view) = current {
+            batch.push(view);
+            conversations += 1;
+        }
+        insert_batch(&mut tx, &mut batch).await?;
+        tx.commit().await?;
+        Ok((conversations, count))
+    }
+}
+
+fn to_json(view: &ConversationView) -> String {
+    serde_json::to_string(view).expect("a view always serializes")
+}
+
+fn listed(view: &ConversationView) -> bool {
+    !view.deleted && !view.created_at.is_empty()
+}
+
+async fn write_view(tx: &mut Transaction<'_, Postgres>, view: &ConversationView) -> Result<(), BackendError> {
+    sqlx::query("UPDATE conversation_views SET last_seq = $2, payload = $3::jsonb WHERE id = $1")
+        .bind(&view.id)
+        .bind(view.seq as i64)
+        .bind(to_json(view))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn write_list_row(tx: &mut Transaction<'_, Postgres>, view: &ConversationView) -> Result<(), BackendError> {
+    if !listed(view) {
+        sqlx::query("DELETE FROM conversation_list WHERE id = $1").bind(&view.id).execute(&mut **tx).await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO conversation_list (id, title, status, provider, model, archived, updated_at, last_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8) \
+         ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, status = EXCLUDED.status, provider = EXCLUDED.provider, \
+         model = EXCLUDED.model, archived = EXCLUDED.archived, updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq",
+    )
+    .bind(&view.id)
+    .bind(&view.title)
+    .bind(view.status.as_str())
+    .bind(&view.provider)
+    .bind(&view.model)
+    .bind(view.archived)
+    .bind(&view.updated_at)
+    .bind(view.seq as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_batch(tx: &mut Transaction<'_, Postgres>, batch: &mut Vec<ConversationView>) -> Result<(), BackendError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = batch.iter().map(|v| v.id.as_str()).collect();
+    let seqs: Vec<i64> = batch.iter().map(|v| v.seq as i64).collect();
+    let payloads: Vec<String> = batch.iter().map(to_json).collect();
+    sqlx::query(
+        "INSERT INTO conversation_views (id, last_seq, payload) \
+         SELECT id, seq, payload::jsonb FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS t(id, seq, payload)",
+    )
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&payloads)
+    .execute(&mut **tx)
+    .await?;
+    let rows: Vec<&ConversationView> = batch.iter().filter(|v| listed(v)).collect();
+    sqlx::query(
+        "INSERT INTO conversation_list (id, title, status, provider, model, archived, updated_at, last_seq) \
+         SELECT id, title, status, provider, model, archived, updated_at::timestamptz, seq \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::bigint[]) \
+         AS t(id, title, status, provider, model, archived, updated_at, seq)",
+    )
+    .bind(rows.iter().map(|v| v.id.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.title.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.status.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.provider.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.model.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.archived).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.updated_at.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|v| v.seq as i64).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    batch.clear();
+    Ok(())
+}
+
+/// Runs the projector after every commit that changes more than streamed text.
+pub struct ProjectionQuery(pub Arc<Projector>);
+
+#[async_trait]
+impl Query<ConversationAggregate> for ProjectionQuery {
+    async fn dispatch(&self, aggregate_id: &str, events: &[EventEnvelope<ConversationAggregate>]) {
+        if events.iter().all(|envelope| envelope.payload.0.is_delta()) {
+            return;
+        }
+        if let Err(error) = self.0.catch_up(aggregate_id).await {
+            tracing::error!(aggregate_id, error = %error, "projection catch-up failed; reads fold the log tail");
+        }
+    }
+}

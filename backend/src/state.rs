@@ -1,0 +1,129 @@
+//! `Backend`: the wired-up application (pool, event store, projections, live feed, queue, providers).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cqrs_es::CqrsFramework;
+use domain::{Conversation, ConversationCommand};
+use providers::anthropic::{AnthropicConfig, AnthropicProvider};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Row};
+
+use crate::aggregate::{ConversationAggregate, CONVERSATION};
+use crate::error::BackendError;
+use crate::event_log::EventLog;
+use crate::live::LiveHub;
+use crate::projection::{ProjectionQuery, Projector};
+use crate::queue::JobQueue;
+use crate::store::SnapshottingStore;
+
+/// What the backend needs to start.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    pub database_url: String,
+    pub redis_url: String,
+    /// The Redis stream holding jobs; tests use their own.
+    pub job_stream: String,
+    pub anthropic: AnthropicConfig,
+    pub worker: WorkerConfig,
+}
+
+/// How workers run jobs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// A job whose worker has been silent this long is reclaimed by another.
+    pub lease: Duration,
+    /// Jobs run at once per worker process.
+    pub concurrency: usize,
+    /// A turn fails after this long without any provider output.
+    pub silence_timeout: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self { lease: Duration::from_secs(15), concurrency: 4, silence_timeout: Duration::from_secs(300) }
+    }
+}
+
+pub type Cqrs = CqrsFramework<ConversationAggregate, SnapshottingStore>;
+
+/// The application: every use case hangs off this.
+pub struct Backend {
+    pub config: BackendConfig,
+    pub pool: PgPool,
+    pub cqrs: Cqrs,
+    pub log: Arc<EventLog>,
+    pub projector: Arc<Projector>,
+    pub queue: JobQueue,
+    pub hub: Arc<LiveHub>,
+    pub anthropic: AnthropicProvider,
+}
+
+impl Backend {
+    /// Connects to Postgres and Redis and wires everything. Does not migrate.
+    #[tracing::instrument(name = "backend.connect", skip_all)]
+    pub async fn connect(config: BackendConfig) -> Result<Arc<Self>, BackendError> {
+        let pool = connect_pool(&config.database_url).await?;
+        let log = Arc::new(EventLog::new(pool.clone()));
+        let projector = Arc::new(Projector::new(pool.clone(), log.clone()));
+        let cqrs = CqrsFramework::new(
+            SnapshottingStore::new(pool.clone()),
+            vec![Box::new(ProjectionQuery(projector.clone()))],
+            (),
+        );
+        let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
+        let hub = LiveHub::start(pool.clone());
+        let anthropic = AnthropicProvider::new(config.anthropic.clone());
+        Ok(Arc::new(Self { config, pool, cqrs, log, projector, queue, hub, anthropic }))
+    }
+
+    /// Runs a command, retrying when another writer got in first.
+    pub async fn execute(&self, id: &str, command: ConversationCommand) -> Result<(), BackendError> {
+        self.execute_with_metadata(id, command, HashMap::new()).await
+    }
+
+    #[tracing::instrument(name = "backend.execute", skip(self, command, metadata))]
+    pub async fn execute_with_metadata(
+        &self,
+        id: &str,
+        command: ConversationCommand,
+        metadata: HashMap<String, String>,
+    ) -> Result<(), BackendError> {
+        let mut tries = 0;
+        loop {
+            match self.cqrs.execute_with_metadata(id, command.clone(), metadata.clone()).await.map_err(BackendError::from) {
+                Err(BackendError::Conflict) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// The aggregate's decision state, from its snapshot.
+    pub async fn state(&self, id: &str) -> Result<Conversation, BackendError> {
+        let row = sqlx::query("SELECT payload::text AS payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2")
+            .bind(CONVERSATION)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => serde_json::from_str(&row.try_get::<String, _>("payload")?)
+                .map_err(|e| BackendError::Corrupt(format!("snapshot {id}: {e}"))),
+            None => Ok(Conversation::default()),
+        }
+    }
+}
+
+/// A pool sized for a web process plus its embedded worker.
+pub async fn connect_pool(url: &str) -> Result<PgPool, BackendError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await?)
+}
+
+/// Applies `migrations/`.
+pub async fn migrate(pool: &PgPool) -> Result<(), BackendError> {
+    sqlx::migrate!("../migrations").run(pool).await.map_err(|e| BackendError::Store(e.to_string()))
+}

@@ -1,0 +1,110 @@
+//! The job consumer: reads turns from the stream, heartbeats while running them, reclaims the
+//! jobs of dead workers after their lease, and acknowledges a job only once it has ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::error::BackendError;
+use crate::jobs::run_turn;
+use crate::queue::{Consumer, Delivery};
+use crate::state::Backend;
+
+/// How long one `XREADGROUP` blocks.
+const BLOCK: Duration = Duration::from_secs(5);
+
+/// A unique consumer name for this process.
+pub fn consumer_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}-{}-{}", std::process::id(), &Uuid::new_v4().to_string()[..8])
+}
+
+/// Runs jobs until the task is dropped.
+#[tracing::instrument(name = "worker", skip(backend))]
+pub async fn run_worker(backend: Arc<Backend>, name: String) -> Result<(), BackendError> {
+    let config = backend.config.worker.clone();
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let mut consumer = backend.queue.consumer(&name).await?;
+    let janitor = backend.queue.consumer(&name).await?;
+    tracing::info!(consumer = %name, "worker started");
+    let reclaim = {
+        let backend = backend.clone();
+        let slots = slots.clone();
+        tokio::spawn(async move {
+            let janitor = Arc::new(janitor);
+            loop {
+                let free = slots.available_permits();
+                match janitor.claim_stale(config.lease, free).await {
+                    Ok(deliveries) => {
+                        for delivery in deliveries {
+                            tracing::warn!(entry = %delivery.entry_id, "reclaimed a job from a silent worker");
+                            let permit = slots.clone().acquire_owned().await.expect("semaphore never closes");
+                            spawn_job(backend.clone(), janitor.clone(), delivery, permit);
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "reclaiming stale jobs failed"),
+                }
+                tokio::time::sleep((config.lease / 3).max(Duration::from_millis(200))).await;
+            }
+        })
+    };
+    let _reclaim = AbortOnDrop(reclaim);
+    let reader = Arc::new(backend.queue.consumer(&name).await?);
+    loop {
+        let permit = slots.clone().acquire_owned().await.expect("semaphore never closes");
+        let read = consumer.read(BLOCK).await;
+        match read {
+            Ok(Some(delivery)) => spawn_job(backend.clone(), reader.clone(), delivery, permit),
+            Ok(None) => drop(permit),
+            Err(error) => {
+                tracing::warn!(%error, "reading jobs failed; retrying");
+                drop(permit);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+fn spawn_job(backend: Arc<Backend>, consumer: Arc<Consumer>, delivery: Delivery, permit: tokio::sync::OwnedSemaphorePermit) {
+    tokio::spawn(async move {
+        let _permit = permit;
+        let lease = backend.config.worker.lease;
+        let heartbeat = {
+            let consumer = consumer.clone();
+            let entry = delivery.entry_id.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    if let Err(error) = consumer.heartbeat(&entry).await {
+                        tracing::warn!(%error, "job heartbeat failed");
+                    }
+                }
+            }))
+        };
+        let outcome = match &delivery.job {
+            Some(job) => run_turn(&backend, job, consumer.name()).await,
+            None => Ok(()),
+        };
+        drop(heartbeat);
+        match outcome {
+            Ok(()) => {
+                if let Err(error) = consumer.ack(&delivery.entry_id).await {
+                    tracing::error!(%error, "could not acknowledge a finished job");
+                }
+            }
+            // Not acknowledged: after the lease another worker (or this one) reclaims it.
+            Err(error) => tracing::error!(%error, entry = %delivery.entry_id, "job failed; left for reclaim"),
+        }
+    });
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,200 @@
+//! `POST /v1/chat/completions`: the mock OpenAI Chat Completions API (streaming chunks and whole replies).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{accept, text_of, SSE_HEADERS};
+use crate::directive::Failure;
+use crate::errors;
+use crate::plan::{tool_input, AppState, Plan, TOOL_INPUT_CHUNKS, TOOL_NAME, TOOL_OUTPUT_TOKENS};
+use crate::script::{count_words, next_id, sse_data, unix_now, Script};
+use crate::tokens::{reply_text, reply_tokens, thinking_text, thinking_tokens};
+
+const TOOL_CALL_ID: &str = "call_mock_01";
+
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    model: String,
+    messages: Vec<ChatMessage>,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    reasoning_effort: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatMessage {
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+/// The handler for `POST /v1/chat/completions`.
+pub(crate) async fn completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req: ChatRequest = match accept(&headers, &body) {
+        Ok(req) => req,
+        Err(response) => return response,
+    };
+    let texts: Vec<String> = req.messages.iter().map(|m| text_of(&m.content)).collect();
+    let last_user = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(|m| text_of(&m.content))
+        .unwrap_or_default();
+    let thinking_requested = req.reasoning_effort.as_deref().is_some_and(|e| e != "none");
+    let plan = state.plan(&last_user, thinking_requested);
+    if let Some(failure) = plan.http_failure() {
+        return errors::openai_failure(failure);
+    }
+    let prompt_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let usage = usage(&plan, prompt_tokens);
+    let head = Head {
+        id: next_id("chatcmpl"),
+        created: unix_now(),
+        model: req.model,
+    };
+    if !req.stream {
+        return whole(&plan, &head, usage);
+    }
+    let include_usage = req.stream_options.unwrap_or_default().include_usage;
+    let script = stream(&plan, &head, include_usage.then_some(usage));
+    (SSE_HEADERS, script.into_body()).into_response()
+}
+
+struct Head {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Head {
+    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
+        let chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        });
+        sse_data(&chunk.to_string())
+    }
+}
+
+fn stream(plan: &Plan, head: &Head, usage: Option<Value>) -> Script {
+    let mut s = Script::new(plan);
+    s.chunk(head.chunk(json!({"role": "assistant", "content": ""}), None));
+    for token in thinking_tokens(plan.thinking) {
+        s.token(head.chunk(json!({"reasoning_content": token}), None));
+    }
+    for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
+        if i == plan.after && inject_failure(&mut s, plan) {
+            return s;
+        }
+        s.token(head.chunk(json!({"content": token}), None));
+    }
+    if plan.after >= plan.tokens && inject_failure(&mut s, plan) {
+        return s;
+    }
+    if plan.tool {
+        let call = json!({"index": 0, "id": TOOL_CALL_ID, "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": ""}});
+        s.chunk(head.chunk(json!({"tool_calls": [call]}), None));
+        for piece in TOOL_INPUT_CHUNKS.iter().filter(|p| !p.is_empty()) {
+            let call = json!({"index": 0, "function": {"arguments": piece}});
+            s.token(head.chunk(json!({"tool_calls": [call]}), None));
+        }
+    }
+    s.chunk(head.chunk(json!({}), Some(finish_reason(plan))));
+    if let Some(usage) = usage {
+        let chunk = json!({
+            "id": head.id,
+            "object": "chat.completion.chunk",
+            "created": head.created,
+            "model": head.model,
+            "choices": [],
+            "usage": usage,
+        });
+        s.chunk(sse_data(&chunk.to_string()));
+    }
+    s.chunk(sse_data("[DONE]"));
+    s
+}
+
+fn inject_failure(s: &mut Script, plan: &Plan) -> bool {
+    match plan.stream_failure() {
+        Some(Failure::Cut) => s.cut(),
+        Some(_) => {
+            let err = json!({"error": {"message": "Overloaded", "type": "server_error", "param": null, "code": null}});
+            s.chunk(sse_data(&err.to_string()));
+        }
+        None => return false,
+    }
+    true
+}
+
+fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
+    match plan.stream_failure() {
+        Some(Failure::Cut) => {
+            let mut script = Script::new(plan);
+            script.cut();
+            return script.into_body().into_response();
+        }
+        Some(_) => return errors::openai_failure(Failure::Http529),
+        None => {}
+    }
+    let mut message = json!({"role": "assistant", "content": reply_text(plan.tokens)});
+    if plan.thinking > 0 {
+        message["reasoning_content"] = json!(thinking_text(plan.thinking));
+    }
+    if plan.tool {
+        message["tool_calls"] = json!([{"id": TOOL_CALL_ID, "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": tool_input().to_string()}}]);
+    }
+    Json(json!({
+        "id": head.id,
+        "object": "chat.completion",
+        "created": head.created,
+        "model": head.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(plan)}],
+        "usage": usage,
+    }))
+    .into_response()
+}
+
+fn finish_reason(plan: &Plan) -> &'static str {
+    if plan.tool {
+        "tool_calls"
+    } else {
+        "stop"
+    }
+}
+
+fn usage(plan: &Plan, prompt_tokens: u64) -> Value {
+    let tool = if plan.tool { TOOL_OUTPUT_TOKENS } else { 0 };
+    let completion = (plan.thinking + plan.tokens + tool) as u64;
+    json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": prompt_tokens + completion,
+        "completion_tokens_details": {"reasoning_tokens": plan.thinking},
+    })
+}

@@ -1,0 +1,238 @@
+//! `POST /v1/responses`: the mock OpenAI Responses API (typed, sequence-numbered SSE events).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{accept, text_of, SSE_HEADERS};
+use crate::directive::Failure;
+use crate::errors;
+use crate::plan::{tool_input, AppState, Plan, TOOL_INPUT_CHUNKS, TOOL_NAME, TOOL_OUTPUT_TOKENS};
+use crate::script::{count_words, next_id, typed_sse, unix_now, Script};
+use crate::tokens::{reply_text, reply_tokens, thinking_text, thinking_tokens};
+
+#[derive(Debug, Deserialize)]
+struct ResponsesRequest {
+    model: String,
+    input: Value,
+    #[serde(default)]
+    instructions: Option<String>,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    reasoning: Option<Value>,
+    #[serde(default)]
+    max_output_tokens: Option<u64>,
+}
+
+/// The handler for `POST /v1/responses`.
+pub(crate) async fn responses(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req: ResponsesRequest = match accept(&headers, &body) {
+        Ok(req) => req,
+        Err(response) => return response,
+    };
+    let (mut texts, last_user) = input_texts(&req.input);
+    texts.extend(req.instructions.clone());
+    let thinking_requested = req.reasoning.as_ref().is_some_and(|r| {
+        r.get("effort").and_then(Value::as_str) != Some("none")
+    });
+    let plan = state.plan(&last_user, thinking_requested);
+    if let Some(failure) = plan.http_failure() {
+        return errors::openai_failure(failure);
+    }
+    let input_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let ids = Ids {
+        response: next_id("resp"),
+        reasoning: next_id("rs"),
+        message: next_id("msg"),
+        call: next_id("fc"),
+    };
+    let skeleton = json!({
+        "id": ids.response, "object": "response", "created_at": unix_now(),
+        "status": "in_progress", "error": null, "incomplete_details": null,
+        "instructions": req.instructions, "max_output_tokens": req.max_output_tokens,
+        "model": req.model, "output": [], "parallel_tool_calls": true,
+        "previous_response_id": null, "reasoning": req.reasoning, "store": false,
+        "temperature": 1.0, "text": {"format": {"type": "text"}}, "tool_choice": "auto",
+        "tools": [], "top_p": 1.0, "truncation": "disabled", "usage": null, "metadata": {},
+    });
+    let mut events = Events {
+        s: Script::new(&plan),
+        seq: 0,
+    };
+    let output = match events.play(&plan, &ids, &skeleton) {
+        Some(output) => output,
+        None if req.stream => return (SSE_HEADERS, events.s.into_body()).into_response(),
+        None if plan.stream_failure() == Some(Failure::Cut) => return events.s.into_body().into_response(),
+        None => return errors::openai_failure(Failure::Http529),
+    };
+    let mut done = skeleton;
+    done["status"] = json!("completed");
+    done["output"] = Value::Array(output);
+    done["usage"] = usage(&plan, input_tokens);
+    if !req.stream {
+        return Json(done).into_response();
+    }
+    events.push("response.completed", json!({"response": done}), false);
+    (SSE_HEADERS, events.s.into_body()).into_response()
+}
+
+struct Ids {
+    response: String,
+    reasoning: String,
+    message: String,
+    call: String,
+}
+
+struct Events {
+    s: Script,
+    seq: u64,
+}
+
+impl Events {
+    fn push(&mut self, name: &str, mut fields: Value, paced: bool) {
+        fields["sequence_number"] = json!(self.seq);
+        self.seq += 1;
+        let bytes: Bytes = typed_sse(name, &fields);
+        if paced {
+            self.s.token(bytes);
+        } else {
+            self.s.chunk(bytes);
+        }
+    }
+
+    /// Scripts every event up to (not including) `response.completed`; returns the output
+    /// items, or `None` if an injected failure ended the stream.
+    fn play(&mut self, plan: &Plan, ids: &Ids, skeleton: &Value) -> Option<Vec<Value>> {
+        self.push("response.created", json!({"response": skeleton}), false);
+        self.push("response.in_progress", json!({"response": skeleton}), false);
+        let mut output = Vec::new();
+        if plan.thinking > 0 {
+            let item_id = &ids.reasoning;
+            let at = json!({"item_id": item_id, "output_index": output.len(), "summary_index": 0});
+            let added = json!({"id": item_id, "type": "reasoning", "summary": []});
+            self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
+            let part = json!({"type": "summary_text", "text": ""});
+            self.push("response.reasoning_summary_part.added", with(&at, "part", part), false);
+            for token in thinking_tokens(plan.thinking) {
+                self.push("response.reasoning_summary_text.delta", with(&at, "delta", json!(token)), true);
+            }
+            let text = thinking_text(plan.thinking);
+            self.push("response.reasoning_summary_text.done", with(&at, "text", json!(text)), false);
+            let part = json!({"type": "summary_text", "text": text});
+            self.push("response.reasoning_summary_part.done", with(&at, "part", part.clone()), false);
+            let item = json!({"id": item_id, "type": "reasoning", "summary": [part]});
+            self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
+            output.push(item);
+        }
+        let item_id = &ids.message;
+        let at = json!({"item_id": item_id, "output_index": output.len(), "content_index": 0});
+        let added = json!({"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []});
+        self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
+        let part = json!({"type": "output_text", "text": "", "annotations": []});
+        self.push("response.content_part.added", with(&at, "part", part), false);
+        for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
+            if i == plan.after && self.inject_failure(plan, skeleton) {
+                return None;
+            }
+            let delta = with(&with(&at, "delta", json!(token)), "logprobs", json!([]));
+            self.push("response.output_text.delta", delta, true);
+        }
+        if plan.after >= plan.tokens && self.inject_failure(plan, skeleton) {
+            return None;
+        }
+        let text = reply_text(plan.tokens);
+        let done = with(&with(&at, "text", json!(text)), "logprobs", json!([]));
+        self.push("response.output_text.done", done, false);
+        let part = json!({"type": "output_text", "text": text, "annotations": []});
+        self.push("response.content_part.done", with(&at, "part", part.clone()), false);
+        let item = json!({"id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part]});
+        self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
+        output.push(item);
+        if plan.tool {
+            output.push(self.tool_call(&ids.call, output.len()));
+        }
+        Some(output)
+    }
+
+    fn tool_call(&mut self, item_id: &str, output_index: usize) -> Value {
+        let at = json!({"item_id": item_id, "output_index": output_index});
+        let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress",
+            "arguments": "", "call_id": "call_mock_01", "name": TOOL_NAME});
+        self.push("response.output_item.added", json!({"output_index": output_index, "item": item}), false);
+        for piece in TOOL_INPUT_CHUNKS.iter().filter(|p| !p.is_empty()) {
+            self.push("response.function_call_arguments.delta", with(&at, "delta", json!(piece)), true);
+        }
+        let arguments = tool_input().to_string();
+        self.push("response.function_call_arguments.done", with(&at, "arguments", json!(arguments)), false);
+        item["status"] = json!("completed");
+        item["arguments"] = json!(arguments);
+        self.push("response.output_item.done", json!({"output_index": output_index, "item": item}), false);
+        item
+    }
+
+    fn inject_failure(&mut self, plan: &Plan, skeleton: &Value) -> bool {
+        match plan.stream_failure() {
+            Some(Failure::Cut) => self.s.cut(),
+            Some(_) => {
+                let error = json!({"code": "server_error", "message": "Overloaded", "param": null});
+                self.push("error", error, false);
+                let mut failed = skeleton.clone();
+                failed["status"] = json!("failed");
+                failed["error"] = json!({"code": "server_error", "message": "Overloaded"});
+                self.push("response.failed", json!({"response": failed}), false);
+            }
+            None => return false,
+        }
+        true
+    }
+}
+
+/// `base` with one more field.
+fn with(base: &Value, key: &str, value: Value) -> Value {
+    let mut v = base.clone();
+    v[key] = value;
+    v
+}
+
+/// All input texts, and the text of the last user message.
+fn input_texts(input: &Value) -> (Vec<String>, String) {
+    let Value::Array(items) = input else {
+        let text = text_of(input);
+        return (vec![text.clone()], text);
+    };
+    let mut texts = Vec::new();
+    let mut last_user = String::new();
+    for item in items {
+        let text = match (item.get("content"), item.get("output")) {
+            (Some(content), _) => text_of(content),
+            (None, Some(output)) => text_of(output),
+            (None, None) => String::new(),
+        };
+        if item.get("role").and_then(Value::as_str) == Some("user") {
+            last_user = text.clone();
+        }
+        texts.push(text);
+    }
+    (texts, last_user)
+}
+
+fn usage(plan: &Plan, input_tokens: u64) -> Value {
+    let tool = if plan.tool { TOOL_OUTPUT_TOKENS } else { 0 };
+    let output = (plan.thinking + plan.tokens + tool) as u64;
+    json!({
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": output,
+        "output_tokens_details": {"reasoning_tokens": plan.thinking},
+        "total_tokens": input_tokens + output,
+    })
+}
