@@ -1,1 +1,50 @@
-//! placeholder
+//! The PocketDev UI: one server-rendered chat page, hydrated by WASM.
+//!
+//! Invariant: this is the only crate that knows Leptos. Browser-only code lives in `live.rs`
+//! and `actions.rs`; server-only code lives inside `#[server]` bodies in `api.rs`.
+
+pub mod api;
+mod actions;
+mod components;
+mod live;
+mod page;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#111827"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/pocket-dev.css"/>
+        <Title text="PocketDev"/>
+        <Router>
+            <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                <Route path=path!("/") view=page::ChatPage/>
+                <Route path=path!("/c/:id") view=page::ChatPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -15,6 +15,9 @@ use tokio::time::Instant;
 
 use crate::plan::Plan;
 
+/// How long a cut waits so that the chunks before it reach the client.
+const CUT_GRACE: Duration = Duration::from_millis(20);
+
 enum Step {
     Chunk(Bytes),
     /// Wait until this offset from the start of the body.
@@ -77,6 +80,8 @@ impl Script {
                     Step::At(offset) => tokio::time::sleep_until(start + offset).await,
                     Step::Chunk(bytes) => return Some((Ok(bytes), (steps, Some(start)))),
                     Step::Cut => {
+                        // Let hyper flush what was sent so far (headers included) first.
+                        tokio::time::sleep(CUT_GRACE).await;
                         let err = std::io::Error::other("mockllm: connection cut on purpose");
                         return Some((Err(err), (Vec::new().into_iter(), Some(start))));
                     }

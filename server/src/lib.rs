@@ -1,1 +1,10 @@
-//! placeholder
+//! The `pocket-dev` process: configuration, startup, HTTP routes and telemetry.
+//!
+//! Invariant: process wiring only. No business rules, no SQL; those live in `domain` and `backend`.
+
+pub mod commands;
+pub mod config;
+pub mod http_error;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,79 @@
+//! Browser-side calls to the JSON API: create a conversation, send a prompt, stop a turn.
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use gloo_net::http::Request;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct Created {
+        id: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Problem {
+        error: String,
+    }
+
+    async fn problem(response: gloo_net::http::Response) -> String {
+        match response.json::<Problem>().await {
+            Ok(problem) => problem.error,
+            Err(_) => format!("request failed with HTTP {}", response.status()),
+        }
+    }
+
+    pub async fn create_conversation() -> Result<String, String> {
+        let response = Request::post("/api/conversations")
+            .json(&serde_json::json!({ "provider": "anthropic" }))
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        response.json::<Created>().await.map(|c| c.id).map_err(|e| e.to_string())
+    }
+
+    pub async fn send_message(id: &str, text: &str) -> Result<(), String> {
+        let response = Request::post(&format!("/api/conversations/{id}/messages"))
+            .json(&serde_json::json!({ "text": text }))
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.ok() { Ok(()) } else { Err(problem(response).await) }
+    }
+
+    pub async fn stop(id: &str) -> Result<(), String> {
+        let response = Request::post(&format!("/api/conversations/{id}/abort")).send().await.map_err(|e| e.to_string())?;
+        if response.ok() || response.status() == 409 { Ok(()) } else { Err(problem(response).await) }
+    }
+
+    pub fn go_to(path: &str) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_href(path);
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use browser::*;
+
+#[cfg(not(feature = "hydrate"))]
+mod server_side {
+    //! The page never calls these during SSR; they exist so components compile without cfgs.
+    pub async fn create_conversation() -> Result<String, String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn send_message(_id: &str, _text: &str) -> Result<(), String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn stop(_id: &str) -> Result<(), String> {
+        Err("not available during server rendering".into())
+    }
+    pub fn go_to(_path: &str) {}
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub use server_side::*;

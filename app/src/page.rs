@@ -1,0 +1,58 @@
+//! The chat page: sidebar, the selected conversation with its live messages, and the composer.
+
+use domain::ConversationView;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{get_conversation, list_conversations};
+use crate::components::{Composer, MessageList, Sidebar};
+use crate::live;
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let params = use_params_map();
+    let selected = move || params.read().get("id");
+    let conversations = Resource::new(|| (), |_| list_conversations());
+    let conversation = Resource::new(selected, |id| async move {
+        match id {
+            Some(id) => get_conversation(id).await,
+            None => Ok(None),
+        }
+    });
+    view! {
+        <div class="layout">
+            <Sidebar conversations selected=Signal::derive(selected)/>
+            <main class="chat">
+                <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                    {move || conversation.get().map(|loaded| match loaded {
+                        Ok(Some(initial)) => view! { <Conversation initial/> }.into_any(),
+                        Ok(None) if selected().is_some() => view! { <p class="empty">"This conversation does not exist."</p> }.into_any(),
+                        Ok(None) => view! { <p class="empty">"Start a new conversation, or pick one on the left."</p> }.into_any(),
+                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Conversation(initial: ConversationView) -> impl IntoView {
+    let view = RwSignal::new(initial);
+    Effect::new(move |started: Option<bool>| {
+        if started.is_none() {
+            live::follow(view);
+        }
+        true
+    });
+    let status = move || view.with(|v| v.status.as_str());
+    let title = move || view.with(|v| if v.title.is_empty() { "New conversation".to_string() } else { v.title.clone() });
+    view! {
+        <header class="chat-header">
+            <h1>{title}</h1>
+            <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
+        </header>
+        <MessageList view/>
+        <Composer view/>
+    }
+}

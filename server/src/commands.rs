@@ -1,0 +1,137 @@
+//! The subcommands of `pocket-dev`: serve, worker, migrate, replay, mock-llm.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use backend::worker::{consumer_name, run_worker};
+use backend::Backend;
+
+use crate::config::{self, ConfigError};
+use crate::startup;
+
+const USAGE: &str = "usage: pocket-dev <serve [--no-worker] | worker | migrate | replay | mock-llm [--first-token-ms N] [--tokens-per-sec F] [--tokens N] [--thinking-tokens N]>";
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(args: Vec<String>) -> ExitCode {
+    let command = args.first().map(String::as_str).unwrap_or("");
+    let rest = &args[args.len().min(1)..];
+    let outcome = match command {
+        "serve" => match rest {
+            [] => serve(true).await,
+            [flag] if flag == "--no-worker" => serve(false).await,
+            _ => return usage(),
+        },
+        "worker" if rest.is_empty() => worker().await,
+        "migrate" if rest.is_empty() => migrate().await,
+        "replay" if rest.is_empty() => replay().await,
+        "mock-llm" => mock_llm(rest).await,
+        _ => return usage(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(error)) => {
+            eprintln!("pocket-dev: configuration error: {error}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("pocket-dev: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::from(2)
+}
+
+enum Failure {
+    Config(ConfigError),
+    Runtime(String),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Failure::Config(error)
+    }
+}
+
+impl From<backend::BackendError> for Failure {
+    fn from(error: backend::BackendError) -> Self {
+        Failure::Runtime(error.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Runtime(error.to_string())
+    }
+}
+
+async fn serve(with_worker: bool) -> Result<(), Failure> {
+    let addr = config::site_addr()?;
+    let backend = Backend::connect(config::backend()?).await?;
+    let caught_up = backend.projector.catch_up_all().await?;
+    if caught_up > 0 {
+        tracing::info!(caught_up, "projections caught up with the event log");
+    }
+    let _worker = with_worker.then(|| spawn_worker(backend.clone()));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, with_worker, "serving PocketDev");
+    let router = startup::router(backend, startup::leptos_options(addr));
+    startup::serve(listener, router).await?;
+    Ok(())
+}
+
+fn spawn_worker(backend: Arc<Backend>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = run_worker(backend, consumer_name()).await {
+            tracing::error!(%error, "embedded worker stopped");
+        }
+    })
+}
+
+async fn worker() -> Result<(), Failure> {
+    let backend = Backend::connect(config::backend()?).await?;
+    tokio::select! {
+        result = run_worker(backend, consumer_name()) => result?,
+        _ = startup::shutdown_signal() => tracing::info!("worker stopping"),
+    }
+    Ok(())
+}
+
+async fn migrate() -> Result<(), Failure> {
+    let pool = backend::connect_pool(&config::database_url()?).await?;
+    backend::migrate(&pool).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn replay() -> Result<(), Failure> {
+    let pool = backend::connect_pool(&config::database_url()?).await?;
+    let log = Arc::new(backend::event_log::EventLog::new(pool.clone()));
+    let projector = backend::projection::Projector::new(pool, log);
+    let started = std::time::Instant::now();
+    let (conversations, events) = projector.replay().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "replayed {events} events into {conversations} conversations in {seconds:.3} s ({:.0} events/s)",
+        events as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+async fn mock_llm(args: &[String]) -> Result<(), Failure> {
+    let mock = mockllm::MockConfig::from_args(args).map_err(|problem| Failure::Runtime(format!("mock-llm: {problem}")))?;
+    let addr = std::env::var("MOCK_LLM_ADDR").unwrap_or_else(|_| "127.0.0.1:3900".into());
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| Failure::Config(ConfigError { variable: "MOCK_LLM_ADDR", problem: format!("`{addr}` is not an address") }))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+    println!("mock LLM listening on http://{addr}");
+    tokio::select! {
+        result = mockllm::serve(listener, mock) => result?,
+        _ = startup::shutdown_signal() => {}
+    }
+    Ok(())
+}

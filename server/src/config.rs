@@ -1,0 +1,106 @@
+//! Process configuration from the environment. A missing or invalid value is one clear line and exit status 2.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use backend::WorkerConfig;
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+fn optional(variable: &'static str) -> Option<String> {
+    std::env::var(variable).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn required(variable: &'static str) -> Result<String, ConfigError> {
+    optional(variable).ok_or_else(|| error(variable, "is not set"))
+}
+
+fn url(variable: &'static str, value: String, schemes: &[&str]) -> Result<String, ConfigError> {
+    let scheme_ok = schemes.iter().any(|scheme| value.starts_with(&format!("{scheme}://")));
+    let rest_ok = value.split_once("://").is_some_and(|(_, rest)| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if !(scheme_ok && rest_ok) {
+        return Err(error(variable, format!("is not a valid URL (expected {}://…)", schemes.join("://… or "))));
+    }
+    Ok(value)
+}
+
+fn number<T: std::str::FromStr>(variable: &'static str, default: T) -> Result<T, ConfigError> {
+    match optional(variable) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| error(variable, format!("`{value}` is not a valid number"))),
+    }
+}
+
+pub fn database_url() -> Result<String, ConfigError> {
+    url("DATABASE_URL", required("DATABASE_URL")?, &["postgres", "postgresql"])
+}
+
+pub fn redis_url() -> Result<String, ConfigError> {
+    url("REDIS_URL", required("REDIS_URL")?, &["redis", "rediss", "unix", "redis+unix"])
+}
+
+pub fn site_addr() -> Result<SocketAddr, ConfigError> {
+    let value = optional("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+    value.parse().map_err(|_| error("LEPTOS_SITE_ADDR", format!("`{value}` is not an address like 127.0.0.1:3000")))
+}
+
+pub fn anthropic() -> Result<providers::anthropic::AnthropicConfig, ConfigError> {
+    let base_url = match optional("ANTHROPIC_BASE_URL") {
+        Some(value) => url("ANTHROPIC_BASE_URL", value, &["http", "https"])?,
+        None => "https://api.anthropic.com".into(),
+    };
+    Ok(providers::anthropic::AnthropicConfig {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        api_key: optional("ANTHROPIC_API_KEY"),
+        max_retries: number("PD_PROVIDER_RETRIES", 3)?,
+        request_timeout: Duration::from_secs(number("PD_PROVIDER_TIMEOUT_S", 60)?),
+    })
+}
+
+/// Checked now so a typo fails at startup; used by the OpenAI providers.
+pub fn openai_base_url() -> Result<Option<String>, ConfigError> {
+    optional("OPENAI_BASE_URL").map(|value| url("OPENAI_BASE_URL", value, &["http", "https"])).transpose()
+}
+
+pub fn workspace_root() -> Result<PathBuf, ConfigError> {
+    let root = PathBuf::from(optional("WORKSPACE_ROOT").unwrap_or_else(|| "workspace".into()));
+    std::fs::create_dir_all(&root).map_err(|e| error("WORKSPACE_ROOT", format!("cannot create {}: {e}", root.display())))?;
+    Ok(root)
+}
+
+pub fn worker() -> Result<WorkerConfig, ConfigError> {
+    let defaults = WorkerConfig::default();
+    Ok(WorkerConfig {
+        lease: Duration::from_millis(number("PD_JOB_LEASE_MS", defaults.lease.as_millis() as u64)?),
+        concurrency: number("PD_WORKER_CONCURRENCY", defaults.concurrency)?.max(1),
+        silence_timeout: Duration::from_secs(number("PD_SILENCE_TIMEOUT_S", defaults.silence_timeout.as_secs())?),
+    })
+}
+
+pub fn job_stream() -> String {
+    optional("PD_JOB_STREAM").unwrap_or_else(|| "pocketdev:jobs".into())
+}
+
+/// Everything `serve` and `worker` need.
+pub fn backend() -> Result<backend::BackendConfig, ConfigError> {
+    openai_base_url()?;
+    workspace_root()?;
+    Ok(backend::BackendConfig {
+        database_url: database_url()?,
+        redis_url: redis_url()?,
+        job_stream: job_stream(),
+        anthropic: anthropic()?,
+        worker: worker()?,
+    })
+}

@@ -1,0 +1,27 @@
+//! Non-Leptos HTTP routes: the JSON API, the SSE feed and the health check.
+
+mod conversations;
+mod events;
+mod health;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::startup::AppState;
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/api/providers", get(conversations::list_providers))
+        .route("/api/conversations", get(conversations::list).post(conversations::create))
+        .route(
+            "/api/conversations/{id}",
+            get(conversations::show).patch(conversations::rename).delete(conversations::delete),
+        )
+        .route("/api/conversations/{id}/messages", post(conversations::send_message))
+        .route("/api/conversations/{id}/abort", post(conversations::abort))
+        .route("/api/conversations/{id}/archive", post(conversations::archive))
+        .route("/api/conversations/{id}/unarchive", post(conversations::unarchive))
+        .route("/api/conversations/{id}/log", get(conversations::audit_log))
+        .route("/api/conversations/{id}/events", get(events::stream))
+}

@@ -1,0 +1,128 @@
+//! The conversation JSON API: create, list, show, prompt, abort, archive, rename, delete, audit log.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use backend::views::{ArchivedFilter, ListPage, ListQuery};
+use domain::{ConversationCommand, ConversationView};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http_error::{ApiError, ApiJson};
+use crate::startup::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Conversation ids are UUIDs; anything else cannot exist.
+pub fn conversation_id(raw: &str) -> ApiResult<String> {
+    uuid::Uuid::parse_str(raw).map(|id| id.to_string()).map_err(|_| ApiError::not_found())
+}
+
+pub async fn list_providers(State(state): State<AppState>) -> impl IntoResponse {
+    Json(backend::catalog::providers(state.backend.config.anthropic.api_key.is_some()))
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    provider: String,
+    model: Option<String>,
+    title: Option<String>,
+}
+
+pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
+    let view = state.backend.create_conversation(&body.provider, body.model.as_deref(), body.title).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    archived: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    before: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> ApiResult<Json<ListPage>> {
+    let archived = match params.archived.as_deref().unwrap_or("") {
+        "" | "false" => ArchivedFilter::Active,
+        "true" => ArchivedFilter::Archived,
+        "all" => ArchivedFilter::All,
+        other => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("`archived` must be true, false or all, not `{other}`"))),
+    };
+    let limit = match params.limit.as_deref() {
+        None | Some("") => 50,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(limit @ 1..=200) => limit,
+            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "`limit` must be a number from 1 to 200")),
+        },
+    };
+    let search = params.q.filter(|q| !q.trim().is_empty());
+    let query = ListQuery { archived, search, limit, before: params.before.filter(|b| !b.is_empty()) };
+    Ok(Json(backend::views::list(&state.backend.pool, &query).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ShowParams {
+    at: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>, Query(params): Query<ShowParams>) -> ApiResult<Json<ConversationView>> {
+    let id = conversation_id(&id)?;
+    let at = match params.at.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "`at` must be an event sequence number"))?),
+    };
+    Ok(Json(state.backend.view(&id, at).await?))
+}
+
+#[derive(Deserialize)]
+pub struct MessageBody {
+    text: String,
+}
+
+pub async fn send_message(State(state): State<AppState>, Path(id): Path<String>, ApiJson(body): ApiJson<MessageBody>) -> ApiResult<impl IntoResponse> {
+    let id = conversation_id(&id)?;
+    let turn = state.backend.submit_prompt(&id, body.text).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "turn": turn }))))
+}
+
+pub async fn abort(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let id = conversation_id(&id)?;
+    state.backend.abort_turn(&id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "aborted" }))))
+}
+
+pub async fn archive(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ConversationView>> {
+    update(&state, &id, ConversationCommand::Archive).await
+}
+
+pub async fn unarchive(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ConversationView>> {
+    update(&state, &id, ConversationCommand::Unarchive).await
+}
+
+#[derive(Deserialize)]
+pub struct RenameBody {
+    title: String,
+}
+
+pub async fn rename(State(state): State<AppState>, Path(id): Path<String>, ApiJson(body): ApiJson<RenameBody>) -> ApiResult<Json<ConversationView>> {
+    update(&state, &id, ConversationCommand::Rename { title: body.title }).await
+}
+
+async fn update(state: &AppState, id: &str, command: ConversationCommand) -> ApiResult<Json<ConversationView>> {
+    let id = conversation_id(id)?;
+    Ok(Json(state.backend.update_conversation(&id, command).await?))
+}
+
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = conversation_id(&id)?;
+    state.backend.delete_conversation(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn audit_log(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let id = conversation_id(&id)?;
+    state.backend.view(&id, None).await?;
+    Ok(Json(state.backend.log.audit(&id).await?))
+}

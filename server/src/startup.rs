@@ -1,0 +1,84 @@
+//! Process startup: builds the router (API, SSE, Leptos SSR, static files) and binds the listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::Router;
+use backend::Backend;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub backend: Arc<Backend>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Leptos options from the environment that cargo-leptos (or the run script) sets.
+pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "pocket-dev"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(addr)
+        .reload_port(env("LEPTOS_RELOAD_PORT", "3001").parse::<u32>().unwrap_or(3001))
+        .build()
+}
+
+/// The whole HTTP surface.
+pub fn router(backend: Arc<Backend>, leptos_options: LeptosOptions) -> Router {
+    let state = AppState { backend: backend.clone(), leptos_options: leptos_options.clone() };
+    let routes = generate_route_list(App);
+    let context_backend = backend.clone();
+    Router::new()
+        .merge(crate::routes::api())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_backend.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until ctrl-c or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
