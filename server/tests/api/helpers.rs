@@ -1,0 +1,284 @@
+//! `spawn_app()` and friends: a fresh database and job stream per test, the mock LLM, the app on port 0.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backend::{Backend, BackendConfig, WorkerConfig};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+/// One running test instance of PocketDev.
+pub struct TestApp {
+    pub address: String,
+    pub mock_url: String,
+    pub database_url: String,
+    pub redis_url: String,
+    pub job_stream: String,
+    pub backend: Arc<Backend>,
+    pub client: reqwest::Client,
+    _tasks: Vec<AbortOnDrop>,
+}
+
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set: run the tests through ./test"))
+}
+
+/// A new, migrated database on the test server. Returns its URL.
+pub async fn fresh_database() -> String {
+    let admin_url = env("DATABASE_URL");
+    let name = format!("pd_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to the test Postgres");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+    let (base, _) = admin_url.rsplit_once('/').expect("DATABASE_URL has a database name");
+    let url = format!("{base}/{name}");
+    let pool = backend::connect_pool(&url).await.expect("connect to the new database");
+    backend::migrate(&pool).await.expect("migrate");
+    pool.close().await;
+    url
+}
+
+/// Starts the mock LLM on a free port; returns its base URL.
+pub async fn spawn_mock() -> (String, AbortOnDrop) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = mockllm::serve(listener, mockllm::MockConfig::default()).await;
+    });
+    (url, AbortOnDrop(task))
+}
+
+pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> BackendConfig {
+    BackendConfig {
+        database_url: database_url.to_string(),
+        redis_url: env("REDIS_URL"),
+        job_stream: job_stream.to_string(),
+        anthropic: providers::anthropic::AnthropicConfig {
+            base_url: mock_url.to_string(),
+            api_key: Some("test-key".into()),
+            max_retries: 2,
+            request_timeout: Duration::from_secs(10),
+        },
+        worker: WorkerConfig { lease: Duration::from_secs(3), concurrency: 4, silence_timeout: Duration::from_secs(30) },
+    }
+}
+
+/// PocketDev in this process: API on a free port with an embedded worker.
+pub async fn spawn_app() -> TestApp {
+    let database_url = fresh_database().await;
+    let (mock_url, mock) = spawn_mock().await;
+    let job_stream = format!("pocketdev:test:{}", uuid::Uuid::new_v4().simple());
+    let backend = Backend::connect(backend_config(&database_url, &mock_url, &job_stream)).await.expect("backend connects");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = server::startup::router(backend.clone(), server::startup::leptos_options(addr));
+    let http = tokio::spawn(async move {
+        let _ = server::startup::serve(listener, router).await;
+    });
+    let worker_backend = backend.clone();
+    let worker = tokio::spawn(async move {
+        let _ = backend::worker::run_worker(worker_backend, backend::worker::consumer_name()).await;
+    });
+    TestApp {
+        address: format!("http://{addr}"),
+        mock_url,
+        database_url,
+        redis_url: env("REDIS_URL"),
+        job_stream,
+        backend,
+        client: reqwest::Client::new(),
+        _tasks: vec![mock, AbortOnDrop(http), AbortOnDrop(worker)],
+    }
+}
+
+/// A prompt carrying a mock directive.
+pub fn prompt(directive: &str) -> String {
+    format!("Tell me something. [[mock {directive}]]")
+}
+
+impl TestApp {
+    pub async fn create_conversation(&self) -> String {
+        create_conversation(&self.client, &self.address).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.address)).json(&body).send().await.unwrap()
+    }
+
+    pub async fn view(&self, id: &str) -> Value {
+        get_view(&self.client, &self.address, id).await
+    }
+
+    pub async fn wait_until_settled(&self, id: &str, within: Duration) -> Value {
+        wait_until_settled(&self.client, &self.address, id, within).await
+    }
+}
+
+pub async fn create_conversation(client: &reqwest::Client, address: &str) -> String {
+    let response = client.post(format!("{address}/api/conversations")).json(&json!({"provider": "anthropic"})).send().await.unwrap();
+    assert_eq!(response.status(), 201, "creating a conversation");
+    let view: Value = response.json().await.unwrap();
+    view["id"].as_str().unwrap().to_string()
+}
+
+pub async fn send_message(client: &reqwest::Client, address: &str, id: &str, text: &str) {
+    let response = client.post(format!("{address}/api/conversations/{id}/messages")).json(&json!({"text": text})).send().await.unwrap();
+    assert_eq!(response.status(), 202, "sending a message: {}", response.text().await.unwrap_or_default());
+}
+
+pub async fn get_view(client: &reqwest::Client, address: &str, id: &str) -> Value {
+    let response = client.get(format!("{address}/api/conversations/{id}")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Polls the view until its status is no longer `running` (test-side only; the app never polls).
+pub async fn wait_until_settled(client: &reqwest::Client, address: &str, id: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let view = get_view(client, address, id).await;
+        if view["status"] != "running" {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "the turn did not end within {within:?}: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of the assistant's reply to `turn` in a view.
+pub fn reply_text(view: &Value, turn: u64) -> String {
+    view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant" && m["turn"] == turn)
+        .flat_map(|m| m["blocks"].as_array().unwrap().iter())
+        .filter(|b| b["type"] == "text")
+        .map(|b| b["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// One SSE frame as a client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+}
+
+/// Reads frames from the conversation's SSE feed until `stop` says so (inclusive), or `within` passes.
+pub async fn read_frames(
+    client: &reqwest::Client,
+    address: &str,
+    id: &str,
+    last_event_id: Option<&str>,
+    within: Duration,
+    mut stop: impl FnMut(&Frame, usize) -> bool,
+) -> Vec<Frame> {
+    let mut request = client.get(format!("{address}/api/conversations/{id}/events"));
+    if let Some(last) = last_event_id {
+        request = request.header("Last-Event-ID", last);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut events = eventsource_stream::EventStream::new(response.bytes_stream());
+    let mut frames = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let next = tokio::time::timeout_at(deadline, events.next()).await;
+        let Ok(Some(Ok(event))) = next else { break };
+        let frame = Frame { id: event.id, event: event.event, data: serde_json::from_str(&event.data).unwrap() };
+        frames.push(frame);
+        if stop(frames.last().unwrap(), frames.len()) {
+            break;
+        }
+    }
+    frames
+}
+
+pub fn is_turn_end(frame: &Frame) -> bool {
+    matches!(frame.event.as_str(), "TurnCompleted" | "TurnFailed" | "TurnAborted")
+}
+
+/// The streamed text carried by frames.
+pub fn frames_text(frames: &[Frame]) -> String {
+    frames
+        .iter()
+        .filter(|f| f.event == "TextAppended")
+        .map(|f| f.data["event"]["TextAppended"]["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A `pocket-dev` child process, killed when dropped.
+pub struct Process {
+    pub child: tokio::process::Child,
+    pub address: Option<String>,
+}
+
+impl Process {
+    /// Starts `pocket-dev <args>` with the test's configuration; waits for `/health` when serving.
+    pub async fn start(args: &[&str], database_url: &str, mock_url: &str, job_stream: &str) -> Process {
+        let port = free_port();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev"));
+        command
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            .env("REDIS_URL", env("REDIS_URL"))
+            .env("PD_JOB_STREAM", job_stream)
+            .env("PD_JOB_LEASE_MS", "3000")
+            .env("ANTHROPIC_BASE_URL", mock_url)
+            .env("ANTHROPIC_API_KEY", "test-key")
+            .env("WORKSPACE_ROOT", std::env::temp_dir().join("pd-test-workspace"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let child = command.spawn().expect("spawn pocket-dev");
+        let serving = args.first() == Some(&"serve");
+        let address = serving.then(|| format!("http://127.0.0.1:{port}"));
+        if let Some(address) = &address {
+            wait_for_health(address).await;
+        }
+        Process { child, address }
+    }
+
+    pub fn address(&self) -> &str {
+        self.address.as_deref().expect("a serving process")
+    }
+
+    /// SIGKILL, as `kill -9` does.
+    pub async fn kill_hard(&mut self) {
+        self.child.start_kill().unwrap();
+        let _ = self.child.wait().await;
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    addr.port()
+}
+
+async fn wait_for_health(address: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(format!("{address}/health")).await {
+            if response.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{address} did not become healthy");
+}

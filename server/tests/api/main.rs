@@ -1,0 +1,9 @@
+//! The server's one integration-test binary: real Postgres, real Redis, real processes, the mock LLM.
+
+mod helpers;
+
+mod bad_input;
+mod conversations;
+mod processes;
+mod replay;
+mod resume;
