@@ -221,3 +221,6 @@ fn parse<T: DeserializeOwned>(event: &str, data: &str) -> Result<T, ProviderErro
     serde_json::from_str(data)
         .map_err(|e| ProviderError::Protocol(format!("malformed {event} event: {e}")))
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,3 +63,51 @@ fn map_error<E: StdError + 'static>(e: EventStreamError<E>) -> ProviderError {
         EventStreamError::Parser(e) => ProviderError::Protocol(format!("malformed SSE: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: Vec<Vec<u8>>) -> impl Stream<Item = Result<Vec<u8>, std::io::Error>> {
+        stream::iter(parts.into_iter().map(Ok))
+    }
+
+    async fn collect(parts: Vec<Vec<u8>>) -> Vec<Item> {
+        events(chunks(parts)).collect().await
+    }
+
+    const START: &str = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+    const STOP: &str = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+    #[tokio::test]
+    async fn a_multi_byte_character_split_across_chunks_is_decoded() {
+        let delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"caf\u{e9}\"}}\n\n";
+        let bytes = [START, delta, STOP].concat().into_bytes();
+        let split = bytes.iter().position(|b| *b == 0xC3).unwrap() + 1;
+        let out = collect(vec![bytes[..split].to_vec(), bytes[split..].to_vec()]).await;
+        assert_eq!(out[1], Ok(ProviderEvent::BlockDelta { index: 0, text: "café".into() }));
+        assert_eq!(out[2], Ok(ProviderEvent::Stop { stop_reason: "end_turn".into() }));
+    }
+
+    #[tokio::test]
+    async fn a_body_ending_before_message_stop_is_a_transport_error() {
+        let out = collect(vec![START.as_bytes().to_vec()]).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Err(ProviderError::Transport(m)) if m.contains("message_stop")));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_yielded_after_an_error_event() {
+        let error = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}\n\n";
+        let out = collect(vec![[START, error, STOP].concat().into_bytes()]).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Err(ProviderError::Stream { kind, .. }) if kind == "api_error"));
+    }
+
+    #[tokio::test]
+    async fn a_crlf_stream_is_parsed_like_lf() {
+        let out = collect(vec![[START, STOP].concat().replace('\n', "\r\n").into_bytes()]).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(out[1], Ok(ProviderEvent::Stop { .. })));
+    }
+}
