@@ -67,7 +67,13 @@ impl Directive {
             };
             match key.to_ascii_lowercase().as_str() {
                 "tokens" => d.tokens = value.parse().ok().or(d.tokens),
-                "rate" => d.rate = value.parse().ok().filter(|r: &f64| r.is_finite()).or(d.rate),
+                "rate" => {
+                    d.rate = value
+                        .parse()
+                        .ok()
+                        .filter(|r: &f64| r.is_finite())
+                        .or(d.rate)
+                }
                 "delay_ms" => d.delay_ms = value.parse().ok().or(d.delay_ms),
                 "thinking" => d.thinking = value.parse().ok().or(d.thinking),
                 "fail" => d.fail = Failure::parse(value).or(d.fail),

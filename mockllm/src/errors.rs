@@ -14,7 +14,12 @@ pub(crate) fn anthropic(status: StatusCode, kind: &str, message: &str) -> Respon
 }
 
 /// `{"error":{"message","type","param":null,"code"}}` with `status`.
-pub(crate) fn openai(status: StatusCode, kind: &str, code: Option<&str>, message: &str) -> Response {
+pub(crate) fn openai(
+    status: StatusCode,
+    kind: &str,
+    code: Option<&str>,
+    message: &str,
+) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     (status, Json(body)).into_response()
 }

@@ -142,7 +142,12 @@ mod tests {
     #[test]
     fn after_is_clamped_to_the_reply_length() {
         let state = AppState::new(MockConfig::default());
-        assert_eq!(state.plan("[[mock tokens=4 fail=cut after=99]]", false).after, 4);
+        assert_eq!(
+            state
+                .plan("[[mock tokens=4 fail=cut after=99]]", false)
+                .after,
+            4
+        );
         assert_eq!(state.plan("[[mock tokens=10 fail=cut]]", false).after, 5);
     }
 }

@@ -109,7 +109,10 @@ pub(crate) fn sse_data(payload: &str) -> Bytes {
 
 /// Rough token count of a request: its whitespace-separated words.
 pub(crate) fn count_words(texts: &[&str]) -> u64 {
-    texts.iter().map(|t| t.split_whitespace().count() as u64).sum()
+    texts
+        .iter()
+        .map(|t| t.split_whitespace().count() as u64)
+        .sum()
 }
 
 /// Seconds since the Unix epoch.

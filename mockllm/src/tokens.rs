@@ -5,14 +5,50 @@
 //! and some tokens end in a newline, so clients' UTF-8 and line handling are exercised.
 
 const WORDS: &[&str] = &[
-    "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "café", "naïve", "stream",
-    "token", "server", "reply", "model", "chunk", "über", "façade", "résumé", "data", "event",
-    "🚀", "日本語", "buffer", "signal", "€uro", "async", "rust", "mock", "piñata", "delta",
-    "block", "coöperate", "socket", "header", "jalapeño", "🦀", "frame", "cursor", "Ωmega",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dog",
+    "café",
+    "naïve",
+    "stream",
+    "token",
+    "server",
+    "reply",
+    "model",
+    "chunk",
+    "über",
+    "façade",
+    "résumé",
+    "data",
+    "event",
+    "🚀",
+    "日本語",
+    "buffer",
+    "signal",
+    "€uro",
+    "async",
+    "rust",
+    "mock",
+    "piñata",
+    "delta",
+    "block",
+    "coöperate",
+    "socket",
+    "header",
+    "jalapeño",
+    "🦀",
+    "frame",
+    "cursor",
+    "Ωmega",
 ];
 
-const REPLY_SEED: u64 = 0x5eed_0f_7e_c7;
-const THINKING_SEED: u64 = 0x7417_c1_46;
+const REPLY_SEED: u64 = 0x005e_ed0f_7ec7;
+const THINKING_SEED: u64 = 0x7417_c146;
 
 /// The first `count` tokens of the mock reply; each is a word followed by a space or newline.
 pub fn reply_tokens(count: usize) -> Vec<String> {
@@ -40,7 +76,11 @@ fn generate(seed: u64, count: usize) -> Vec<String> {
         .map(|i| {
             let r = splitmix64(&mut state);
             let word = WORDS[(r % WORDS.len() as u64) as usize];
-            let sep = if i > 0 && (r >> 32) % 9 == 0 { "\n" } else { " " };
+            let sep = if i > 0 && (r >> 32).is_multiple_of(9) {
+                "\n"
+            } else {
+                " "
+            };
             format!("{word}{sep}")
         })
         .collect()

@@ -44,11 +44,21 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
     s.chunk(event("ping", json!({})));
     let mut index = 0;
     if plan.thinking > 0 {
-        block_start(&mut s, index, json!({"type": "thinking", "thinking": "", "signature": ""}));
+        block_start(
+            &mut s,
+            index,
+            json!({"type": "thinking", "thinking": "", "signature": ""}),
+        );
         for token in thinking_tokens(plan.thinking) {
-            s.token(delta(index, json!({"type": "thinking_delta", "thinking": token})));
+            s.token(delta(
+                index,
+                json!({"type": "thinking_delta", "thinking": token}),
+            ));
         }
-        s.chunk(delta(index, json!({"type": "signature_delta", "signature": SIGNATURE})));
+        s.chunk(delta(
+            index,
+            json!({"type": "signature_delta", "signature": SIGNATURE}),
+        ));
         block_stop(&mut s, index);
         index += 1;
     }
@@ -68,7 +78,10 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         let tool = json!({"type": "tool_use", "id": TOOL_USE_ID, "name": TOOL_NAME, "input": {}});
         block_start(&mut s, index, tool);
         for chunk in TOOL_INPUT_CHUNKS {
-            s.token(delta(index, json!({"type": "input_json_delta", "partial_json": chunk})));
+            s.token(delta(
+                index,
+                json!({"type": "input_json_delta", "partial_json": chunk}),
+            ));
         }
         block_stop(&mut s, index);
     }
@@ -109,7 +122,10 @@ fn block_start(s: &mut Script, index: usize, block: Value) {
 }
 
 fn delta(index: usize, delta: Value) -> bytes::Bytes {
-    event("content_block_delta", json!({"index": index, "delta": delta}))
+    event(
+        "content_block_delta",
+        json!({"index": index, "delta": delta}),
+    )
 }
 
 fn block_stop(s: &mut Script, index: usize) {

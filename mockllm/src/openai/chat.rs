@@ -50,7 +50,7 @@ pub(crate) async fn completions(
 ) -> Response {
     let req: ChatRequest = match accept(&headers, &body) {
         Ok(req) => req,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let texts: Vec<String> = req.messages.iter().map(|m| text_of(&m.content)).collect();
     let last_user = req

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::errors;
 
 /// Checks the bearer token and parses the JSON body, or returns the error response.
-fn accept<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Response> {
+fn accept<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Box<Response>> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -19,15 +19,15 @@ fn accept<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Re
         .map(str::trim)
         .unwrap_or("");
     if token.is_empty() {
-        return Err(errors::openai_missing_key());
+        return Err(Box::new(errors::openai_missing_key()));
     }
     serde_json::from_slice(body).map_err(|e| {
-        errors::openai(
+        Box::new(errors::openai(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             None,
             &format!("We could not parse the JSON body of your request: {e}"),
-        )
+        ))
     })
 }
 

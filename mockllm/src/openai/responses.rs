@@ -37,13 +37,14 @@ pub(crate) async fn responses(
 ) -> Response {
     let req: ResponsesRequest = match accept(&headers, &body) {
         Ok(req) => req,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let (mut texts, last_user) = input_texts(&req.input);
     texts.extend(req.instructions.clone());
-    let thinking_requested = req.reasoning.as_ref().is_some_and(|r| {
-        r.get("effort").and_then(Value::as_str) != Some("none")
-    });
+    let thinking_requested = req
+        .reasoning
+        .as_ref()
+        .is_some_and(|r| r.get("effort").and_then(Value::as_str) != Some("none"));
     let plan = state.plan(&last_user, thinking_requested);
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure);
@@ -71,7 +72,11 @@ pub(crate) async fn responses(
     let output = match events.play(&plan, &ids, &skeleton) {
         Some(output) => output,
         None if req.stream => return (SSE_HEADERS, events.s.into_body()).into_response(),
-        None if plan.stream_failure() == Some(Failure::Cut) => return events.s.into_body().into_response(),
+        None if plan.stream_failure() == Some(Failure::Cut) => {
+            let mut cut = Script::new(&plan);
+            cut.cut();
+            return cut.into_body().into_response();
+        }
         None => return errors::openai_failure(Failure::Http529),
     };
     let mut done = skeleton;
@@ -119,26 +124,58 @@ impl Events {
             let item_id = &ids.reasoning;
             let at = json!({"item_id": item_id, "output_index": output.len(), "summary_index": 0});
             let added = json!({"id": item_id, "type": "reasoning", "summary": []});
-            self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
+            self.push(
+                "response.output_item.added",
+                json!({"output_index": output.len(), "item": added}),
+                false,
+            );
             let part = json!({"type": "summary_text", "text": ""});
-            self.push("response.reasoning_summary_part.added", with(&at, "part", part), false);
+            self.push(
+                "response.reasoning_summary_part.added",
+                with(&at, "part", part),
+                false,
+            );
             for token in thinking_tokens(plan.thinking) {
-                self.push("response.reasoning_summary_text.delta", with(&at, "delta", json!(token)), true);
+                self.push(
+                    "response.reasoning_summary_text.delta",
+                    with(&at, "delta", json!(token)),
+                    true,
+                );
             }
             let text = thinking_text(plan.thinking);
-            self.push("response.reasoning_summary_text.done", with(&at, "text", json!(text)), false);
+            self.push(
+                "response.reasoning_summary_text.done",
+                with(&at, "text", json!(text)),
+                false,
+            );
             let part = json!({"type": "summary_text", "text": text});
-            self.push("response.reasoning_summary_part.done", with(&at, "part", part.clone()), false);
+            self.push(
+                "response.reasoning_summary_part.done",
+                with(&at, "part", part.clone()),
+                false,
+            );
             let item = json!({"id": item_id, "type": "reasoning", "summary": [part]});
-            self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
+            self.push(
+                "response.output_item.done",
+                json!({"output_index": output.len(), "item": item}),
+                false,
+            );
             output.push(item);
         }
         let item_id = &ids.message;
         let at = json!({"item_id": item_id, "output_index": output.len(), "content_index": 0});
         let added = json!({"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []});
-        self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
+        self.push(
+            "response.output_item.added",
+            json!({"output_index": output.len(), "item": added}),
+            false,
+        );
         let part = json!({"type": "output_text", "text": "", "annotations": []});
-        self.push("response.content_part.added", with(&at, "part", part), false);
+        self.push(
+            "response.content_part.added",
+            with(&at, "part", part),
+            false,
+        );
         for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
             if i == plan.after && self.inject_failure(plan, skeleton) {
                 return None;
@@ -153,9 +190,17 @@ impl Events {
         let done = with(&with(&at, "text", json!(text)), "logprobs", json!([]));
         self.push("response.output_text.done", done, false);
         let part = json!({"type": "output_text", "text": text, "annotations": []});
-        self.push("response.content_part.done", with(&at, "part", part.clone()), false);
+        self.push(
+            "response.content_part.done",
+            with(&at, "part", part.clone()),
+            false,
+        );
         let item = json!({"id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part]});
-        self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
+        self.push(
+            "response.output_item.done",
+            json!({"output_index": output.len(), "item": item}),
+            false,
+        );
         output.push(item);
         if plan.tool {
             output.push(self.tool_call(&ids.call, output.len()));
@@ -167,15 +212,31 @@ impl Events {
         let at = json!({"item_id": item_id, "output_index": output_index});
         let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress",
             "arguments": "", "call_id": "call_mock_01", "name": TOOL_NAME});
-        self.push("response.output_item.added", json!({"output_index": output_index, "item": item}), false);
+        self.push(
+            "response.output_item.added",
+            json!({"output_index": output_index, "item": item}),
+            false,
+        );
         for piece in TOOL_INPUT_CHUNKS.iter().filter(|p| !p.is_empty()) {
-            self.push("response.function_call_arguments.delta", with(&at, "delta", json!(piece)), true);
+            self.push(
+                "response.function_call_arguments.delta",
+                with(&at, "delta", json!(piece)),
+                true,
+            );
         }
         let arguments = tool_input().to_string();
-        self.push("response.function_call_arguments.done", with(&at, "arguments", json!(arguments)), false);
+        self.push(
+            "response.function_call_arguments.done",
+            with(&at, "arguments", json!(arguments)),
+            false,
+        );
         item["status"] = json!("completed");
         item["arguments"] = json!(arguments);
-        self.push("response.output_item.done", json!({"output_index": output_index, "item": item}), false);
+        self.push(
+            "response.output_item.done",
+            json!({"output_index": output_index, "item": item}),
+            false,
+        );
         item
     }
 

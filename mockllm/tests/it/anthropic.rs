@@ -11,14 +11,24 @@ async fn stream_events(text: &str) -> Vec<(String, Value)> {
     let base = spawn_default().await;
     let response = post_anthropic(&base, &anthropic_body(text, true)).await;
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("text/event-stream"),
+        "{content_type}"
+    );
     let body = response.text().await.unwrap();
     parse_sse(&body)
         .into_iter()
         .map(|e| {
             let data = e.json();
-            assert_eq!(data["type"], e.event.as_str(), "data type matches event name");
+            assert_eq!(
+                data["type"],
+                e.event.as_str(),
+                "data type matches event name"
+            );
             (e.event, data)
         })
         .collect()
@@ -45,7 +55,10 @@ async fn a_text_reply_streams_as_block_events_in_the_real_order() {
     assert_eq!(start["model"], "claude-mock");
     assert_eq!(start["content"], json!([]));
     assert!(start["usage"]["input_tokens"].as_u64().unwrap() >= 2);
-    assert_eq!(events[2].1["content_block"], json!({"type": "text", "text": ""}));
+    assert_eq!(
+        events[2].1["content_block"],
+        json!({"type": "text", "text": ""})
+    );
     assert_eq!(deltas(&events, 0, "text"), reply_text(5));
     let delta = &events[events.len() - 2].1;
     assert_eq!(delta["delta"]["stop_reason"], "end_turn");
@@ -136,7 +149,11 @@ async fn tokens_are_paced_by_delay_and_rate() {
     let body = response.text().await.unwrap();
     assert!(body.contains("message_stop"));
     // 150 ms before the first token, then 5 gaps of 20 ms.
-    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -66,7 +66,10 @@ async fn an_error_event_follows_the_first_tokens_and_ends_the_stream() {
     let body = anthropic_body("[[mock tokens=10 fail=error_event after=3]]", true);
     let text = post_anthropic(&base, &body).await.text().await.unwrap();
     let events = parse_sse(&text);
-    let deltas = events.iter().filter(|e| e.event == "content_block_delta").count();
+    let deltas = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .count();
     assert_eq!(deltas, 3);
     let last = events.last().unwrap();
     assert_eq!(last.event, "error");

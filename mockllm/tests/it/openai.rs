@@ -20,12 +20,22 @@ fn chat_body(text: &str) -> Value {
 #[tokio::test]
 async fn chat_completion_chunks_parse_as_json_and_end_with_done() {
     let base = spawn_default().await;
-    let response = post_openai(&base, "/v1/chat/completions", &chat_body("[[mock tokens=7 thinking=2]]")).await;
+    let response = post_openai(
+        &base,
+        "/v1/chat/completions",
+        &chat_body("[[mock tokens=7 thinking=2]]"),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let events = parse_sse(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().data, "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1].iter().map(|e| e.json()).collect();
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| e.json())
+        .collect();
+    assert!(chunks
+        .iter()
+        .all(|c| c["object"] == "chat.completion.chunk"));
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let field = |name: &str| -> String {
         chunks
@@ -76,7 +86,14 @@ async fn responses_events_are_typed_numbered_and_end_with_response_completed() {
         assert_eq!(data["sequence_number"], i as u64);
     }
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    assert_eq!(&names[..3], ["response.created", "response.in_progress", "response.output_item.added"]);
+    assert_eq!(
+        &names[..3],
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added"
+        ]
+    );
     assert_eq!(*names.last().unwrap(), "response.completed");
     let joined = |name: &str| -> String {
         events
@@ -86,8 +103,12 @@ async fn responses_events_are_typed_numbered_and_end_with_response_completed() {
             .collect()
     };
     assert_eq!(joined("response.output_text.delta"), reply_text(5));
-    assert_eq!(joined("response.reasoning_summary_text.delta"), thinking_text(3));
-    let args: Value = serde_json::from_str(&joined("response.function_call_arguments.delta")).unwrap();
+    assert_eq!(
+        joined("response.reasoning_summary_text.delta"),
+        thinking_text(3)
+    );
+    let args: Value =
+        serde_json::from_str(&joined("response.function_call_arguments.delta")).unwrap();
     assert_eq!(args, json!({"file_path": "README.md"}));
     let completed = events.last().unwrap().json();
     let usage = &completed["response"]["usage"];

@@ -123,7 +123,13 @@ pub(super) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
 
 /// `retry-after` in whole or fractional seconds (HTTP dates are not supported).
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: f64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let secs: f64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e6)))
 }
 
@@ -146,7 +152,10 @@ async fn error_message(response: Response, status: StatusCode, timeout: Duration
     }
     let text = text.trim();
     if text.is_empty() {
-        return status.canonical_reason().unwrap_or("no error message").to_string();
+        return status
+            .canonical_reason()
+            .unwrap_or("no error message")
+            .to_string();
     }
     match text.char_indices().nth(MAX_ERROR_BODY) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -183,7 +192,10 @@ mod tests {
 
     #[test]
     fn retry_after_wins_over_the_default_backoff() {
-        assert_eq!(backoff(3, Some(Duration::from_secs(1))), Duration::from_secs(1));
+        assert_eq!(
+            backoff(3, Some(Duration::from_secs(1))),
+            Duration::from_secs(1)
+        );
     }
 
     #[test]
@@ -191,7 +203,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
     }
 

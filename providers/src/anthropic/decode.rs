@@ -100,7 +100,11 @@ pub(super) struct Decoder {
 
 impl Decoder {
     /// Decodes one SSE event. `Ok(None)` means "nothing to report" (ping, unknown events).
-    pub fn decode(&mut self, event: &str, data: &str) -> Result<Option<ProviderEvent>, ProviderError> {
+    pub fn decode(
+        &mut self,
+        event: &str,
+        data: &str,
+    ) -> Result<Option<ProviderEvent>, ProviderError> {
         let name = if event.is_empty() || event == "message" {
             type_of(data).unwrap_or_default()
         } else {
@@ -198,7 +202,10 @@ impl Decoder {
         for (slot, value) in [
             (&mut u.input_tokens, w.input_tokens),
             (&mut u.output_tokens, w.output_tokens),
-            (&mut u.cache_creation_input_tokens, w.cache_creation_input_tokens),
+            (
+                &mut u.cache_creation_input_tokens,
+                w.cache_creation_input_tokens,
+            ),
             (&mut u.cache_read_input_tokens, w.cache_read_input_tokens),
         ] {
             if let Some(v) = value.filter(|v| *v > 0) {

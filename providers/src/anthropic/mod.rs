@@ -72,7 +72,9 @@ impl AnthropicProvider {
     /// Streams one reply. Ends with `ProviderEvent::Stop` or exactly one error.
     pub fn stream(&self, req: ChatRequest) -> ProviderStream {
         let Some(api_key) = self.cfg.api_key.clone().filter(|k| !k.trim().is_empty()) else {
-            return fail(ProviderError::Unavailable("ANTHROPIC_API_KEY is not set".into()));
+            return fail(ProviderError::Unavailable(
+                "ANTHROPIC_API_KEY is not set".into(),
+            ));
         };
         let client = match &self.client {
             Ok(client) => client.clone(),

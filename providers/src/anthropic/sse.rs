@@ -85,8 +85,19 @@ mod tests {
         let bytes = [START, delta, STOP].concat().into_bytes();
         let split = bytes.iter().position(|b| *b == 0xC3).unwrap() + 1;
         let out = collect(vec![bytes[..split].to_vec(), bytes[split..].to_vec()]).await;
-        assert_eq!(out[1], Ok(ProviderEvent::BlockDelta { index: 0, text: "café".into() }));
-        assert_eq!(out[2], Ok(ProviderEvent::Stop { stop_reason: "end_turn".into() }));
+        assert_eq!(
+            out[1],
+            Ok(ProviderEvent::BlockDelta {
+                index: 0,
+                text: "café".into()
+            })
+        );
+        assert_eq!(
+            out[2],
+            Ok(ProviderEvent::Stop {
+                stop_reason: "end_turn".into()
+            })
+        );
     }
 
     #[tokio::test]
@@ -106,7 +117,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_crlf_stream_is_parsed_like_lf() {
-        let out = collect(vec![[START, STOP].concat().replace('\n', "\r\n").into_bytes()]).await;
+        let out = collect(vec![[START, STOP]
+            .concat()
+            .replace('\n', "\r\n")
+            .into_bytes()])
+        .await;
         assert_eq!(out.len(), 2);
         assert!(matches!(out[1], Ok(ProviderEvent::Stop { .. })));
     }

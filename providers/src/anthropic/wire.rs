@@ -74,8 +74,14 @@ mod tests {
             model: "claude-x".into(),
             system: system.map(Into::into),
             messages: vec![
-                ChatMessage { role: ChatRole::User, text: "hi".into() },
-                ChatMessage { role: ChatRole::Assistant, text: "hello".into() },
+                ChatMessage {
+                    role: ChatRole::User,
+                    text: "hi".into(),
+                },
+                ChatMessage {
+                    role: ChatRole::Assistant,
+                    text: "hello".into(),
+                },
             ],
             max_tokens: 1000,
             thinking_budget,
@@ -102,7 +108,10 @@ mod tests {
     fn a_thinking_budget_is_added_to_max_tokens() {
         let b = body(&request(Some("be terse"), Some(2048)));
         assert_eq!(b["max_tokens"], 3048);
-        assert_eq!(b["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
+        assert_eq!(
+            b["thinking"],
+            json!({"type": "enabled", "budget_tokens": 2048})
+        );
         assert_eq!(b["system"], "be terse");
     }
 

@@ -1,0 +1,234 @@
+//! Benchmarks of the event pipeline against the real Postgres and Redis: relay overhead,
+//! append latency as a conversation grows, replay throughput, and idle server memory.
+//! Run through `scripts/bench.sh`, which starts the services and builds in release mode.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::response::Response;
+use backend::{Backend, BackendConfig, WorkerConfig};
+use domain::{BlockKind, ConversationCommand, OutputItem};
+use futures::StreamExt;
+use sqlx::Connection;
+
+type Taps = Arc<Mutex<Vec<(Instant, String)>>>;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set: run scripts/bench.sh"))
+}
+
+async fn fresh_database() -> String {
+    let admin_url = env("DATABASE_URL");
+    let name = format!("pd_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let pool = backend::connect_pool(&url).await.unwrap();
+    backend::migrate(&pool).await.unwrap();
+    url
+}
+
+/// The mock LLM, with every text delta it sends timestamped as it leaves the handler.
+async fn tapped_mock(taps: Taps) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_response(move |response: Response| {
+        let taps = taps.clone();
+        async move {
+            let (parts, body) = response.into_parts();
+            let stream = body.into_data_stream().inspect(move |chunk| {
+                if let Ok(bytes) = chunk {
+                    for text in text_deltas(bytes) {
+                        taps.lock().unwrap().push((Instant::now(), text));
+                    }
+                }
+            });
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+    }));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+fn text_deltas(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+        .filter(|v| v["type"] == "content_block_delta" && v["delta"]["type"] == "text_delta")
+        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn config(database_url: &str, mock_url: &str) -> BackendConfig {
+    BackendConfig {
+        database_url: database_url.into(),
+        redis_url: env("REDIS_URL"),
+        job_stream: format!("pocketdev:bench:{}", uuid::Uuid::new_v4().simple()),
+        anthropic: providers::anthropic::AnthropicConfig {
+            base_url: mock_url.into(),
+            api_key: Some("bench".into()),
+            max_retries: 0,
+            request_timeout: Duration::from_secs(10),
+        },
+        worker: WorkerConfig::default(),
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Milliseconds from the mock sending a token to an SSE client holding it.
+async fn relay_overhead() -> (f64, f64, usize) {
+    let taps: Taps = Arc::default();
+    let mock = tapped_mock(taps.clone()).await;
+    let database = fresh_database().await;
+    let backend = Backend::connect(config(&database, &mock)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = server::startup::router(backend.clone(), server::startup::leptos_options(addr));
+    tokio::spawn(async move { server::startup::serve(listener, router).await.unwrap() });
+    tokio::spawn(backend::worker::run_worker(backend.clone(), "bench".into()));
+    let view = backend.create_conversation("anthropic", None, None).await.unwrap();
+    let client = reqwest::Client::new();
+    let response = client.get(format!("http://{addr}/api/conversations/{}/events", view.id)).send().await.unwrap();
+    let mut frames = eventsource_stream::EventStream::new(response.bytes_stream());
+    backend.submit_prompt(&view.id, "bench [[mock tokens=2000 rate=200]]".into()).await.unwrap();
+    let mut received: Vec<(Instant, usize)> = Vec::new();
+    let mut offset = 0;
+    while let Some(Ok(frame)) = frames.next().await {
+        let now = Instant::now();
+        if frame.event == "TextAppended" {
+            let data: serde_json::Value = serde_json::from_str(&frame.data).unwrap();
+            offset += data["event"]["TextAppended"]["text"].as_str().unwrap().len();
+            received.push((now, offset));
+        }
+        if frame.event == "TurnCompleted" || frame.event == "TurnFailed" {
+            break;
+        }
+    }
+    let taps = taps.lock().unwrap().clone();
+    let mut latencies = Vec::new();
+    let mut end = 0;
+    for (sent, text) in &taps {
+        end += text.len();
+        let (got, _) = received.iter().find(|(_, reached)| *reached >= end).expect("every token arrives");
+        latencies.push(got.duration_since(*sent).as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    (percentile(&latencies, 0.5), percentile(&latencies, 0.99), latencies.len())
+}
+
+/// Median milliseconds of one append at about 10 and about 10,000 prior events.
+async fn append_latency() -> (f64, f64) {
+    let database = fresh_database().await;
+    let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
+    backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();
+    backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into() }).await.unwrap();
+    let start = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
+    backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: start }).await.unwrap();
+    let append = |text: &str| ConversationCommand::RecordOutput {
+        turn: 1,
+        attempt_id: "a".into(),
+        items: vec![OutputItem::TextAppended { block: 0, text: text.into() }],
+    };
+    let measure = |backend: Arc<Backend>, id: String| async move {
+        let mut samples = Vec::new();
+        for _ in 0..300 {
+            let started = Instant::now();
+            backend.execute(&id, append("token ")).await.unwrap();
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        samples.sort_by(f64::total_cmp);
+        percentile(&samples, 0.5)
+    };
+    for _ in 0..6 {
+        backend.execute(&id, append("warm ")).await.unwrap();
+    }
+    let small = measure(backend.clone(), id.clone()).await;
+    // Grow the conversation to 10,000 prior events, 100 per commit.
+    while count_events(&backend, &id).await < 10_000 {
+        let items = (0..100).map(|_| OutputItem::TextAppended { block: 0, text: "filler ".into() }).collect();
+        backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();
+    }
+    let large = measure(backend.clone(), id.clone()).await;
+    (small, large)
+}
+
+async fn count_events(backend: &Backend, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
+}
+
+/// Events per second replayed into the projections.
+async fn replay_throughput() -> (f64, usize) {
+    let database = fresh_database().await;
+    let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
+    for n in 0..200 {
+        let id = uuid::Uuid::new_v4().to_string();
+        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
+        backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("prompt {n}"), job_id: "j".into() }).await.unwrap();
+        backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into() }).await.unwrap();
+        let mut items = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
+        items.extend((0..496).map(|i| OutputItem::TextAppended { block: (i % 2) as u32, text: "word ".into() }));
+        backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();
+        backend.execute(&id, ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() }).await.unwrap();
+    }
+    let mut best = 0.0f64;
+    let mut events = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (_, count) = backend.projector.replay().await.unwrap();
+        events = count;
+        best = best.max(count as f64 / started.elapsed().as_secs_f64());
+    }
+    (best, events)
+}
+
+/// Resident memory of an idle `pocket-dev serve`, in MB.
+async fn idle_rss() -> Option<f64> {
+    let binary = std::env::var("PD_BIN").ok()?;
+    let database = fresh_database().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = tokio::process::Command::new(binary)
+        .arg("serve")
+        .env("DATABASE_URL", &database)
+        .env("REDIS_URL", env("REDIS_URL"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("WORKSPACE_ROOT", std::env::temp_dir().join("pd-bench-workspace"))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/health")).await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
+    let _ = child.kill().await;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let (p50, p99, tokens) = relay_overhead().await;
+    println!("relay overhead (mock token -> SSE client), {tokens} tokens: p50 {p50:.2} ms, p99 {p99:.2} ms  (target p50 < 5, p99 < 25)");
+    let (small, large) = append_latency().await;
+    println!("append latency, median of 300: {small:.3} ms at ~10 prior events, {large:.3} ms at ~10,000; ratio {:.2}x  (target <= 2x)", large / small);
+    let (rate, events) = replay_throughput().await;
+    println!("replay: {events} events, best of 3: {rate:.0} events/s  (target >= 50,000)");
+    match idle_rss().await {
+        Some(mb) => println!("idle serve RSS: {mb:.1} MB  (target < 40)"),
+        None => println!("idle serve RSS: skipped (set PD_BIN to a pocket-dev binary)"),
+    }
+}
