@@ -1,6 +1,7 @@
 //! Adapts the pure domain aggregate to cqrs-es: `ConversationAggregate` and `StoredEvent`.
 
-use cqrs_es::{Aggregate, DomainEvent, EventSink};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
 use domain::{Conversation, ConversationCommand, ConversationError, ConversationEvent};
 use serde::{Deserialize, Serialize};
 
