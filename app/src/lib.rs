@@ -12,7 +12,7 @@ mod page;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -42,8 +42,9 @@ pub fn App() -> impl IntoView {
         <Title text="PocketDev"/>
         <Router>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                <Route path=path!("/") view=page::ChatPage/>
-                <Route path=path!("/c/:id") view=page::ChatPage/>
+                // Async: the whole page, data included, is in the first response, so it reads without scripts.
+                <Route path=path!("/") view=page::ChatPage ssr=SsrMode::Async/>
+                <Route path=path!("/c/:id") view=page::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

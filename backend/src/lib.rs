@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod live;
 pub mod projection;
 pub mod queue;
+pub mod reconcile;
 pub mod state;
 pub mod store;
 pub mod upcasters;

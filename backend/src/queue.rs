@@ -28,6 +28,8 @@ pub struct TurnJob {
 pub struct Delivery {
     pub entry_id: String,
     pub job: Option<TurnJob>,
+    /// Taken over from a silent consumer rather than read fresh.
+    pub reclaimed: bool,
 }
 
 /// The producer side, and a factory for consumers.
@@ -98,8 +100,16 @@ impl Consumer {
     /// Waits up to `block` for a new job.
     pub async fn read(&mut self, block: Duration) -> Result<Option<Delivery>, BackendError> {
         let options = StreamReadOptions::default().group(GROUP, &self.name).count(1).block(block.as_millis() as usize);
-        let reply: Option<StreamReadReply> = self.blocking.xread_options(&[&self.queue.stream], &[">"], &options).await?;
-        Ok(reply.and_then(|reply| reply.keys.into_iter().flat_map(|key| key.ids).next()).map(delivery))
+        let reply: Option<StreamReadReply> = match self.blocking.xread_options(&[&self.queue.stream], &[">"], &options).await {
+            Err(error) if error.code() == Some("NOGROUP") => {
+                // The stream was lost (e.g. Redis restarted without its data): recreate it.
+                tracing::warn!("job stream or group missing; recreating it");
+                self.queue.ensure_group().await?;
+                return Ok(None);
+            }
+            other => other?,
+        };
+        Ok(reply.and_then(|reply| reply.keys.into_iter().flat_map(|key| key.ids).next()).map(|entry| delivery(entry, false)))
     }
 
     /// Takes over up to `count` jobs whose consumer has been silent for `lease` (a dead worker).
@@ -110,13 +120,20 @@ impl Consumer {
         }
         let mut connection = self.queue.connection.clone();
         let options = StreamAutoClaimOptions::default().count(count);
-        let reply: StreamAutoClaimReply = connection
+        let reply: StreamAutoClaimReply = match connection
             .xautoclaim_options(&self.queue.stream, GROUP, &self.name, lease.as_millis() as usize, "0-0", options)
-            .await?;
+            .await
+        {
+            Err(error) if error.code() == Some("NOGROUP") => {
+                self.queue.ensure_group().await?;
+                return Ok(vec![]);
+            }
+            other => other?,
+        };
         for id in &reply.deleted_ids {
             tracing::warn!(entry = %id, "a pending job was trimmed from the stream before it ran");
         }
-        Ok(reply.claimed.into_iter().map(delivery).collect())
+        Ok(reply.claimed.into_iter().map(|entry| delivery(entry, true)).collect())
     }
 
     /// Resets the idle time of a job we are running, so nobody reclaims it.
@@ -134,9 +151,9 @@ impl Consumer {
     }
 }
 
-fn delivery(entry: StreamId) -> Delivery {
+fn delivery(entry: StreamId, reclaimed: bool) -> Delivery {
     let job = entry
         .get::<String>(FIELD)
         .and_then(|body| serde_json::from_str(&body).map_err(|error| tracing::error!(%error, "unreadable job")).ok());
-    Delivery { entry_id: entry.id, job }
+    Delivery { entry_id: entry.id, job, reclaimed }
 }

@@ -38,11 +38,18 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// A turn fails after this long without any provider output.
     pub silence_timeout: Duration,
+    /// A turn no worker has started after this long is queued again.
+    pub requeue_after: Duration,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(15), concurrency: 4, silence_timeout: Duration::from_secs(300) }
+        Self {
+            lease: Duration::from_secs(15),
+            concurrency: 4,
+            silence_timeout: Duration::from_secs(300),
+            requeue_after: Duration::from_secs(60),
+        }
     }
 }
 

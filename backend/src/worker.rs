@@ -34,7 +34,14 @@ pub async fn run_worker(backend: Arc<Backend>, name: String) -> Result<(), Backe
         let slots = slots.clone();
         tokio::spawn(async move {
             let janitor = Arc::new(janitor);
+            let mut last_reconcile = std::time::Instant::now() - config.requeue_after;
             loop {
+                if last_reconcile.elapsed() >= config.requeue_after / 2 {
+                    last_reconcile = std::time::Instant::now();
+                    if let Err(error) = crate::reconcile::requeue_lost_turns(&backend, config.requeue_after).await {
+                        tracing::warn!(%error, "re-queueing lost turns failed");
+                    }
+                }
                 let free = slots.available_permits();
                 match janitor.claim_stale(config.lease, free).await {
                     Ok(deliveries) => {
@@ -84,7 +91,7 @@ fn spawn_job(backend: Arc<Backend>, consumer: Arc<Consumer>, delivery: Delivery,
             }))
         };
         let outcome = match &delivery.job {
-            Some(job) => run_turn(&backend, job, consumer.name()).await,
+            Some(job) => run_turn(&backend, job, consumer.name(), delivery.reclaimed).await,
             None => Ok(()),
         };
         drop(heartbeat);

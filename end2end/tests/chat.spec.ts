@@ -31,16 +31,21 @@ async function newConversation(page: Page) {
   await expect(page.getByTestId("composer")).toBeVisible();
 }
 
+/** Types a prompt and presses Enter; retries until the page has hydrated and the prompt shows. */
+async function sendPrompt(page: Page, text: string) {
+  const composer = page.getByTestId("composer");
+  await expect(async () => {
+    await composer.fill(text);
+    await composer.press("Enter");
+    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+}
+
 test("a prompt streams the mock reply token by token", async ({ page }) => {
   const errors = watchErrors(page);
   const expected = await expectedText(60);
   await newConversation(page);
-  const composer = page.getByTestId("composer");
-  await expect(async () => {
-    await composer.fill("Hello there [[mock tokens=60 rate=30]]");
-    await composer.press("Enter");
-    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 15_000 });
+  await sendPrompt(page, "Hello there [[mock tokens=60 rate=30]]");
   await expect(page.getByTestId("conversation-status")).toHaveText("running");
   // Watch the reply grow: several distinct partial lengths before it is complete.
   const lengths = new Set<number>();
@@ -59,12 +64,7 @@ test("a reload mid-stream continues the reply exactly where it was", async ({ pa
   const errors = watchErrors(page);
   const expected = await expectedText(150);
   await newConversation(page);
-  const composer = page.getByTestId("composer");
-  await expect(async () => {
-    await composer.fill("Long one [[mock tokens=150 rate=30]]");
-    await composer.press("Enter");
-    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 15_000 });
+  await sendPrompt(page, "Long one [[mock tokens=150 rate=30]]");
   await expect(async () => expect((await assistantText(page)).length).toBeGreaterThan(10)).toPass({ timeout: 15_000 });
   const before = await assistantText(page);
   expect(before.length).toBeLessThan(expected.length);

@@ -128,7 +128,7 @@ async fn append_latency() -> (f64, f64) {
     let id = uuid::Uuid::new_v4().to_string();
     backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
     backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();
-    backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into() }).await.unwrap();
+    backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
     let start = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
     backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: start }).await.unwrap();
     let append = |text: &str| ConversationCommand::RecordOutput {
@@ -171,7 +171,7 @@ async fn replay_throughput() -> (f64, usize) {
         let id = uuid::Uuid::new_v4().to_string();
         backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
         backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("prompt {n}"), job_id: "j".into() }).await.unwrap();
-        backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into() }).await.unwrap();
+        backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
         let mut items = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
         items.extend((0..496).map(|i| OutputItem::TextAppended { block: (i % 2) as u32, text: "word ".into() }));
         backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();

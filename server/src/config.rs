@@ -85,6 +85,7 @@ pub fn worker() -> Result<WorkerConfig, ConfigError> {
         lease: Duration::from_millis(number("PD_JOB_LEASE_MS", defaults.lease.as_millis() as u64)?),
         concurrency: number("PD_WORKER_CONCURRENCY", defaults.concurrency)?.max(1),
         silence_timeout: Duration::from_secs(number("PD_SILENCE_TIMEOUT_S", defaults.silence_timeout.as_secs())?),
+        requeue_after: Duration::from_secs(number("PD_REQUEUE_AFTER_S", defaults.requeue_after.as_secs())?),
     })
 }
 

@@ -24,13 +24,16 @@ enum Ending {
 
 /// Runs one turn. `Ok` means the job is finished (whatever the turn's outcome) and may be acknowledged.
 #[tracing::instrument(name = "job.run_turn", skip(backend), fields(conversation = %job.conversation_id, turn = job.turn))]
-pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str) -> Result<(), BackendError> {
+pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeover: bool) -> Result<(), BackendError> {
     let id = job.conversation_id.as_str();
     let attempt_id = Uuid::new_v4().to_string();
-    let begin = ConversationCommand::BeginAttempt { turn: job.turn, attempt_id: attempt_id.clone(), worker: worker.to_string() };
+    let begin = ConversationCommand::BeginAttempt { turn: job.turn, attempt_id: attempt_id.clone(), worker: worker.to_string(), takeover };
     match backend.execute(id, begin).await {
         Ok(()) => {}
-        Err(BackendError::NotFound | BackendError::Domain(ConversationError::TurnNotRunning(_))) => return Ok(()),
+        Err(
+            BackendError::NotFound
+            | BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::AttemptInProgress(_)),
+        ) => return Ok(()),
         Err(BackendError::Domain(ConversationError::TooManyAttempts(turn))) => {
             let reason = "The worker running this turn stopped repeatedly; the turn was given up.".to_string();
             return ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn, reason }).await);

@@ -65,8 +65,11 @@ impl Conversation {
                 events.push(E::PromptSubmitted { turn: self.turns + 1, text, job_id });
                 Ok(events)
             }
-            C::BeginAttempt { turn, attempt_id, worker } => {
+            C::BeginAttempt { turn, attempt_id, worker, takeover } => {
                 let running = self.running_turn(turn)?;
+                if running.attempt > 0 && !takeover {
+                    return Err(ConversationError::AttemptInProgress(turn));
+                }
                 if running.attempt >= MAX_ATTEMPTS {
                     return Err(ConversationError::TooManyAttempts(turn));
                 }

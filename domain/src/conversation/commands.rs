@@ -17,10 +17,13 @@ pub enum ConversationCommand {
         job_id: String,
     },
     /// A worker takes the running turn. `attempt_id` fences off any earlier attempt.
+    /// `takeover` is set when the job was reclaimed from a silent worker; otherwise a turn
+    /// that already has an attempt is left to it (the job was delivered twice).
     BeginAttempt {
         turn: u32,
         attempt_id: String,
         worker: String,
+        takeover: bool,
     },
     /// Streamed output of the current attempt, coalesced by the worker.
     RecordOutput {

@@ -15,6 +15,8 @@ pub enum ConversationError {
     NothingRunning,
     #[error("turn {0} is not running")]
     TurnNotRunning(u32),
+    #[error("turn {0} is already being run by a worker")]
+    AttemptInProgress(u32),
     #[error("this attempt was superseded by a newer one")]
     StaleAttempt,
     #[error("turn {0} was attempted too many times")]

@@ -79,7 +79,7 @@ fn a_turn_gives_up_after_the_maximum_number_of_attempts() {
     for attempt in 1..=MAX_ATTEMPTS {
         events.push(ConversationEvent::AttemptStarted { turn: 1, attempt, attempt_id: format!("a{attempt}"), worker: "w".into() });
     }
-    let command = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "next".into(), worker: "w".into() };
+    let command = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "next".into(), worker: "w".into(), takeover: true };
     assert_eq!(given(&events).decide(command), Err(ConversationError::TooManyAttempts(1)));
 }
 
@@ -115,4 +115,17 @@ fn a_restarted_attempt_discards_the_partial_reply_in_the_view() {
     let mut again = view.clone();
     again.apply(&log[4]);
     assert_eq!(again, view);
+}
+
+#[test]
+fn a_duplicate_delivery_leaves_a_running_attempt_alone_but_a_takeover_supersedes_it() {
+    let state = given(&[
+        started(),
+        prompt(1),
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
+    ]);
+    let duplicate = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a2".into(), worker: "w2".into(), takeover: false };
+    assert_eq!(state.decide(duplicate), Err(ConversationError::AttemptInProgress(1)));
+    let takeover = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a2".into(), worker: "w2".into(), takeover: true };
+    assert!(matches!(state.decide(takeover).unwrap()[0], ConversationEvent::AttemptStarted { attempt: 2, .. }));
 }

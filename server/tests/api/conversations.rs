@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{prompt, reply_text, spawn_app};
+use crate::helpers::{prompt, reply_text, spawn_app, spawn_app_without_worker};
 
 #[tokio::test]
 async fn a_prompt_streams_back_the_mock_reply_and_the_turn_completes() {
@@ -140,4 +140,19 @@ async fn health_reports_ok_and_providers_list_their_models() {
     assert_eq!(providers[0]["id"], "anthropic");
     assert_eq!(providers[0]["available"], true);
     assert!(providers[0]["models"][0]["context_window"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_turn_whose_job_redis_lost_is_queued_again_and_completes() {
+    // Arrange: the job is removed from Redis right after it is queued, as a Redis restart without data would.
+    let mut app = spawn_app_without_worker().await;
+    let id = app.create_conversation().await;
+    let mut redis = redis::Client::open(std::env::var("REDIS_URL").unwrap()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    app.post_json(&format!("/api/conversations/{id}/messages"), json!({"text": prompt("tokens=8")})).await;
+    let _: () = redis::cmd("DEL").arg(&app.job_stream).query_async(&mut redis).await.unwrap();
+    app.start_worker();
+    // Act + Assert: the reconciler notices the unstarted turn and queues it again.
+    let view = app.wait_until_settled(&id, Duration::from_secs(30)).await;
+    assert_eq!(view["status"], "idle", "{view}");
+    assert_eq!(reply_text(&view, 1), mockllm::reply_text(8));
 }

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::{Backend, BackendConfig, WorkerConfig};
@@ -13,11 +12,8 @@ use sqlx::Connection;
 /// One running test instance of PocketDev.
 pub struct TestApp {
     pub address: String,
-    pub mock_url: String,
-    pub database_url: String,
-    pub redis_url: String,
     pub job_stream: String,
-    pub backend: Arc<Backend>,
+    pub backend: std::sync::Arc<Backend>,
     pub client: reqwest::Client,
     _tasks: Vec<AbortOnDrop>,
 }
@@ -69,12 +65,24 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             max_retries: 2,
             request_timeout: Duration::from_secs(10),
         },
-        worker: WorkerConfig { lease: Duration::from_secs(3), concurrency: 4, silence_timeout: Duration::from_secs(30) },
+        worker: WorkerConfig {
+            lease: Duration::from_secs(3),
+            concurrency: 4,
+            silence_timeout: Duration::from_secs(30),
+            requeue_after: Duration::from_secs(2),
+        },
     }
 }
 
 /// PocketDev in this process: API on a free port with an embedded worker.
 pub async fn spawn_app() -> TestApp {
+    let mut app = spawn_app_without_worker().await;
+    app.start_worker();
+    app
+}
+
+/// PocketDev in this process with no worker yet: queued turns wait.
+pub async fn spawn_app_without_worker() -> TestApp {
     let database_url = fresh_database().await;
     let (mock_url, mock) = spawn_mock().await;
     let job_stream = format!("pocketdev:test:{}", uuid::Uuid::new_v4().simple());
@@ -85,19 +93,12 @@ pub async fn spawn_app() -> TestApp {
     let http = tokio::spawn(async move {
         let _ = server::startup::serve(listener, router).await;
     });
-    let worker_backend = backend.clone();
-    let worker = tokio::spawn(async move {
-        let _ = backend::worker::run_worker(worker_backend, backend::worker::consumer_name()).await;
-    });
     TestApp {
         address: format!("http://{addr}"),
-        mock_url,
-        database_url,
-        redis_url: env("REDIS_URL"),
         job_stream,
         backend,
         client: reqwest::Client::new(),
-        _tasks: vec![mock, AbortOnDrop(http), AbortOnDrop(worker)],
+        _tasks: vec![mock, AbortOnDrop(http)],
     }
 }
 
@@ -107,6 +108,14 @@ pub fn prompt(directive: &str) -> String {
 }
 
 impl TestApp {
+    pub fn start_worker(&mut self) {
+        let backend = self.backend.clone();
+        let worker = tokio::spawn(async move {
+            let _ = backend::worker::run_worker(backend, backend::worker::consumer_name()).await;
+        });
+        self._tasks.push(AbortOnDrop(worker));
+    }
+
     pub async fn create_conversation(&self) -> String {
         create_conversation(&self.client, &self.address).await
     }

@@ -6,21 +6,13 @@ use sqlx::Row;
 use crate::helpers::{fresh_database, spawn_mock};
 
 async fn rows(pool: &sqlx::PgPool) -> (Vec<String>, Vec<String>) {
-    let views = sqlx::query("SELECT id || '|' || last_seq || '|' || payload::text AS row FROM conversation_views ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("row"))
-        .collect();
-    let list = sqlx::query("SELECT row_to_json(l)::text AS row FROM conversation_list l ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("row"))
-        .collect();
+    let views = texts(pool, "SELECT id || '|' || last_seq || '|' || payload::text AS row FROM conversation_views ORDER BY id").await;
+    let list = texts(pool, "SELECT row_to_json(l)::text AS row FROM conversation_list l ORDER BY id").await;
     (views, list)
+}
+
+async fn texts(pool: &sqlx::PgPool, sql: &str) -> Vec<String> {
+    sqlx::query(sql).fetch_all(pool).await.unwrap().iter().map(|r| r.get::<String, _>("row")).collect()
 }
 
 #[tokio::test]
@@ -38,7 +30,7 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
             let run = |command| backend.execute(&id, command);
             run(ConversationCommand::StartConversation { provider: "anthropic".into(), model: "claude-sonnet-4-5".into(), title: None }).await.unwrap();
             run(ConversationCommand::SubmitPrompt { text: format!("prompt number {n}"), job_id: format!("job-{n}") }).await.unwrap();
-            run(ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into() }).await.unwrap();
+            run(ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
             let items = vec![
                 OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
                 OutputItem::TextAppended { block: 0, text: format!("reply {n} ") },
