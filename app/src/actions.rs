@@ -22,9 +22,13 @@ mod browser {
         }
     }
 
-    pub async fn create_conversation() -> Result<String, String> {
+    pub async fn create_conversation(provider: &str, workspace: &str, permission_mode: &str) -> Result<String, String> {
+        let mut body = serde_json::json!({ "provider": provider, "permission_mode": permission_mode });
+        if !workspace.trim().is_empty() {
+            body["workspace"] = serde_json::json!(workspace.trim());
+        }
         let response = Request::post("/api/conversations")
-            .json(&serde_json::json!({ "provider": "anthropic" }))
+            .json(&body)
             .map_err(|e| e.to_string())?
             .send()
             .await
@@ -38,6 +42,16 @@ mod browser {
     pub async fn send_message(id: &str, text: &str) -> Result<(), String> {
         let response = Request::post(&format!("/api/conversations/{id}/messages"))
             .json(&serde_json::json!({ "text": text }))
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.ok() { Ok(()) } else { Err(problem(response).await) }
+    }
+
+    pub async fn decide(id: &str, approval_id: &str, decision: &str) -> Result<(), String> {
+        let response = Request::post(&format!("/api/conversations/{id}/approvals/{approval_id}"))
+            .json(&serde_json::json!({ "decision": decision }))
             .map_err(|e| e.to_string())?
             .send()
             .await
@@ -63,7 +77,10 @@ pub use browser::*;
 #[cfg(not(feature = "hydrate"))]
 mod server_side {
     //! The page never calls these during SSR; they exist so components compile without cfgs.
-    pub async fn create_conversation() -> Result<String, String> {
+    pub async fn create_conversation(_provider: &str, _workspace: &str, _mode: &str) -> Result<String, String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn decide(_id: &str, _approval_id: &str, _decision: &str) -> Result<(), String> {
         Err("not available during server rendering".into())
     }
     pub async fn send_message(_id: &str, _text: &str) -> Result<(), String> {

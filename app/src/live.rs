@@ -6,24 +6,6 @@
 use domain::ConversationView;
 use leptos::prelude::*;
 
-/// Every event type the server sends (`event:` field), one EventSource listener each.
-#[cfg(feature = "hydrate")]
-const EVENT_TYPES: [&str; 14] = [
-    "ConversationStarted",
-    "ConversationRetitled",
-    "PromptSubmitted",
-    "AttemptStarted",
-    "BlockStarted",
-    "TextAppended",
-    "BlockFinished",
-    "UsageRecorded",
-    "TurnCompleted",
-    "TurnFailed",
-    "TurnAborted",
-    "ConversationArchived",
-    "ConversationUnarchived",
-    "ConversationDeleted",
-];
 
 /// Keeps `view` current with the server's events, from its `seq` on.
 #[cfg(feature = "hydrate")]
@@ -35,7 +17,7 @@ pub fn follow(view: RwSignal<ConversationView>) {
     let Ok(mut source) = EventSource::new(&format!("/api/conversations/{id}/events?after={seq}")) else {
         return;
     };
-    let subscriptions: Vec<_> = EVENT_TYPES.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
+    let subscriptions: Vec<_> = domain::ConversationEvent::TYPES.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
     let mut frames = futures::stream::select_all(subscriptions);
     leptos::task::spawn_local(async move {
         let _source = source;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_conversation, list_conversations};
-use crate::components::{Composer, MessageList, Sidebar};
+use crate::components::{Approvals, Composer, MessageList, Sidebar};
 use crate::live;
 
 #[component]
@@ -47,12 +47,22 @@ fn Conversation(initial: ConversationView) -> impl IntoView {
     });
     let status = move || view.with(|v| v.status.as_str());
     let title = move || view.with(|v| if v.title.is_empty() { "New conversation".to_string() } else { v.title.clone() });
+    let details = move || {
+        view.with(|v| match &v.workspace {
+            Some(workspace) => format!("{} · {} · {}", v.provider, workspace, v.permission_mode.as_str()),
+            None => format!("{} · {}", v.provider, v.model),
+        })
+    };
     view! {
         <header class="chat-header">
-            <h1>{title}</h1>
+            <div>
+                <h1>{title}</h1>
+                <p class="details" data-testid="conversation-details">{details}</p>
+            </div>
             <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
         </header>
         <MessageList view/>
+        <Approvals view/>
         <Composer view/>
     }
 }

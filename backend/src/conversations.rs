@@ -1,6 +1,6 @@
 //! Conversation use cases called by the HTTP edge: create, prompt, abort, archive, rename, delete.
 
-use domain::{ConversationCommand, ConversationView};
+use domain::{ConversationCommand, ConversationView, PermissionMode};
 use uuid::Uuid;
 
 use crate::catalog;
@@ -8,26 +8,51 @@ use crate::error::BackendError;
 use crate::queue::TurnJob;
 use crate::state::Backend;
 use crate::views::load_view;
+use crate::workspaces;
+
+/// What `POST /api/conversations` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewConversation {
+    pub provider: String,
+    pub model: Option<String>,
+    pub title: Option<String>,
+    /// A folder name under the workspace root, created if missing.
+    pub workspace: Option<String>,
+    pub permission_mode: PermissionMode,
+}
 
 impl Backend {
     /// Starts a conversation and returns its view.
     #[tracing::instrument(name = "conversations.create", skip(self))]
-    pub async fn create_conversation(&self, provider: &str, model: Option<&str>, title: Option<String>) -> Result<ConversationView, BackendError> {
-        let known = catalog::providers(self.config.anthropic.api_key.is_some());
-        let Some(info) = known.iter().find(|p| p.id == provider) else {
+    pub async fn create_conversation(&self, new: NewConversation) -> Result<ConversationView, BackendError> {
+        let known = catalog::providers(&self.config);
+        let Some(info) = known.iter().find(|p| p.id == new.provider) else {
             let names: Vec<&str> = known.iter().map(|p| p.id).collect();
-            return Err(BackendError::invalid(format!("unknown provider `{provider}`; known: {}", names.join(", "))));
+            return Err(BackendError::invalid(format!("unknown provider `{}`; known: {}", new.provider, names.join(", "))));
         };
-        if let Some(reason) = info.unavailable_reason {
-            return Err(BackendError::invalid(format!("provider `{provider}` is unavailable: {reason}")));
+        if let Some(reason) = &info.unavailable_reason {
+            return Err(BackendError::invalid(format!("provider `{}` is unavailable: {reason}", new.provider)));
         }
-        let model = match model {
-            Some(model) if model.trim().is_empty() || model.len() > 200 => return Err(BackendError::invalid("`model` must be 1 to 200 characters")),
-            Some(model) => model.to_string(),
-            None => catalog::default_model(provider).unwrap_or_default().to_string(),
+        let model = match new.model {
+            Some(model) if model.trim().is_empty() || model.len() > 200 => {
+                return Err(BackendError::invalid("`model` must be 1 to 200 characters"))
+            }
+            Some(model) => model,
+            None => catalog::default_model(&new.provider).unwrap_or_default().to_string(),
+        };
+        let workspace = match new.workspace {
+            Some(name) => Some(workspaces::ensure(&self.config.workspace_root, &name)?),
+            None => None,
         };
         let id = Uuid::new_v4().to_string();
-        self.execute(&id, ConversationCommand::StartConversation { provider: provider.to_string(), model, title }).await?;
+        let command = ConversationCommand::StartConversation {
+            provider: new.provider,
+            model,
+            title: new.title,
+            workspace,
+            permission_mode: new.permission_mode,
+        };
+        self.execute(&id, command).await?;
         self.view(&id, None).await
     }
 
@@ -45,6 +70,12 @@ impl Backend {
             return Err(error);
         }
         Ok(turn)
+    }
+
+    /// Answers a pending tool approval; the worker running the turn passes it to the CLI.
+    pub async fn decide_approval(&self, id: &str, approval_id: &str, decision: domain::Decision) -> Result<(), BackendError> {
+        let command = ConversationCommand::DecideApproval { approval_id: approval_id.to_string(), decision, reason: None };
+        self.execute(id, command).await
     }
 
     pub async fn abort_turn(&self, id: &str) -> Result<(), BackendError> {

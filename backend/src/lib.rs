@@ -18,6 +18,8 @@ pub mod store;
 pub mod upcasters;
 pub mod views;
 pub mod worker;
+pub mod workspaces;
 
+pub use conversations::NewConversation;
 pub use error::BackendError;
 pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig};

@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use cqrs_es::CqrsFramework;
 use domain::{Conversation, ConversationCommand};
 use providers::anthropic::{AnthropicConfig, AnthropicProvider};
+use providers::claude_code::ClaudeCodeConfig;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
@@ -26,6 +28,9 @@ pub struct BackendConfig {
     /// The Redis stream holding jobs; tests use their own.
     pub job_stream: String,
     pub anthropic: AnthropicConfig,
+    pub claude_code: ClaudeCodeConfig,
+    /// Conversations' workspaces are folders directly under this root.
+    pub workspace_root: PathBuf,
     pub worker: WorkerConfig,
 }
 
@@ -40,6 +45,8 @@ pub struct WorkerConfig {
     pub silence_timeout: Duration,
     /// A turn no worker has started after this long is queued again.
     pub requeue_after: Duration,
+    /// A tool approval nobody decides within this time is denied.
+    pub approval_timeout: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -49,6 +56,7 @@ impl Default for WorkerConfig {
             concurrency: 4,
             silence_timeout: Duration::from_secs(300),
             requeue_after: Duration::from_secs(60),
+            approval_timeout: Duration::from_secs(600),
         }
     }
 }

@@ -1,13 +1,22 @@
 //! Event upcasters: how stored payloads of older event versions are brought to the current shape.
 //!
-//! Every event type is at version "1.0", so the list is empty. When a payload changes, bump
-//! `ConversationEvent::event_version`, and add a `SemanticVersionEventUpcaster` here.
+//! Every read path (the aggregate store, the event log, replay) applies them, oldest first.
+//! - `ConversationStarted` 1.0 → 2.0 added `workspace` (none) and `permission_mode` ("ask").
 
-use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use cqrs_es::persist::{EventUpcaster, SemanticVersionEventUpcaster, SerializedEvent};
+use serde_json::{json, Value};
 
 /// The upcasters applied to every event read from the store, oldest version first.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    Vec::new()
+    vec![Box::new(SemanticVersionEventUpcaster::new("ConversationStarted", "2.0", Box::new(conversation_started_v2)))]
+}
+
+fn conversation_started_v2(mut payload: Value) -> Value {
+    if let Some(body) = payload.get_mut("ConversationStarted").and_then(Value::as_object_mut) {
+        body.entry("workspace").or_insert(Value::Null);
+        body.entry("permission_mode").or_insert(json!("ask"));
+    }
+    payload
 }
 
 /// Applies every upcaster that accepts the event's type and version.
@@ -24,4 +33,33 @@ pub fn upcast(upcasters: &[Box<dyn EventUpcaster>], event: SerializedEvent) -> S
 /// True when some upcaster would rewrite events of this type and version.
 pub fn needs_upcast(upcasters: &[Box<dyn EventUpcaster>], event_type: &str, event_version: &str) -> bool {
     upcasters.iter().any(|upcaster| upcaster.can_upcast(event_type, event_version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_conversation_started_event_reads_as_version_2() {
+        let stored = SerializedEvent::new(
+            "c".into(),
+            1,
+            "conversation".into(),
+            "ConversationStarted".into(),
+            "1.0".into(),
+            json!({"ConversationStarted": {"provider": "anthropic", "model": "m", "title": ""}}),
+            json!({}),
+        );
+        let upcast = upcast(&upcasters(), stored);
+        assert_eq!(upcast.event_version, "2.0");
+        let event: domain::ConversationEvent = serde_json::from_value(upcast.payload).unwrap();
+        let domain::ConversationEvent::ConversationStarted { workspace, permission_mode, .. } = event else { panic!() };
+        assert_eq!((workspace, permission_mode), (None, domain::PermissionMode::Ask));
+    }
+
+    #[test]
+    fn a_current_event_is_left_alone() {
+        assert!(!needs_upcast(&upcasters(), "ConversationStarted", "2.0"));
+        assert!(!needs_upcast(&upcasters(), "TextAppended", "1.0"));
+    }
 }

@@ -90,11 +90,7 @@ pub async fn list(pool: &PgPool, query: &ListQuery) -> Result<ListPage, BackendE
         items.push(ConversationSummary {
             id: row.try_get("id")?,
             title: row.try_get("title")?,
-            status: match status.as_str() {
-                "running" => Status::Running,
-                "failed" => Status::Failed,
-                _ => Status::Idle,
-            },
+            status: Status::parse(&status),
             provider: row.try_get("provider")?,
             model: row.try_get("model")?,
             archived: row.try_get("archived")?,

@@ -7,10 +7,10 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Conversation, RunningTurn};
+pub use aggregate::{default_title, Approval, Conversation, RunningTurn};
 pub use commands::{ConversationCommand, OutputItem};
 pub use error::ConversationError;
-pub use events::{BlockKind, ConversationEvent};
+pub use events::{BlockKind, ConversationEvent, Decision, PermissionMode};
 
 /// How many characters of the first prompt become the default title.
 pub const TITLE_CHARS: usize = 60;

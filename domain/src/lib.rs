@@ -8,7 +8,8 @@ pub mod conversation;
 pub mod view;
 
 pub use conversation::{
-    BlockKind, Conversation, ConversationCommand, ConversationError, ConversationEvent, OutputItem,
+    default_title, Approval, BlockKind, Conversation, ConversationCommand, ConversationError, ConversationEvent, Decision,
+    OutputItem, PermissionMode,
     MAX_ATTEMPTS, MAX_PROMPT_BYTES, TITLE_CHARS,
 };
-pub use view::{Block, ConversationSummary, ConversationView, LoggedEvent, Message, Status, UsageTotals};
+pub use view::{Block, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Status, UsageTotals};

@@ -3,23 +3,34 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{BlockKind, ConversationEvent};
+use crate::conversation::{BlockKind, ConversationEvent, PermissionMode};
 
 /// Whether a turn is running, and how the last one ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
     Idle,
     Running,
+    AwaitingApproval,
     Failed,
 }
 
 impl Status {
+    pub fn parse(raw: &str) -> Status {
+        match raw {
+            "running" => Status::Running,
+            "awaiting_approval" => Status::AwaitingApproval,
+            "failed" => Status::Failed,
+            _ => Status::Idle,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Idle => "idle",
             Status::Running => "running",
+            Status::AwaitingApproval => "awaiting_approval",
             Status::Failed => "failed",
         }
     }
@@ -31,6 +42,15 @@ pub struct UsageTotals {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_usd: f64,
+}
+
+/// A tool use waiting for the user's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    pub id: String,
+    pub tool: String,
+    pub input: serde_json::Value,
+    pub requested_at: String,
 }
 
 /// One content block of a message.
@@ -76,6 +96,14 @@ pub struct ConversationView {
     pub created_at: String,
     pub updated_at: String,
     pub usage: UsageTotals,
+    #[serde(default)]
+    pub workspace: Option<String>,
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
+    #[serde(default)]
+    pub pending_approvals: Vec<PendingApproval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cli_session_id: Option<String>,
     pub messages: Vec<Message>,
     /// The sequence number of the last event folded in; live updates resume after it.
     pub seq: u64,
@@ -140,11 +168,30 @@ impl ConversationView {
         }
         use ConversationEvent as E;
         match event {
-            E::ConversationStarted { provider, model, title } => {
+            E::ConversationStarted { provider, model, title, workspace, permission_mode } => {
                 self.provider = provider.clone();
                 self.model = model.clone();
                 self.title = title.clone();
+                self.workspace = workspace.clone();
+                self.permission_mode = *permission_mode;
                 self.created_at = logged.at.clone();
+            }
+            E::CliSessionStarted { session_id, .. } => self.cli_session_id = Some(session_id.clone()),
+            E::CliMessageRecorded { .. } => {}
+            E::ApprovalRequested { approval_id, tool, input, .. } => {
+                self.pending_approvals.push(PendingApproval {
+                    id: approval_id.clone(),
+                    tool: tool.clone(),
+                    input: input.clone(),
+                    requested_at: logged.at.clone(),
+                });
+                self.status = Status::AwaitingApproval;
+            }
+            E::ApprovalDecided { approval_id, .. } => {
+                self.pending_approvals.retain(|pending| &pending.id != approval_id);
+                if self.pending_approvals.is_empty() && self.status == Status::AwaitingApproval {
+                    self.status = Status::Running;
+                }
             }
             E::ConversationRetitled { title } => self.title = title.clone(),
             E::PromptSubmitted { turn, text, .. } => {
@@ -199,10 +246,12 @@ impl ConversationView {
             }
             E::TurnCompleted { turn, stop_reason } => {
                 self.status = Status::Idle;
+                self.pending_approvals.clear();
                 self.reply(*turn).stop_reason = Some(stop_reason.clone());
             }
             E::TurnFailed { turn, reason } => {
                 self.status = Status::Failed;
+                self.pending_approvals.clear();
                 let reply = self.reply(*turn);
                 let index = reply.blocks.len() as u32;
                 reply.blocks.push(text_block("error", index, reason));
@@ -210,6 +259,7 @@ impl ConversationView {
             }
             E::TurnAborted { turn } => {
                 self.status = Status::Idle;
+                self.pending_approvals.clear();
                 self.reply(*turn).stop_reason = Some("aborted".into());
             }
             E::ConversationArchived => self.archived = true,

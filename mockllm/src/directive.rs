@@ -1,6 +1,8 @@
-//! The `[[mock key=value ...]]` directive a request's last user message may carry.
+//! The `[[mock key=value ...]]` directive a turn's prompt (its last user message) may carry.
 //!
-//! Parsing is lenient: unknown keys and unparsable values are ignored.
+//! A value may be double-quoted to hold spaces (`content="two words"`; `\"` inside is a
+//! quote); in `content` and `cmd` the two characters `\n` stand for a newline. Parsing is
+//! lenient: unknown keys and unparsable values are ignored.
 
 /// A failure to inject into a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,28 @@ impl Failure {
     }
 }
 
+/// The tool a reply calls (`tool=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    /// `tool=1`, `tool=read`: `Read {"file_path": file}` (default `README.md`).
+    Read,
+    /// `tool=write`: `Write {"file_path": file, "content": content}`.
+    Write,
+    /// `tool=bash`: `Bash {"command": cmd, "description": ...}`.
+    Bash,
+}
+
+impl ToolKind {
+    fn parse(value: &str) -> Option<ToolKind> {
+        match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "read" => Some(ToolKind::Read),
+            "write" => Some(ToolKind::Write),
+            "bash" => Some(ToolKind::Bash),
+            _ => None,
+        }
+    }
+}
+
 /// The per-request overrides found in a directive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Directive {
@@ -46,8 +70,15 @@ pub struct Directive {
     pub thinking: Option<usize>,
     pub fail: Option<Failure>,
     pub after: Option<usize>,
-    pub tool: bool,
+    pub tool: Option<ToolKind>,
     pub fail_times: Option<usize>,
+    /// The tool's file path (`file=`); a relative path is resolved against the request's
+    /// working directory when the request names one.
+    pub file: Option<String>,
+    /// The content a `Write` writes (`content=`).
+    pub content: Option<String>,
+    /// The command a `Bash` runs (`cmd=`).
+    pub cmd: Option<String>,
 }
 
 impl Directive {
@@ -61,10 +92,8 @@ impl Directive {
             raw: raw.to_string(),
             ..Directive::default()
         };
-        for pair in raw[6..raw.len() - 2].split_whitespace() {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue;
-            };
+        for (key, value) in pairs(&raw[6..raw.len() - 2]) {
+            let value = value.as_str();
             match key.to_ascii_lowercase().as_str() {
                 "tokens" => d.tokens = value.parse().ok().or(d.tokens),
                 "rate" => {
@@ -78,12 +107,50 @@ impl Directive {
                 "thinking" => d.thinking = value.parse().ok().or(d.thinking),
                 "fail" => d.fail = Failure::parse(value).or(d.fail),
                 "after" => d.after = value.parse().ok().or(d.after),
-                "tool" => d.tool = matches!(value, "1" | "true" | "yes" | "read"),
+                "tool" => d.tool = ToolKind::parse(value),
                 "fail_times" => d.fail_times = value.parse().ok().or(d.fail_times),
+                "file" => d.file = Some(value.to_string()),
+                "content" => d.content = Some(value.replace("\\n", "\n")),
+                "cmd" => d.cmd = Some(value.replace("\\n", "\n")),
                 _ => {}
             }
         }
         Some(d)
+    }
+}
+
+/// The `key=value` pairs of a directive's inside; a value may be `"quoted"` to hold spaces.
+/// Words without `=` are skipped.
+fn pairs(inside: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = inside.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return out;
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '=') {
+            key.push(c);
+        }
+        if chars.next_if_eq(&'=').is_none() {
+            continue;
+        }
+        let mut value = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' if chars.next_if_eq(&'"').is_some() => value.push('"'),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                value.push(c);
+            }
+        }
+        out.push((key, value));
     }
 }
 
@@ -103,7 +170,7 @@ mod tests {
         assert_eq!(d.thinking, Some(20));
         assert_eq!(d.fail, Some(Failure::Cut));
         assert_eq!(d.after, Some(50));
-        assert!(d.tool);
+        assert_eq!(d.tool, Some(ToolKind::Read));
         assert_eq!(d.fail_times, Some(2));
         assert!(d.raw.starts_with("[[mock tokens=2000") && d.raw.ends_with("]]"));
     }
@@ -132,5 +199,41 @@ mod tests {
         let d = Directive::find("[[mock fail=overloaded]]").unwrap();
         assert_eq!(d.fail, Some(Failure::Http529));
         assert!(Failure::Http529.is_http() && !Failure::Cut.is_http());
+    }
+
+    #[test]
+    fn a_write_directive_has_a_file_and_content() {
+        let d =
+            Directive::find("[[mock tool=write file=hello.txt content=hello-from-mock]]").unwrap();
+        assert_eq!(d.tool, Some(ToolKind::Write));
+        assert_eq!(d.file.as_deref(), Some("hello.txt"));
+        assert_eq!(d.content.as_deref(), Some("hello-from-mock"));
+    }
+
+    #[test]
+    fn quoted_values_keep_their_spaces_and_backslash_n_is_a_newline() {
+        let d = Directive::find(
+            r#"[[mock tool=bash cmd="echo \"a  b\"" content="one\ntwo" tokens=3]]"#,
+        )
+        .unwrap();
+        assert_eq!(d.tool, Some(ToolKind::Bash));
+        assert_eq!(d.cmd.as_deref(), Some(r#"echo "a  b""#));
+        assert_eq!(d.content.as_deref(), Some("one\ntwo"));
+        assert_eq!(d.tokens, Some(3));
+    }
+
+    #[test]
+    fn tool_values_are_read_write_bash_or_nothing() {
+        for (value, kind) in [
+            ("1", Some(ToolKind::Read)),
+            ("READ", Some(ToolKind::Read)),
+            ("write", Some(ToolKind::Write)),
+            ("bash", Some(ToolKind::Bash)),
+            ("0", None),
+            ("paint", None),
+        ] {
+            let d = Directive::find(&format!("[[mock tool={value}]]")).unwrap();
+            assert_eq!(d.tool, kind, "tool={value}");
+        }
     }
 }

@@ -21,6 +21,9 @@ pub enum ProviderError {
     /// The provider sent something that does not follow its protocol.
     #[error("provider protocol error: {0}")]
     Protocol(String),
+    /// A provider process (the Claude Code CLI) failed: a non-zero exit, or no result.
+    #[error("{message}")]
+    Process { code: Option<i32>, message: String },
     /// The provider is not configured (e.g. no API key).
     #[error("provider unavailable: {0}")]
     Unavailable(String),

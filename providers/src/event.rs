@@ -47,8 +47,8 @@ pub struct Usage {
     pub cache_read_input_tokens: u64,
 }
 
-/// One normalized streaming event. `index` is the provider's content-block index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One normalized streaming event. `index` is the content-block index within the turn.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ProviderEvent {
     /// A content block opened. `name` and `id` are set for tool blocks.
     BlockStart {
@@ -67,4 +67,14 @@ pub enum ProviderEvent {
     Usage(Usage),
     /// The reply ended normally, with the provider's stop reason (e.g. "end_turn").
     Stop { stop_reason: String },
+    /// Claude Code: the CLI session this turn runs in (resume it next turn).
+    SessionStarted { session_id: String },
+    /// Claude Code: the result of a tool the CLI ran.
+    ToolResult { index: u32, tool_use_id: String, content: String, is_error: bool },
+    /// Claude Code: the CLI asks whether it may use a tool; answer through the run's control.
+    PermissionRequested { request_id: String, tool: String, input: serde_json::Value },
+    /// Claude Code: the turn's final figures from the CLI's `result` message.
+    Finished { usage: Usage, cost_usd: f64, duration_ms: u64 },
+    /// A message this adapter does not model, kept verbatim for audit.
+    Raw(serde_json::Value),
 }

@@ -4,6 +4,7 @@
 //! It takes a `ChatRequest` and yields a stream of `Result<ProviderEvent, ProviderError>`.
 
 pub mod anthropic;
+pub mod claude_code;
 mod error;
 mod event;
 

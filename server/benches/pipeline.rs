@@ -72,6 +72,16 @@ fn config(database_url: &str, mock_url: &str) -> BackendConfig {
             max_retries: 0,
             request_timeout: Duration::from_secs(10),
         },
+        claude_code: providers::claude_code::ClaudeCodeConfig {
+            bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| "claude".into()),
+            env: vec![
+                ("ANTHROPIC_BASE_URL".into(), mock_url.to_string()),
+                ("ANTHROPIC_API_KEY".into(), "test-key".into()),
+                ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
+            ],
+            home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
+        },
+        workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
         worker: WorkerConfig::default(),
     }
 }
@@ -91,7 +101,8 @@ async fn relay_overhead() -> (f64, f64, usize) {
     let router = server::startup::router(backend.clone(), server::startup::leptos_options(addr));
     tokio::spawn(async move { server::startup::serve(listener, router).await.unwrap() });
     tokio::spawn(backend::worker::run_worker(backend.clone(), "bench".into()));
-    let view = backend.create_conversation("anthropic", None, None).await.unwrap();
+    let new = backend::NewConversation { provider: "anthropic".into(), ..Default::default() };
+    let view = backend.create_conversation(new).await.unwrap();
     let client = reqwest::Client::new();
     let response = client.get(format!("http://{addr}/api/conversations/{}/events", view.id)).send().await.unwrap();
     let mut frames = eventsource_stream::EventStream::new(response.bytes_stream());
@@ -126,7 +137,7 @@ async fn append_latency() -> (f64, f64) {
     let database = fresh_database().await;
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
-    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
+    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default() }).await.unwrap();
     backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();
     backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
     let start = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
@@ -169,7 +180,7 @@ async fn replay_throughput() -> (f64, usize) {
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     for n in 0..200 {
         let id = uuid::Uuid::new_v4().to_string();
-        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None }).await.unwrap();
+        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default() }).await.unwrap();
         backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("prompt {n}"), job_id: "j".into() }).await.unwrap();
         backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
         let mut items = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];

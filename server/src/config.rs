@@ -76,7 +76,27 @@ pub fn openai_base_url() -> Result<Option<String>, ConfigError> {
 pub fn workspace_root() -> Result<PathBuf, ConfigError> {
     let root = PathBuf::from(optional("WORKSPACE_ROOT").unwrap_or_else(|| "workspace".into()));
     std::fs::create_dir_all(&root).map_err(|e| error("WORKSPACE_ROOT", format!("cannot create {}: {e}", root.display())))?;
-    Ok(root)
+    root.canonicalize().map_err(|e| error("WORKSPACE_ROOT", format!("cannot resolve {}: {e}", root.display())))
+}
+
+/// How to run the Claude Code CLI: the binary, its HOME, and what to pass through.
+pub fn claude_code() -> Result<providers::claude_code::ClaudeCodeConfig, ConfigError> {
+    let home = optional("CLAUDE_HOME").or_else(|| optional("HOME")).ok_or_else(|| error("HOME", "is not set"))?;
+    let mut env = vec![
+        // No telemetry, update checks or other traffic from the CLI.
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".to_string(), "1".to_string()),
+        ("DISABLE_AUTOUPDATER".to_string(), "1".to_string()),
+    ];
+    for variable in ["ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "IS_SANDBOX"] {
+        if let Some(value) = optional(variable) {
+            env.push((variable.to_string(), value));
+        }
+    }
+    Ok(providers::claude_code::ClaudeCodeConfig {
+        bin: optional("CLAUDE_BIN").unwrap_or_else(|| "claude".into()),
+        env,
+        home: PathBuf::from(home),
+    })
 }
 
 pub fn worker() -> Result<WorkerConfig, ConfigError> {
@@ -86,6 +106,7 @@ pub fn worker() -> Result<WorkerConfig, ConfigError> {
         concurrency: number("PD_WORKER_CONCURRENCY", defaults.concurrency)?.max(1),
         silence_timeout: Duration::from_secs(number("PD_SILENCE_TIMEOUT_S", defaults.silence_timeout.as_secs())?),
         requeue_after: Duration::from_secs(number("PD_REQUEUE_AFTER_S", defaults.requeue_after.as_secs())?),
+        approval_timeout: Duration::from_secs(number("PD_APPROVAL_TIMEOUT_S", defaults.approval_timeout.as_secs())?),
     })
 }
 
@@ -96,12 +117,13 @@ pub fn job_stream() -> String {
 /// Everything `serve` and `worker` need.
 pub fn backend() -> Result<backend::BackendConfig, ConfigError> {
     openai_base_url()?;
-    workspace_root()?;
     Ok(backend::BackendConfig {
         database_url: database_url()?,
         redis_url: redis_url()?,
         job_stream: job_stream(),
         anthropic: anthropic()?,
+        claude_code: claude_code()?,
+        workspace_root: workspace_root()?,
         worker: worker()?,
     })
 }

@@ -30,7 +30,7 @@ impl From<BackendError> for ApiError {
     fn from(error: BackendError) -> Self {
         use ConversationError as R;
         let status = match &error {
-            BackendError::NotFound | BackendError::Domain(R::NotFound) => StatusCode::NOT_FOUND,
+            BackendError::NotFound | BackendError::Domain(R::NotFound | R::ApprovalNotFound) => StatusCode::NOT_FOUND,
             BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
             BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle) => StatusCode::BAD_REQUEST,
             BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,

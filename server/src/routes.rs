@@ -23,5 +23,6 @@ pub fn api() -> Router<AppState> {
         .route("/api/conversations/{id}/archive", post(conversations::archive))
         .route("/api/conversations/{id}/unarchive", post(conversations::unarchive))
         .route("/api/conversations/{id}/log", get(conversations::audit_log))
+        .route("/api/conversations/{id}/approvals/{approval_id}", post(conversations::decide_approval))
         .route("/api/conversations/{id}/events", get(events::stream))
 }

@@ -11,9 +11,13 @@ pub fn Sidebar(
     selected: Signal<Option<String>>,
 ) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let provider = RwSignal::new("anthropic".to_string());
+    let workspace = RwSignal::new(String::new());
+    let mode = RwSignal::new("ask".to_string());
     let create = move |_| {
+        let (provider, workspace, mode) = (provider.get_untracked(), workspace.get_untracked(), mode.get_untracked());
         leptos::task::spawn_local(async move {
-            match actions::create_conversation().await {
+            match actions::create_conversation(&provider, &workspace, &mode).await {
                 Ok(id) => actions::go_to(&format!("/c/{id}")),
                 Err(message) => error.set(Some(message)),
             }
@@ -21,7 +25,20 @@ pub fn Sidebar(
     };
     view! {
         <nav class="sidebar">
-            <button class="primary" data-testid="new-conversation" on:click=create>"+ New conversation"</button>
+            <div class="new">
+                <select data-testid="provider" aria-label="Provider" on:change=move |ev| provider.set(event_target_value(&ev))>
+                    <option value="anthropic" selected>"Anthropic API"</option>
+                    <option value="claude_code">"Claude Code"</option>
+                </select>
+                <input data-testid="workspace" placeholder="workspace (Claude Code)" aria-label="Workspace"
+                    on:input=move |ev| workspace.set(event_target_value(&ev))/>
+                <select data-testid="permission-mode" aria-label="Tool permissions" on:change=move |ev| mode.set(event_target_value(&ev))>
+                    <option value="ask" selected>"Ask before tools"</option>
+                    <option value="accept_edits">"Accept edits"</option>
+                    <option value="bypass">"Never ask"</option>
+                </select>
+                <button class="primary" data-testid="new-conversation" on:click=create>"+ New conversation"</button>
+            </div>
             {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 <ul class="conversations">

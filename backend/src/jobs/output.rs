@@ -96,12 +96,35 @@ pub struct Mapper {
     tool_input: HashMap<u32, String>,
     signatures: HashMap<u32, String>,
     pub usage: Usage,
+    /// The provider's own cost figure (Claude Code's `total_cost_usd`), when it gives one.
+    pub cost_usd: Option<f64>,
     pub stop_reason: Option<String>,
 }
 
 impl Mapper {
-    /// Maps one provider event; returns the output item to record, if any.
-    pub fn map(&mut self, event: ProviderEvent) -> Option<OutputItem> {
+    /// Maps one provider event to the output items to record.
+    pub fn map(&mut self, event: ProviderEvent) -> Vec<OutputItem> {
+        match event {
+            ProviderEvent::SessionStarted { session_id } => vec![OutputItem::CliSessionStarted { session_id }],
+            ProviderEvent::Raw(raw) => vec![OutputItem::CliMessageRecorded { raw }],
+            ProviderEvent::ToolResult { index, tool_use_id, content, is_error } => vec![
+                OutputItem::BlockStarted { block: index, kind: BlockKind::ToolResult, name: None, tool_use_id: Some(tool_use_id) },
+                OutputItem::TextAppended { block: index, text: content },
+                OutputItem::BlockFinished { block: index, input: None, signature: None, is_error: Some(is_error) },
+            ],
+            ProviderEvent::Finished { usage, cost_usd, .. } => {
+                self.usage = usage;
+                self.cost_usd = Some(cost_usd);
+                self.stop_reason = Some("end_turn".into());
+                vec![]
+            }
+            // Answered by the turn's driver, which owns the approval flow.
+            ProviderEvent::PermissionRequested { .. } => vec![],
+            other => self.map_stream(other).into_iter().collect(),
+        }
+    }
+
+    fn map_stream(&mut self, event: ProviderEvent) -> Option<OutputItem> {
         match event {
             ProviderEvent::BlockStart { index, kind, name, id } => {
                 let kind = match kind {
@@ -138,6 +161,7 @@ impl Mapper {
                 self.stop_reason = Some(stop_reason);
                 None
             }
+            _ => None,
         }
     }
 }
@@ -161,7 +185,7 @@ mod tests {
         mapper.map(ProviderEvent::BlockDelta { index: 1, text: "{\"file_".into() });
         mapper.map(ProviderEvent::BlockDelta { index: 1, text: "path\":\"a\"}".into() });
         let finished = mapper.map(ProviderEvent::BlockStop { index: 1 });
-        let Some(OutputItem::BlockFinished { input: Some(input), .. }) = finished else { panic!("{finished:?}") };
-        assert_eq!(input, serde_json::json!({"file_path": "a"}));
+        let [OutputItem::BlockFinished { input: Some(input), .. }] = finished.as_slice() else { panic!("{finished:?}") };
+        assert_eq!(input, &serde_json::json!({"file_path": "a"}));
     }
 }

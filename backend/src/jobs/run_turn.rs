@@ -1,26 +1,21 @@
-//! The `run_turn` job: take the turn (fencing older attempts), stream the provider, record output, end the turn.
+//! The `run_turn` job: take the turn (fencing older attempts), start the provider, drive it, end the turn.
 
 use std::sync::Arc;
 
-use domain::{ConversationCommand, ConversationError, ConversationView, OutputItem};
-use futures::StreamExt;
+use domain::{ConversationCommand, ConversationError, ConversationView, PermissionMode};
+use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::{ChatMessage, ChatRequest, ChatRole};
 use uuid::Uuid;
 
-use super::output::{classify, Mapper, OutputWriter, WriteStop};
+use super::drive::{drive, Ending};
+use super::output::{classify, WriteStop};
 use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
 use crate::state::Backend;
+use crate::workspaces;
 
 const MAX_TOKENS: u32 = 8192;
-
-/// How a provider stream ended.
-enum Ending {
-    Completed,
-    Failed(String),
-    Superseded,
-}
 
 /// Runs one turn. `Ok` means the job is finished (whatever the turn's outcome) and may be acknowledged.
 #[tracing::instrument(name = "job.run_turn", skip(backend), fields(conversation = %job.conversation_id, turn = job.turn))]
@@ -41,80 +36,36 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
         Err(error) => return Err(error),
     }
     let view = backend.view(id, None).await?;
-    let ending = stream_reply(backend, &view, job.turn, &attempt_id).await;
-    let command = match ending {
-        Ending::Superseded => return Ok(()),
-        Ending::Failed(reason) => ConversationCommand::FailTurn { turn: job.turn, reason },
-        Ending::Completed => return Ok(()),
-    };
-    ignore_superseded(backend.execute(id, command).await)
-}
-
-async fn stream_reply(backend: &Arc<Backend>, view: &ConversationView, turn: u32, attempt_id: &str) -> Ending {
-    if view.provider != catalog::ANTHROPIC {
-        return Ending::Failed(format!("provider `{}` cannot run turns", view.provider));
-    }
-    let request = build_request(view, turn);
-    let mut stream = backend.anthropic.stream(request);
-    let writer = OutputWriter::start(backend.clone(), view.id.clone(), turn, attempt_id.to_string());
-    let mut stopped = writer.stopped.clone();
-    let mut signals = backend.hub.subscribe();
-    let mut mapper = Mapper::default();
-    let silence = backend.config.worker.silence_timeout;
-    let failure = loop {
-        tokio::select! {
-            next = tokio::time::timeout(silence, stream.next()) => match next {
-                Ok(Some(Ok(event))) => {
-                    if let Some(item) = mapper.map(event) {
-                        writer.push(item);
-                    }
-                }
-                Ok(Some(Err(error))) => break Some(error.to_string()),
-                Ok(None) => break None,
-                Err(_) => break Some(format!("The provider sent nothing for {} s; the turn was stopped.", silence.as_secs())),
-            },
-            _ = stopped.changed() => break None,
-            signal = signals.recv() => {
-                // Something changed in some conversation; stop early if it was this turn being aborted.
-                let relevant = signal.map_or(true, |id| &*id == view.id || &*id == "*");
-                if relevant && !still_ours(backend, &view.id, attempt_id).await {
-                    return Ending::Superseded;
-                }
+    let ending = match view.provider.as_str() {
+        catalog::ANTHROPIC => {
+            let events = backend.anthropic.stream(build_request(&view, job.turn));
+            drive(backend, &view, job.turn, &attempt_id, events, None).await
+        }
+        catalog::CLAUDE_CODE => {
+            let state = backend.state(id).await?;
+            let request = ClaudeCodeRequest {
+                prompt: prompt_of(&view, job.turn),
+                model: view.model.clone(),
+                cwd: workspaces::directory(&backend.config.workspace_root, view.workspace.as_deref()),
+                resume: state.cli_session_id.clone(),
+                permissions: match view.permission_mode {
+                    PermissionMode::Ask => Permissions::Ask,
+                    PermissionMode::AcceptEdits => Permissions::AcceptEdits,
+                    PermissionMode::Bypass => Permissions::Bypass,
+                },
+                allowed_tools: state.always_allowed.iter().cloned().collect(),
+                thinking_budget: None,
+            };
+            match providers::claude_code::start(&backend.config.claude_code, &request) {
+                Ok(run) => drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control)).await,
+                Err(error) => Ending::Failed(error.to_string()),
             }
         }
+        other => Ending::Failed(format!("provider `{other}` cannot run turns")),
     };
-    drop(stream);
-    if failure.is_none() && mapper.stop_reason.is_some() {
-        let usage = mapper.usage;
-        writer.push(OutputItem::UsageRecorded {
-            input_tokens: usage.input_tokens,
-            output_tokens: usage.output_tokens,
-            cost_usd: catalog::cost_usd(&view.model, usage.input_tokens, usage.output_tokens),
-        });
-    }
-    match writer.finish().await {
-        Err(WriteStop::Superseded) => return Ending::Superseded,
-        Err(WriteStop::Failed(error)) => return Ending::Failed(format!("Recording the reply failed: {error}")),
-        Ok(()) => {}
-    }
-    if let Some(reason) = failure {
-        return Ending::Failed(reason);
-    }
-    let Some(stop_reason) = mapper.stop_reason else {
-        return Ending::Failed("The provider stream ended without finishing the reply.".into());
-    };
-    let complete = ConversationCommand::CompleteTurn { turn, attempt_id: attempt_id.to_string(), stop_reason };
-    match backend.execute(&view.id, complete).await.map_err(classify) {
-        Ok(()) => Ending::Completed,
-        Err(WriteStop::Superseded) => Ending::Superseded,
-        Err(WriteStop::Failed(error)) => Ending::Failed(format!("Recording the reply failed: {error}")),
-    }
-}
-
-async fn still_ours(backend: &Backend, id: &str, attempt_id: &str) -> bool {
-    match backend.state(id).await {
-        Ok(state) => !state.deleted && state.running.is_some_and(|r| r.attempt_id.as_deref() == Some(attempt_id)),
-        Err(_) => true,
+    match ending {
+        Ending::Completed | Ending::Superseded => Ok(()),
+        Ending::Failed(reason) => ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn: job.turn, reason }).await),
     }
 }
 
@@ -123,6 +74,16 @@ fn ignore_superseded(result: Result<(), BackendError>) -> Result<(), BackendErro
         Ok(()) | Err(WriteStop::Superseded) => Ok(()),
         Err(WriteStop::Failed(error)) => Err(error),
     }
+}
+
+/// The user's prompt of `turn`.
+fn prompt_of(view: &ConversationView, turn: u32) -> String {
+    view.messages
+        .iter()
+        .find(|m| m.role == "user" && m.turn == turn)
+        .and_then(|m| m.blocks.first())
+        .and_then(|b| b.text.clone())
+        .unwrap_or_default()
 }
 
 /// The history up to and including `turn`'s prompt, as alternating user/assistant text.

@@ -3,12 +3,21 @@
 //! The state holds no message text, so it stays a few hundred bytes however long the
 //! conversation grows; the backend snapshots it on every commit.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ConversationCommand, ConversationError, ConversationEvent, OutputItem, MAX_ATTEMPTS,
+    ConversationCommand, ConversationError, ConversationEvent, Decision, OutputItem, PermissionMode, MAX_ATTEMPTS,
     MAX_PROMPT_BYTES, TITLE_CHARS,
 };
+
+/// A tool approval of the running turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub tool: String,
+    pub decision: Option<Decision>,
+}
 
 /// The turn that is running right now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +37,19 @@ pub struct Conversation {
     pub titled: bool,
     pub turns: u32,
     pub running: Option<RunningTurn>,
+    #[serde(default)]
+    pub workspace: Option<String>,
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
+    /// The Claude Code session to resume on the next turn.
+    #[serde(default)]
+    pub cli_session_id: Option<String>,
+    /// Tools the user chose to always allow in this conversation.
+    #[serde(default)]
+    pub always_allowed: BTreeSet<String>,
+    /// Approvals of the running turn, by id.
+    #[serde(default)]
+    pub approvals: BTreeMap<String, Approval>,
 }
 
 impl Conversation {
@@ -35,7 +57,7 @@ impl Conversation {
     pub fn decide(&self, command: ConversationCommand) -> Result<Vec<ConversationEvent>, ConversationError> {
         use ConversationCommand as C;
         use ConversationEvent as E;
-        if let C::StartConversation { provider, model, title } = command {
+        if let C::StartConversation { provider, model, title, workspace, permission_mode } = command {
             if self.started {
                 return Err(ConversationError::AlreadyExists);
             }
@@ -43,7 +65,7 @@ impl Conversation {
                 Some(title) => validate_title(&title)?,
                 None => String::new(),
             };
-            return Ok(vec![E::ConversationStarted { provider, model, title }]);
+            return Ok(vec![E::ConversationStarted { provider, model, title, workspace, permission_mode }]);
         }
         if !self.started || self.deleted {
             return Err(ConversationError::NotFound);
@@ -87,6 +109,13 @@ impl Conversation {
                 self.running_turn(turn)?;
                 Ok(vec![E::TurnFailed { turn, reason }])
             }
+            C::DecideApproval { approval_id, decision, reason } => {
+                let approval = self.approvals.get(&approval_id).ok_or(ConversationError::ApprovalNotFound)?;
+                if approval.decision.is_some() {
+                    return Err(ConversationError::ApprovalAlreadyDecided);
+                }
+                Ok(vec![E::ApprovalDecided { approval_id, tool: approval.tool.clone(), decision, reason }])
+            }
             C::AbortTurn => match &self.running {
                 Some(running) => Ok(vec![E::TurnAborted { turn: running.turn }]),
                 None => Err(ConversationError::NothingRunning),
@@ -102,9 +131,23 @@ impl Conversation {
     pub fn apply(&mut self, event: &ConversationEvent) {
         use ConversationEvent as E;
         match event {
-            E::ConversationStarted { title, .. } => {
+            E::ConversationStarted { title, workspace, permission_mode, .. } => {
                 self.started = true;
                 self.titled = !title.is_empty();
+                self.workspace = workspace.clone();
+                self.permission_mode = *permission_mode;
+            }
+            E::CliSessionStarted { session_id, .. } => self.cli_session_id = Some(session_id.clone()),
+            E::ApprovalRequested { approval_id, tool, .. } => {
+                self.approvals.insert(approval_id.clone(), Approval { tool: tool.clone(), decision: None });
+            }
+            E::ApprovalDecided { approval_id, tool, decision, .. } => {
+                if let Some(approval) = self.approvals.get_mut(approval_id) {
+                    approval.decision = Some(*decision);
+                }
+                if *decision == Decision::Always {
+                    self.always_allowed.insert(tool.clone());
+                }
             }
             E::ConversationRetitled { .. } => self.titled = true,
             E::PromptSubmitted { turn, job_id, .. } => {
@@ -117,14 +160,21 @@ impl Conversation {
                     running.attempt_id = Some(attempt_id.clone());
                 }
             }
-            E::TurnCompleted { .. } | E::TurnFailed { .. } | E::TurnAborted { .. } => self.running = None,
+            E::TurnCompleted { .. } | E::TurnFailed { .. } | E::TurnAborted { .. } => {
+                self.running = None;
+                self.approvals.clear();
+            }
             E::ConversationArchived => self.archived = true,
             E::ConversationUnarchived => self.archived = false,
             E::ConversationDeleted => {
                 self.deleted = true;
                 self.running = None;
             }
-            E::BlockStarted { .. } | E::TextAppended { .. } | E::BlockFinished { .. } | E::UsageRecorded { .. } => {}
+            E::BlockStarted { .. }
+            | E::TextAppended { .. }
+            | E::BlockFinished { .. }
+            | E::UsageRecorded { .. }
+            | E::CliMessageRecorded { .. } => {}
         }
     }
 
@@ -155,6 +205,9 @@ fn output_event(turn: u32, item: OutputItem) -> ConversationEvent {
         OutputItem::UsageRecorded { input_tokens, output_tokens, cost_usd } => {
             E::UsageRecorded { turn, input_tokens, output_tokens, cost_usd }
         }
+        OutputItem::CliSessionStarted { session_id } => E::CliSessionStarted { turn, session_id },
+        OutputItem::CliMessageRecorded { raw } => E::CliMessageRecorded { turn, raw },
+        OutputItem::ApprovalRequested { approval_id, tool, input } => E::ApprovalRequested { turn, approval_id, tool, input },
     }
 }
 

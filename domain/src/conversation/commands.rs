@@ -2,15 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::events::BlockKind;
+use super::events::{BlockKind, Decision, PermissionMode};
 
 /// A request to change a conversation. Each one is checked against the rules in `Conversation::decide`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
 pub enum ConversationCommand {
     StartConversation {
         provider: String,
         model: String,
         title: Option<String>,
+        workspace: Option<String>,
+        permission_mode: PermissionMode,
     },
     SubmitPrompt {
         text: String,
@@ -39,6 +42,12 @@ pub enum ConversationCommand {
     FailTurn {
         turn: u32,
         reason: String,
+    },
+    /// A user (or the approval timeout) answers a pending tool approval.
+    DecideApproval {
+        approval_id: String,
+        decision: Decision,
+        reason: Option<String>,
     },
     AbortTurn,
     Rename {
@@ -72,5 +81,16 @@ pub enum OutputItem {
         input_tokens: u64,
         output_tokens: u64,
         cost_usd: f64,
+    },
+    CliSessionStarted {
+        session_id: String,
+    },
+    CliMessageRecorded {
+        raw: serde_json::Value,
+    },
+    ApprovalRequested {
+        approval_id: String,
+        tool: String,
+        input: serde_json::Value,
     },
 }

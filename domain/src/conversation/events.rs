@@ -13,13 +13,49 @@ pub enum BlockKind {
     ToolResult,
 }
 
+/// How tool use is approved in a conversation run by Claude Code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionMode {
+    /// Every tool that is not always-allowed asks the user first.
+    #[default]
+    Ask,
+    /// File edits are allowed; other tools ask.
+    AcceptEdits,
+    /// Nothing asks.
+    Bypass,
+}
+
+impl PermissionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Ask => "ask",
+            PermissionMode::AcceptEdits => "accept_edits",
+            PermissionMode::Bypass => "bypass",
+        }
+    }
+}
+
+/// A user's answer to a tool-approval request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    Deny,
+    /// Allow, and allow this tool from now on in this conversation.
+    Always,
+}
+
 /// Everything that ever happened to a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ConversationEvent {
+    /// Version 2.0 added `workspace` and `permission_mode` (1.0 events are upcast in the backend).
     ConversationStarted {
         provider: String,
         model: String,
         title: String,
+        workspace: Option<String>,
+        permission_mode: PermissionMode,
     },
     ConversationRetitled {
         title: String,
@@ -65,6 +101,28 @@ pub enum ConversationEvent {
         turn: u32,
         stop_reason: String,
     },
+    /// Claude Code reported its session id; the next turn resumes it.
+    CliSessionStarted {
+        turn: u32,
+        session_id: String,
+    },
+    /// A CLI message PocketDev does not model, kept verbatim for audit.
+    CliMessageRecorded {
+        turn: u32,
+        raw: serde_json::Value,
+    },
+    ApprovalRequested {
+        turn: u32,
+        approval_id: String,
+        tool: String,
+        input: serde_json::Value,
+    },
+    ApprovalDecided {
+        approval_id: String,
+        tool: String,
+        decision: Decision,
+        reason: Option<String>,
+    },
     TurnFailed {
         turn: u32,
         reason: String,
@@ -78,6 +136,28 @@ pub enum ConversationEvent {
 }
 
 impl ConversationEvent {
+    /// Every stored event type (SSE `event:` names). Keep in step with `event_type`.
+    pub const TYPES: [&'static str; 18] = [
+        "ConversationStarted",
+        "ConversationRetitled",
+        "PromptSubmitted",
+        "AttemptStarted",
+        "BlockStarted",
+        "TextAppended",
+        "BlockFinished",
+        "UsageRecorded",
+        "TurnCompleted",
+        "CliSessionStarted",
+        "CliMessageRecorded",
+        "ApprovalRequested",
+        "ApprovalDecided",
+        "TurnFailed",
+        "TurnAborted",
+        "ConversationArchived",
+        "ConversationUnarchived",
+        "ConversationDeleted",
+    ];
+
     /// The stored event type: the variant name. Frozen once persisted.
     pub fn event_type(&self) -> &'static str {
         match self {
@@ -90,6 +170,10 @@ impl ConversationEvent {
             Self::BlockFinished { .. } => "BlockFinished",
             Self::UsageRecorded { .. } => "UsageRecorded",
             Self::TurnCompleted { .. } => "TurnCompleted",
+            Self::CliSessionStarted { .. } => "CliSessionStarted",
+            Self::CliMessageRecorded { .. } => "CliMessageRecorded",
+            Self::ApprovalRequested { .. } => "ApprovalRequested",
+            Self::ApprovalDecided { .. } => "ApprovalDecided",
             Self::TurnFailed { .. } => "TurnFailed",
             Self::TurnAborted { .. } => "TurnAborted",
             Self::ConversationArchived => "ConversationArchived",
@@ -100,7 +184,10 @@ impl ConversationEvent {
 
     /// The payload version of this event type. Bump it (and add an upcaster) when a payload changes.
     pub fn event_version(&self) -> &'static str {
-        "1.0"
+        match self {
+            Self::ConversationStarted { .. } => "2.0",
+            _ => "1.0",
+        }
     }
 
     /// True for streamed text: the only event that does not change lists or conversation headers.

@@ -12,7 +12,13 @@ fn given(events: &[ConversationEvent]) -> Conversation {
 }
 
 fn started() -> ConversationEvent {
-    ConversationEvent::ConversationStarted { provider: "anthropic".into(), model: "m".into(), title: String::new() }
+    ConversationEvent::ConversationStarted {
+        provider: "anthropic".into(),
+        model: "m".into(),
+        title: String::new(),
+        workspace: None,
+        permission_mode: PermissionMode::Ask,
+    }
 }
 
 fn prompt(turn: u32) -> ConversationEvent {
@@ -128,4 +134,34 @@ fn a_duplicate_delivery_leaves_a_running_attempt_alone_but_a_takeover_supersedes
     assert_eq!(state.decide(duplicate), Err(ConversationError::AttemptInProgress(1)));
     let takeover = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a2".into(), worker: "w2".into(), takeover: true };
     assert!(matches!(state.decide(takeover).unwrap()[0], ConversationEvent::AttemptStarted { attempt: 2, .. }));
+}
+
+fn requested(id: &str, tool: &str) -> ConversationEvent {
+    ConversationEvent::ApprovalRequested { turn: 1, approval_id: id.into(), tool: tool.into(), input: serde_json::json!({}) }
+}
+
+fn decide(id: &str, decision: Decision) -> ConversationCommand {
+    ConversationCommand::DecideApproval { approval_id: id.into(), decision, reason: None }
+}
+
+#[test]
+fn an_approval_is_decided_once_and_a_second_decision_is_refused() {
+    let state = given(&[started(), prompt(1), requested("ap1", "Write")]);
+    let events = state.decide(decide("ap1", Decision::Allow)).unwrap();
+    assert!(matches!(&events[0], ConversationEvent::ApprovalDecided { decision: Decision::Allow, tool, .. } if tool == "Write"));
+    let mut after = state.clone();
+    after.apply(&events[0]);
+    assert_eq!(after.decide(decide("ap1", Decision::Deny)), Err(ConversationError::ApprovalAlreadyDecided));
+    assert_eq!(after.decide(decide("nope", Decision::Deny)), Err(ConversationError::ApprovalNotFound));
+}
+
+#[test]
+fn always_allow_remembers_the_tool_for_the_conversation() {
+    let mut state = given(&[started(), prompt(1), requested("ap1", "Bash")]);
+    for event in state.decide(decide("ap1", Decision::Always)).unwrap() {
+        state.apply(&event);
+    }
+    state.apply(&ConversationEvent::TurnCompleted { turn: 1, stop_reason: "end_turn".into() });
+    assert!(state.always_allowed.contains("Bash"));
+    assert!(state.approvals.is_empty(), "approvals belong to their turn");
 }

@@ -1,4 +1,8 @@
-//! `POST /v1/messages`: the mock Anthropic Messages API (auth, request validation, non-streaming reply).
+//! `POST /v1/messages`: the mock Anthropic Messages API (auth, request validation, non-streaming
+//! reply), and `POST /v1/messages/count_tokens`.
+//!
+//! Any query string (Claude Code sends `?beta=true`) and any extra body field (`tools`,
+//! `metadata`, `context_management`, `cache_control` on blocks, ...) is accepted.
 
 mod stream;
 
@@ -12,9 +16,9 @@ use serde_json::{json, Value};
 
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{tool_input, AppState, Plan, TOOL_NAME, TOOL_OUTPUT_TOKENS};
+use crate::plan::{AppState, Plan, Turn};
 use crate::script::{count_words, next_id, Script};
-use crate::tokens::{reply_text, thinking_text};
+use crate::tokens::thinking_text;
 
 /// The fixed signature of mock thinking blocks.
 pub(crate) const SIGNATURE: &str = "bW9ja2xsbS10aGlua2luZy1zaWduYXR1cmU=";
@@ -30,6 +34,22 @@ struct MessagesRequest {
     system: Option<Value>,
     #[serde(default)]
     thinking: Option<Value>,
+    #[serde(default)]
+    tools: Option<Vec<Value>>,
+    /// Structured outputs: `{"format": {"type": "json_schema", "schema": {...}}}`.
+    #[serde(default)]
+    output_config: Option<Value>,
+    /// The older structured outputs field: `{"type": "json_schema", "schema": {...}}`.
+    #[serde(default)]
+    output_format: Option<Value>,
+}
+
+/// The body of `POST /v1/messages/count_tokens`.
+#[derive(Debug, Deserialize)]
+struct CountRequest {
+    messages: Vec<InMessage>,
+    #[serde(default)]
+    system: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,29 +80,154 @@ pub(crate) async fn messages(
     if req.max_tokens == 0 {
         return invalid("max_tokens: must be greater than or equal to 1");
     }
-    let last_user = req
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .map(|m| text_of(&m.content))
-        .unwrap_or_default();
-    let thinking_requested = req
-        .thinking
-        .as_ref()
-        .is_some_and(|t| t.get("type").and_then(Value::as_str) == Some("enabled"));
-    let plan = state.plan(&last_user, thinking_requested);
+    let turn = turn_of(&req);
+    let plan = state.plan_turn(&turn);
+    tracing::info!(
+        target: "mockllm",
+        model = %req.model,
+        stream = req.stream,
+        messages = req.messages.len(),
+        tools = req.tools.as_ref().map_or(0, Vec::len),
+        directive = %crate::directive::Directive::find(&turn.prompt).map(|d| d.raw).unwrap_or_default(),
+        tool_results = ?turn.tool_results,
+        reply_tool = plan.tool.as_ref().map_or("none", |t| t.name),
+        fail = ?plan.fail,
+        "anthropic messages request"
+    );
+    tracing::debug!(target: "mockllm", body = %String::from_utf8_lossy(&body), "anthropic messages body");
     if let Some(failure) = plan.http_failure() {
         return errors::anthropic_failure(failure);
     }
-    let mut texts: Vec<String> = req.messages.iter().map(|m| text_of(&m.content)).collect();
-    texts.extend(req.system.as_ref().map(text_of));
-    let input_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let input_tokens = input_tokens(&req.messages, req.system.as_ref());
     if req.stream {
         stream::response(&plan, &req.model, input_tokens)
     } else {
         whole_message(&plan, &req.model, input_tokens)
     }
+}
+
+/// The handler for `POST /v1/messages/count_tokens`: `{"input_tokens": N}` (words, as for replies).
+pub(crate) async fn count_tokens(headers: HeaderMap, body: Bytes) -> Response {
+    if !has_value(&headers, "x-api-key") {
+        return errors::anthropic_missing_key();
+    }
+    let req: CountRequest = match serde_json::from_slice(&body) {
+        Ok(req) => req,
+        Err(e) => return invalid(&format!("invalid request body: {e}")),
+    };
+    let count = input_tokens(&req.messages, req.system.as_ref());
+    tracing::info!(target: "mockllm", input_tokens = count, "anthropic count_tokens request");
+    Json(json!({"input_tokens": count})).into_response()
+}
+
+fn input_tokens(messages: &[InMessage], system: Option<&Value>) -> u64 {
+    let mut texts: Vec<String> = messages.iter().map(|m| text_of(&m.content)).collect();
+    texts.extend(system.map(text_of));
+    count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// What the plan depends on in a Messages request.
+///
+/// The prompt is the last user message with text of its own (text blocks other than Claude
+/// Code's `<system-reminder>`s and `[Request interrupted ...]` markers), so a tool loop's
+/// follow-up requests (whose last message carries only tool results) still see the turn's
+/// directive. When the last message has tool results but no text of its own, the reply is the
+/// turn's final text; when it also has text of its own (Claude Code merges a new prompt into
+/// the message holding an interrupted turn's results), it is a new turn.
+fn turn_of(req: &MessagesRequest) -> Turn {
+    // Claude Code may put `role: "system"` messages in the conversation; they do not count.
+    let last = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role != "system")
+        .filter(|m| m.role == "user");
+    let own = last.map(|m| own_text(&m.content)).unwrap_or_default();
+    let tool_results = match last.map(|m| tool_results(&m.content)) {
+        Some(results) if !results.is_empty() && own.trim().is_empty() => Some(
+            results
+                .iter()
+                .any(|b| b.get("is_error").and_then(Value::as_bool) == Some(true)),
+        ),
+        _ => None,
+    };
+    let prompt = req
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.role == "user")
+        .map(|m| own_text(&m.content))
+        .find(|text| !text.trim().is_empty())
+        .unwrap_or_default();
+    let thinking_requested = req.thinking.as_ref().is_some_and(|t| {
+        matches!(
+            t.get("type").and_then(Value::as_str),
+            Some("enabled" | "adaptive")
+        )
+    });
+    let offered_tools = req.tools.as_ref().map(|tools| {
+        tools
+            .iter()
+            .filter_map(|t| t.get("name").and_then(Value::as_str).map(String::from))
+            .collect()
+    });
+    let mut texts: Vec<String> = req.system.iter().map(text_of).collect();
+    texts.extend(req.messages.iter().map(|m| text_of(&m.content)));
+    let schema = req
+        .output_config
+        .as_ref()
+        .and_then(|c| c.get("format"))
+        .or(req.output_format.as_ref())
+        .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"))
+        .and_then(|f| f.get("schema"))
+        .cloned();
+    Turn {
+        prompt,
+        thinking_requested,
+        tool_results,
+        offered_tools,
+        cwd: texts.iter().find_map(|t| working_directory(t)),
+        schema,
+    }
+}
+
+/// The `tool_result` blocks of a content value.
+fn tool_results(content: &Value) -> Vec<&Value> {
+    match content {
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The text a user wrote in a content value: its text without Claude Code's
+/// `<system-reminder>` blocks and `[Request interrupted ...]` markers.
+fn own_text(content: &Value) -> String {
+    let is_own = |t: &str| {
+        let t = t.trim_start();
+        !t.starts_with("<system-reminder>") && !t.starts_with("[Request interrupted")
+    };
+    match content {
+        Value::String(s) if is_own(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .filter(|t| is_own(t))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The directory after Claude Code's `Primary working directory: ` in `text`, if any.
+fn working_directory(text: &str) -> Option<String> {
+    const MARK: &str = "Primary working directory: ";
+    let start = text.find(MARK)? + MARK.len();
+    let dir = text[start..].lines().next()?.trim();
+    dir.starts_with('/').then(|| dir.to_string())
 }
 
 fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
@@ -99,9 +244,9 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
     if plan.thinking > 0 {
         content.push(json!({"type": "thinking", "thinking": thinking_text(plan.thinking), "signature": SIGNATURE}));
     }
-    content.push(json!({"type": "text", "text": reply_text(plan.tokens)}));
-    if plan.tool {
-        content.push(json!({"type": "tool_use", "id": TOOL_USE_ID, "name": TOOL_NAME, "input": tool_input()}));
+    content.push(json!({"type": "text", "text": plan.reply_text()}));
+    if let Some(tool) = &plan.tool {
+        content.push(json!({"type": "tool_use", "id": next_id("toolu"), "name": tool.name, "input": tool.input}));
     }
     Json(json!({
         "id": next_id("msg"),
@@ -113,7 +258,7 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
         "stop_sequence": null,
         "usage": {
             "input_tokens": input_tokens,
-            "output_tokens": output_tokens(plan),
+            "output_tokens": plan.output_tokens(),
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
         },
@@ -121,19 +266,12 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
     .into_response()
 }
 
-/// The id of the mock tool_use block.
-pub(crate) const TOOL_USE_ID: &str = "toolu_mock_01";
-
 pub(crate) fn stop_reason(plan: &Plan) -> &'static str {
-    if plan.tool {
+    if plan.tool.is_some() {
         "tool_use"
     } else {
         "end_turn"
     }
-}
-
-pub(crate) fn output_tokens(plan: &Plan) -> usize {
-    plan.thinking + plan.tokens + if plan.tool { TOOL_OUTPUT_TOKENS } else { 0 }
 }
 
 fn invalid(message: &str) -> Response {
@@ -158,5 +296,80 @@ fn text_of(content: &Value) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: Value) -> MessagesRequest {
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[test]
+    fn the_working_directory_is_read_from_claude_codes_environment_section() {
+        let text = "Env:\n - Primary working directory: /tmp/ws.1\n - Is a git repository: false\n";
+        assert_eq!(working_directory(text).as_deref(), Some("/tmp/ws.1"));
+        assert_eq!(working_directory("no directory here"), None);
+    }
+
+    #[test]
+    fn a_tool_loop_follow_up_keeps_the_prompt_and_reports_the_results() {
+        let req = request(json!({
+            "model": "m", "max_tokens": 10,
+            "system": [{"type": "text", "text": " - Primary working directory: /w"}],
+            "tools": [{"name": "Write", "input_schema": {}}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "go [[mock tool=write]]"}]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Write", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "no", "is_error": true}]},
+            ],
+        }));
+        let turn = turn_of(&req);
+        assert_eq!(turn.prompt, "go [[mock tool=write]]");
+        assert_eq!(turn.tool_results, Some(true));
+        assert_eq!(turn.cwd.as_deref(), Some("/w"));
+        assert_eq!(turn.offered_tools, Some(vec!["Write".to_string()]));
+    }
+
+    #[test]
+    fn a_prompt_merged_with_an_interrupted_turns_results_is_a_new_turn() {
+        let req = request(json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [
+                {"role": "user", "content": [
+                    {"type": "text", "text": "<system-reminder>\n[[mock tokens=99]]\n</system-reminder>"},
+                    {"type": "text", "text": "write [[mock tool=write]]"},
+                ]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Write", "input": {}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": "rejected", "is_error": true},
+                    {"type": "text", "text": "[Request interrupted by user for tool use]"},
+                    {"type": "text", "text": "next [[mock tokens=4]]"},
+                ]},
+            ],
+        }));
+        let turn = turn_of(&req);
+        assert_eq!(turn.prompt, "next [[mock tokens=4]]");
+        assert_eq!(turn.tool_results, None);
+        let only_results = request(json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [
+                {"role": "user", "content": [
+                    {"type": "text", "text": "<system-reminder>x</system-reminder>"},
+                    {"type": "text", "text": "write [[mock tool=write]]"},
+                ]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Write", "input": {}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": "ok"},
+                    {"type": "text", "text": "<system-reminder>later</system-reminder>"},
+                ]},
+                {"role": "system", "content": [{"type": "text", "text": "mid-conversation system text"}]},
+            ],
+        }));
+        let turn = turn_of(&only_results);
+        assert_eq!(turn.prompt, "write [[mock tool=write]]");
+        assert_eq!(turn.tool_results, Some(false));
     }
 }

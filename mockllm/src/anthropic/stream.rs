@@ -4,11 +4,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{output_tokens, stop_reason, SIGNATURE, TOOL_USE_ID};
+use super::{stop_reason, SIGNATURE};
 use crate::directive::Failure;
-use crate::plan::{Plan, TOOL_INPUT_CHUNKS, TOOL_NAME};
+use crate::plan::Plan;
 use crate::script::{next_id, typed_sse, Script};
-use crate::tokens::{reply_tokens, thinking_tokens};
+use crate::tokens::thinking_tokens;
 
 /// The `text/event-stream` response for a streamed reply.
 pub(super) fn response(plan: &Plan, model: &str, input_tokens: u64) -> Response {
@@ -63,7 +63,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         index += 1;
     }
     block_start(&mut s, index, json!({"type": "text", "text": ""}));
-    for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
+    for (i, token) in plan.reply.iter().enumerate() {
         if i == plan.after && inject_failure(&mut s, plan) {
             return s;
         }
@@ -73,11 +73,12 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         return s;
     }
     block_stop(&mut s, index);
-    if plan.tool {
+    if let Some(call) = &plan.tool {
         index += 1;
-        let tool = json!({"type": "tool_use", "id": TOOL_USE_ID, "name": TOOL_NAME, "input": {}});
+        let tool =
+            json!({"type": "tool_use", "id": next_id("toolu"), "name": call.name, "input": {}});
         block_start(&mut s, index, tool);
-        for chunk in TOOL_INPUT_CHUNKS {
+        for chunk in call.input_chunks() {
             s.token(delta(
                 index,
                 json!({"type": "input_json_delta", "partial_json": chunk}),
@@ -89,7 +90,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         "message_delta",
         json!({
             "delta": {"stop_reason": stop_reason(plan), "stop_sequence": null},
-            "usage": {"output_tokens": output_tokens(plan)},
+            "usage": {"output_tokens": plan.output_tokens()},
         }),
     ));
     s.chunk(event("message_stop", json!({})));

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use super::{accept, text_of, SSE_HEADERS};
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{tool_input, AppState, Plan, TOOL_INPUT_CHUNKS, TOOL_NAME, TOOL_OUTPUT_TOKENS};
+use crate::plan::{AppState, Plan, Turn};
 use crate::script::{count_words, next_id, sse_data, unix_now, Script};
-use crate::tokens::{reply_text, reply_tokens, thinking_text, thinking_tokens};
+use crate::tokens::{thinking_text, thinking_tokens};
 
 const TOOL_CALL_ID: &str = "call_mock_01";
 
@@ -61,7 +61,14 @@ pub(crate) async fn completions(
         .map(|m| text_of(&m.content))
         .unwrap_or_default();
     let thinking_requested = req.reasoning_effort.as_deref().is_some_and(|e| e != "none");
-    let plan = state.plan(&last_user, thinking_requested);
+    // After a tool loop's results (`role: tool`), the reply is the final text.
+    let after_tool = req.messages.last().is_some_and(|m| m.role == "tool");
+    let plan = state.plan_turn(&Turn {
+        prompt: last_user,
+        thinking_requested,
+        tool_results: after_tool.then_some(false),
+        ..Turn::default()
+    });
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure);
     }
@@ -105,7 +112,7 @@ fn stream(plan: &Plan, head: &Head, usage: Option<Value>) -> Script {
     for token in thinking_tokens(plan.thinking) {
         s.token(head.chunk(json!({"reasoning_content": token}), None));
     }
-    for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
+    for (i, token) in plan.reply.iter().enumerate() {
         if i == plan.after && inject_failure(&mut s, plan) {
             return s;
         }
@@ -114,11 +121,11 @@ fn stream(plan: &Plan, head: &Head, usage: Option<Value>) -> Script {
     if plan.after >= plan.tokens && inject_failure(&mut s, plan) {
         return s;
     }
-    if plan.tool {
+    if let Some(tool) = &plan.tool {
         let call = json!({"index": 0, "id": TOOL_CALL_ID, "type": "function",
-            "function": {"name": TOOL_NAME, "arguments": ""}});
+            "function": {"name": tool.name, "arguments": ""}});
         s.chunk(head.chunk(json!({"tool_calls": [call]}), None));
-        for piece in TOOL_INPUT_CHUNKS.iter().filter(|p| !p.is_empty()) {
+        for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
             let call = json!({"index": 0, "function": {"arguments": piece}});
             s.token(head.chunk(json!({"tool_calls": [call]}), None));
         }
@@ -161,13 +168,13 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
         Some(_) => return errors::openai_failure(Failure::Http529),
         None => {}
     }
-    let mut message = json!({"role": "assistant", "content": reply_text(plan.tokens)});
+    let mut message = json!({"role": "assistant", "content": plan.reply_text()});
     if plan.thinking > 0 {
         message["reasoning_content"] = json!(thinking_text(plan.thinking));
     }
-    if plan.tool {
+    if let Some(tool) = &plan.tool {
         message["tool_calls"] = json!([{"id": TOOL_CALL_ID, "type": "function",
-            "function": {"name": TOOL_NAME, "arguments": tool_input().to_string()}}]);
+            "function": {"name": tool.name, "arguments": tool.input.to_string()}}]);
     }
     Json(json!({
         "id": head.id,
@@ -181,7 +188,7 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
 }
 
 fn finish_reason(plan: &Plan) -> &'static str {
-    if plan.tool {
+    if plan.tool.is_some() {
         "tool_calls"
     } else {
         "stop"
@@ -189,8 +196,7 @@ fn finish_reason(plan: &Plan) -> &'static str {
 }
 
 fn usage(plan: &Plan, prompt_tokens: u64) -> Value {
-    let tool = if plan.tool { TOOL_OUTPUT_TOKENS } else { 0 };
-    let completion = (plan.thinking + plan.tokens + tool) as u64;
+    let completion = plan.output_tokens() as u64;
     json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion,

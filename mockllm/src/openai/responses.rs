@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use super::{accept, text_of, SSE_HEADERS};
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{tool_input, AppState, Plan, TOOL_INPUT_CHUNKS, TOOL_NAME, TOOL_OUTPUT_TOKENS};
+use crate::plan::{AppState, Plan, ToolCall, Turn};
 use crate::script::{count_words, next_id, typed_sse, unix_now, Script};
-use crate::tokens::{reply_text, reply_tokens, thinking_text, thinking_tokens};
+use crate::tokens::{thinking_text, thinking_tokens};
 
 #[derive(Debug, Deserialize)]
 struct ResponsesRequest {
@@ -45,7 +45,20 @@ pub(crate) async fn responses(
         .reasoning
         .as_ref()
         .is_some_and(|r| r.get("effort").and_then(Value::as_str) != Some("none"));
-    let plan = state.plan(&last_user, thinking_requested);
+    // After a tool loop's results (a last `function_call_output` item), the reply is the final text.
+    let after_tool = req
+        .input
+        .as_array()
+        .and_then(|items| items.last())
+        .is_some_and(|item| {
+            item.get("type").and_then(Value::as_str) == Some("function_call_output")
+        });
+    let plan = state.plan_turn(&Turn {
+        prompt: last_user,
+        thinking_requested,
+        tool_results: after_tool.then_some(false),
+        ..Turn::default()
+    });
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure);
     }
@@ -176,7 +189,7 @@ impl Events {
             with(&at, "part", part),
             false,
         );
-        for (i, token) in reply_tokens(plan.tokens).into_iter().enumerate() {
+        for (i, token) in plan.reply.iter().enumerate() {
             if i == plan.after && self.inject_failure(plan, skeleton) {
                 return None;
             }
@@ -186,7 +199,7 @@ impl Events {
         if plan.after >= plan.tokens && self.inject_failure(plan, skeleton) {
             return None;
         }
-        let text = reply_text(plan.tokens);
+        let text = plan.reply_text();
         let done = with(&with(&at, "text", json!(text)), "logprobs", json!([]));
         self.push("response.output_text.done", done, false);
         let part = json!({"type": "output_text", "text": text, "annotations": []});
@@ -202,29 +215,29 @@ impl Events {
             false,
         );
         output.push(item);
-        if plan.tool {
-            output.push(self.tool_call(&ids.call, output.len()));
+        if let Some(tool) = &plan.tool {
+            output.push(self.tool_call(tool, &ids.call, output.len()));
         }
         Some(output)
     }
 
-    fn tool_call(&mut self, item_id: &str, output_index: usize) -> Value {
+    fn tool_call(&mut self, tool: &ToolCall, item_id: &str, output_index: usize) -> Value {
         let at = json!({"item_id": item_id, "output_index": output_index});
         let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress",
-            "arguments": "", "call_id": "call_mock_01", "name": TOOL_NAME});
+            "arguments": "", "call_id": "call_mock_01", "name": tool.name});
         self.push(
             "response.output_item.added",
             json!({"output_index": output_index, "item": item}),
             false,
         );
-        for piece in TOOL_INPUT_CHUNKS.iter().filter(|p| !p.is_empty()) {
+        for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
             self.push(
                 "response.function_call_arguments.delta",
                 with(&at, "delta", json!(piece)),
                 true,
             );
         }
-        let arguments = tool_input().to_string();
+        let arguments = tool.input.to_string();
         self.push(
             "response.function_call_arguments.done",
             with(&at, "arguments", json!(arguments)),
@@ -287,8 +300,7 @@ fn input_texts(input: &Value) -> (Vec<String>, String) {
 }
 
 fn usage(plan: &Plan, input_tokens: u64) -> Value {
-    let tool = if plan.tool { TOOL_OUTPUT_TOKENS } else { 0 };
-    let output = (plan.thinking + plan.tokens + tool) as u64;
+    let output = plan.output_tokens() as u64;
     json!({
         "input_tokens": input_tokens,
         "input_tokens_details": {"cached_tokens": 0},

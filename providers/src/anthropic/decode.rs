@@ -92,7 +92,7 @@ struct WireError {
 
 /// The per-stream decoding state.
 #[derive(Debug, Default)]
-pub(super) struct Decoder {
+pub(crate) struct Decoder {
     usage: Usage,
     stop_reason: Option<String>,
     open: HashSet<u32>,

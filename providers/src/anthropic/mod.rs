@@ -5,7 +5,7 @@
 //! splits the response into SSE events and `decode` maps each to a `ProviderEvent`.
 
 mod connect;
-mod decode;
+pub(crate) mod decode;
 mod sse;
 mod wire;
 

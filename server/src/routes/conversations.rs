@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use backend::views::{ArchivedFilter, ListPage, ListQuery};
-use domain::{ConversationCommand, ConversationView};
+use backend::NewConversation;
+use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,7 +21,7 @@ pub fn conversation_id(raw: &str) -> ApiResult<String> {
 }
 
 pub async fn list_providers(State(state): State<AppState>) -> impl IntoResponse {
-    Json(backend::catalog::providers(state.backend.config.anthropic.api_key.is_some()))
+    Json(backend::catalog::providers(&state.backend.config))
 }
 
 #[derive(Deserialize)]
@@ -28,11 +29,36 @@ pub struct CreateBody {
     provider: String,
     model: Option<String>,
     title: Option<String>,
+    workspace: Option<String>,
+    #[serde(default)]
+    permission_mode: PermissionMode,
 }
 
 pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
-    let view = state.backend.create_conversation(&body.provider, body.model.as_deref(), body.title).await?;
+    let new = NewConversation {
+        provider: body.provider,
+        model: body.model,
+        title: body.title,
+        workspace: body.workspace,
+        permission_mode: body.permission_mode,
+    };
+    let view = state.backend.create_conversation(new).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+pub struct DecisionBody {
+    decision: Decision,
+}
+
+pub async fn decide_approval(
+    State(state): State<AppState>,
+    Path((id, approval_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> ApiResult<Json<ConversationView>> {
+    let id = conversation_id(&id)?;
+    state.backend.decide_approval(&id, &approval_id, body.decision).await?;
+    Ok(Json(state.backend.view(&id, None).await?))
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use sqlx::Connection;
 /// One running test instance of PocketDev.
 pub struct TestApp {
     pub address: String,
+    pub mock_url: String,
     pub job_stream: String,
     pub backend: std::sync::Arc<Backend>,
     pub client: reqwest::Client,
@@ -65,41 +66,62 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             max_retries: 2,
             request_timeout: Duration::from_secs(10),
         },
+        claude_code: providers::claude_code::ClaudeCodeConfig {
+            bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| "claude".into()),
+            env: vec![
+                ("ANTHROPIC_BASE_URL".into(), mock_url.to_string()),
+                ("ANTHROPIC_API_KEY".into(), "test-key".into()),
+                ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
+            ],
+            home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
+        },
+        workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
         worker: WorkerConfig {
             lease: Duration::from_secs(3),
             concurrency: 4,
             silence_timeout: Duration::from_secs(30),
             requeue_after: Duration::from_secs(2),
+            approval_timeout: Duration::from_secs(600),
         },
     }
 }
 
 /// PocketDev in this process: API on a free port with an embedded worker.
 pub async fn spawn_app() -> TestApp {
-    let mut app = spawn_app_without_worker().await;
-    app.start_worker();
-    app
+    spawn_app_with(|_| {}, true).await
 }
 
 /// PocketDev in this process with no worker yet: queued turns wait.
 pub async fn spawn_app_without_worker() -> TestApp {
+    spawn_app_with(|_| {}, false).await
+}
+
+/// PocketDev in this process with a changed configuration.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: bool) -> TestApp {
     let database_url = fresh_database().await;
     let (mock_url, mock) = spawn_mock().await;
     let job_stream = format!("pocketdev:test:{}", uuid::Uuid::new_v4().simple());
-    let backend = Backend::connect(backend_config(&database_url, &mock_url, &job_stream)).await.expect("backend connects");
+    let mut config = backend_config(&database_url, &mock_url, &job_stream);
+    configure(&mut config);
+    let backend = Backend::connect(config).await.expect("backend connects");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::startup::router(backend.clone(), server::startup::leptos_options(addr));
     let http = tokio::spawn(async move {
         let _ = server::startup::serve(listener, router).await;
     });
-    TestApp {
+    let mut app = TestApp {
         address: format!("http://{addr}"),
+        mock_url,
         job_stream,
         backend,
         client: reqwest::Client::new(),
         _tasks: vec![mock, AbortOnDrop(http)],
+    };
+    if worker {
+        app.start_worker();
     }
+    app
 }
 
 /// A prompt carrying a mock directive.

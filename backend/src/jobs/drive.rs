@@ -1,0 +1,187 @@
+//! Drives one provider stream to the end of a turn: records output, runs the tool-approval
+//! flow, notices aborts and takeovers through the live feed, and enforces the silence watchdog.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{ConversationCommand, ConversationView, Decision, OutputItem};
+use futures::StreamExt;
+use providers::claude_code::ClaudeControl;
+use providers::{ProviderEvent, ProviderStream};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::output::{classify, Mapper, OutputWriter, WriteStop};
+use crate::catalog;
+use crate::state::Backend;
+
+/// How a turn ended, from the worker's side.
+pub enum Ending {
+    Completed,
+    Failed(String),
+    /// The turn ended elsewhere: aborted, deleted, or taken over by a newer attempt.
+    Superseded,
+}
+
+/// A tool use waiting for the user's decision.
+struct Waiting {
+    request_id: String,
+    input: serde_json::Value,
+    deadline: Instant,
+}
+
+struct Driver<'a> {
+    backend: &'a Arc<Backend>,
+    view: &'a ConversationView,
+    turn: u32,
+    attempt_id: &'a str,
+    control: Option<ClaudeControl>,
+    waiting: HashMap<String, Waiting>,
+}
+
+pub async fn drive(
+    backend: &Arc<Backend>,
+    view: &ConversationView,
+    turn: u32,
+    attempt_id: &str,
+    mut events: ProviderStream,
+    control: Option<ClaudeControl>,
+) -> Ending {
+    let mut driver = Driver { backend, view, turn, attempt_id, control, waiting: HashMap::new() };
+    let writer = OutputWriter::start(backend.clone(), view.id.clone(), turn, attempt_id.to_string());
+    let mut stopped = writer.stopped.clone();
+    let mut signals = backend.hub.subscribe();
+    let mut mapper = Mapper::default();
+    let silence = backend.config.worker.silence_timeout;
+    let far = Duration::from_secs(365 * 24 * 3600);
+    let failure = loop {
+        // Waiting for a person is not silence; the approval timeout covers it.
+        let quiet_limit = if driver.waiting.is_empty() { silence } else { far };
+        let next_deadline = driver.waiting.values().map(|w| w.deadline).min().unwrap_or_else(|| Instant::now() + far);
+        tokio::select! {
+            next = tokio::time::timeout(quiet_limit, events.next()) => match next {
+                Ok(Some(Ok(ProviderEvent::PermissionRequested { request_id, tool, input }))) => {
+                    if let Err(reason) = driver.permission_requested(request_id, tool, input).await {
+                        break Some(reason);
+                    }
+                }
+                Ok(Some(Ok(event))) => {
+                    for item in mapper.map(event) {
+                        writer.push(item);
+                    }
+                }
+                Ok(Some(Err(error))) => break Some(error.to_string()),
+                Ok(None) => break None,
+                Err(_) => break Some(format!("The provider sent nothing for {} s; the turn was stopped.", silence.as_secs())),
+            },
+            _ = stopped.changed() => break None,
+            signal = signals.recv() => {
+                let relevant = signal.map_or(true, |id| &*id == view.id || &*id == "*");
+                if relevant && !driver.follow_state().await {
+                    driver.abort().await;
+                    return Ending::Superseded;
+                }
+            }
+            _ = tokio::time::sleep_until(next_deadline) => driver.time_out_approvals().await,
+        }
+    };
+    drop(events);
+    if failure.is_some() {
+        driver.abort().await;
+    }
+    if failure.is_none() && mapper.stop_reason.is_some() {
+        let usage = mapper.usage;
+        let cost_usd = mapper.cost_usd.unwrap_or_else(|| catalog::cost_usd(&view.model, usage.input_tokens, usage.output_tokens));
+        writer.push(OutputItem::UsageRecorded { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cost_usd });
+    }
+    match writer.finish().await {
+        Err(WriteStop::Superseded) => {
+            driver.abort().await;
+            return Ending::Superseded;
+        }
+        Err(WriteStop::Failed(error)) => return Ending::Failed(format!("Recording the reply failed: {error}")),
+        Ok(()) => {}
+    }
+    if let Some(reason) = failure {
+        return Ending::Failed(reason);
+    }
+    let Some(stop_reason) = mapper.stop_reason else {
+        return Ending::Failed("The provider stream ended without finishing the reply.".into());
+    };
+    let complete = ConversationCommand::CompleteTurn { turn, attempt_id: attempt_id.to_string(), stop_reason };
+    match backend.execute(&view.id, complete).await.map_err(classify) {
+        Ok(()) => Ending::Completed,
+        Err(WriteStop::Superseded) => Ending::Superseded,
+        Err(WriteStop::Failed(error)) => Ending::Failed(format!("Recording the reply failed: {error}")),
+    }
+}
+
+impl Driver<'_> {
+    /// Records the request; answers it at once when the tool is always allowed.
+    async fn permission_requested(&mut self, request_id: String, tool: String, input: serde_json::Value) -> Result<(), String> {
+        let approval_id = Uuid::new_v4().to_string();
+        let item = OutputItem::ApprovalRequested { approval_id: approval_id.clone(), tool: tool.clone(), input: input.clone() };
+        let record = ConversationCommand::RecordOutput { turn: self.turn, attempt_id: self.attempt_id.to_string(), items: vec![item] };
+        self.backend.execute(&self.view.id, record).await.map_err(|e| format!("Recording an approval request failed: {e}"))?;
+        let always = self.backend.state(&self.view.id).await.is_ok_and(|state| state.always_allowed.contains(&tool));
+        if always {
+            let decide = ConversationCommand::DecideApproval {
+                approval_id,
+                decision: Decision::Allow,
+                reason: Some(format!("{tool} is always allowed in this conversation")),
+            };
+            let _ = self.backend.execute(&self.view.id, decide).await;
+            if let Some(control) = &self.control {
+                control.allow(&request_id, input);
+            }
+            return Ok(());
+        }
+        let timeout = self.backend.config.worker.approval_timeout;
+        self.waiting.insert(approval_id, Waiting { request_id, input, deadline: Instant::now() + timeout });
+        Ok(())
+    }
+
+    /// Passes decisions made elsewhere to the CLI. Returns false when the turn is no longer ours.
+    async fn follow_state(&mut self) -> bool {
+        let Ok(state) = self.backend.state(&self.view.id).await else { return true };
+        let ours = !state.deleted && state.running.as_ref().is_some_and(|r| r.attempt_id.as_deref() == Some(self.attempt_id));
+        if !ours {
+            return false;
+        }
+        let decided: Vec<(String, Decision)> = self
+            .waiting
+            .keys()
+            .filter_map(|id| state.approvals.get(id).and_then(|a| a.decision).map(|d| (id.clone(), d)))
+            .collect();
+        for (approval_id, decision) in decided {
+            let Some(waiting) = self.waiting.remove(&approval_id) else { continue };
+            let Some(control) = &self.control else { continue };
+            match decision {
+                Decision::Allow | Decision::Always => control.allow(&waiting.request_id, waiting.input),
+                Decision::Deny => control.deny(&waiting.request_id, "The user denied this tool use."),
+            }
+        }
+        true
+    }
+
+    /// Denies every approval whose time is up.
+    async fn time_out_approvals(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<String> = self.waiting.iter().filter(|(_, w)| w.deadline <= now).map(|(id, _)| id.clone()).collect();
+        for approval_id in expired {
+            let reason = Some("No decision in time; denied.".to_string());
+            let decide = ConversationCommand::DecideApproval { approval_id: approval_id.clone(), decision: Decision::Deny, reason };
+            let _ = self.backend.execute(&self.view.id, decide).await;
+            if let (Some(waiting), Some(control)) = (self.waiting.remove(&approval_id), &self.control) {
+                control.deny(&waiting.request_id, "No decision was made in time, so the tool use was denied.");
+            }
+        }
+    }
+
+    async fn abort(&self) {
+        if let Some(control) = &self.control {
+            control.abort().await;
+        }
+    }
+}

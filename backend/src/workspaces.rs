@@ -1,0 +1,51 @@
+//! Workspaces: folders directly under `WORKSPACE_ROOT`, named by the client and confined to the root.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::BackendError;
+
+/// Checks a workspace name: one path segment of letters, digits, `.`, `_` and `-`, not starting with a dot.
+pub fn validate(name: &str) -> Result<&str, BackendError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(BackendError::invalid(
+            "`workspace` must be a folder name of up to 100 letters, digits, `.`, `_` or `-`, not starting with `.`",
+        ))
+    }
+}
+
+/// Creates the workspace if missing and returns its name.
+pub fn ensure(root: &Path, name: &str) -> Result<String, BackendError> {
+    let name = validate(name)?;
+    let path = root.join(name);
+    std::fs::create_dir_all(&path).map_err(|e| BackendError::Store(format!("cannot create workspace {}: {e}", path.display())))?;
+    Ok(name.to_string())
+}
+
+/// The directory a conversation runs in: its workspace, or the root itself.
+pub fn directory(root: &Path, workspace: Option<&str>) -> PathBuf {
+    match workspace {
+        Some(name) => root.join(name),
+        None => root.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate;
+
+    #[test]
+    fn names_that_could_leave_the_root_are_refused() {
+        for bad in ["", "..", "../etc", "a/b", ".hidden", "a\\\\b", "with space", &"x".repeat(101)] {
+            assert!(validate(bad).is_err(), "{bad:?}");
+        }
+        for good in ["project", "my-app_2", "v1.2"] {
+            assert!(validate(good).is_ok(), "{good:?}");
+        }
+    }
+}
