@@ -86,8 +86,10 @@ pub fn claude_code() -> Result<providers::claude_code::ClaudeCodeConfig, ConfigE
         // No telemetry, update checks or other traffic from the CLI.
         ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".to_string(), "1".to_string()),
         ("DISABLE_AUTOUPDATER".to_string(), "1".to_string()),
+        ("DISABLE_TELEMETRY".to_string(), "1".to_string()),
+        ("DISABLE_ERROR_REPORTING".to_string(), "1".to_string()),
     ];
-    for variable in ["ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "IS_SANDBOX"] {
+    for variable in ["ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "IS_SANDBOX", "CLAUDE_CODE_MAX_RETRIES"] {
         if let Some(value) = optional(variable) {
             env.push((variable.to_string(), value));
         }

@@ -12,7 +12,8 @@ use sqlx::Connection;
 /// One running test instance of PocketDev.
 pub struct TestApp {
     pub address: String,
-    pub mock_url: String,
+    pub mock_requests: Recorded,
+    pub workspace_root: std::path::PathBuf,
     pub job_stream: String,
     pub backend: std::sync::Arc<Backend>,
     pub client: reqwest::Client,
@@ -47,12 +48,36 @@ pub async fn fresh_database() -> String {
 
 /// Starts the mock LLM on a free port; returns its base URL.
 pub async fn spawn_mock() -> (String, AbortOnDrop) {
+    let (url, _, task) = spawn_recording_mock().await;
+    (url, task)
+}
+
+/// Request bodies the mock LLM received, in order.
+pub type Recorded = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
+/// The mock LLM, recording the JSON body of every request it gets.
+pub async fn spawn_recording_mock() -> (String, Recorded, AbortOnDrop) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let recorded: Recorded = Default::default();
+    let sink = recorded.clone();
+    let router = mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_request(
+        move |request: axum::extract::Request| {
+            let sink = sink.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+                if let Ok(json) = serde_json::from_slice::<Value>(&bytes) {
+                    sink.lock().unwrap().push(json);
+                }
+                axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))
+            }
+        },
+    ));
     let task = tokio::spawn(async move {
-        let _ = mockllm::serve(listener, mockllm::MockConfig::default()).await;
+        let _ = axum::serve(listener, router).await;
     });
-    (url, AbortOnDrop(task))
+    (url, recorded, AbortOnDrop(task))
 }
 
 pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> BackendConfig {
@@ -72,10 +97,18 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
                 ("ANTHROPIC_BASE_URL".into(), mock_url.to_string()),
                 ("ANTHROPIC_API_KEY".into(), "test-key".into()),
                 ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
+                ("DISABLE_AUTOUPDATER".into(), "1".into()),
+                ("DISABLE_TELEMETRY".into(), "1".into()),
+                ("DISABLE_ERROR_REPORTING".into(), "1".into()),
+                ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
             ],
             home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
         },
-        workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
+        workspace_root: {
+            let root = std::env::temp_dir().join("pd-test-workspaces");
+            std::fs::create_dir_all(&root).unwrap();
+            root.canonicalize().unwrap()
+        },
         worker: WorkerConfig {
             lease: Duration::from_secs(3),
             concurrency: 4,
@@ -99,10 +132,11 @@ pub async fn spawn_app_without_worker() -> TestApp {
 /// PocketDev in this process with a changed configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: bool) -> TestApp {
     let database_url = fresh_database().await;
-    let (mock_url, mock) = spawn_mock().await;
+    let (mock_url, mock_requests, mock) = spawn_recording_mock().await;
     let job_stream = format!("pocketdev:test:{}", uuid::Uuid::new_v4().simple());
     let mut config = backend_config(&database_url, &mock_url, &job_stream);
     configure(&mut config);
+    let workspace_root = config.workspace_root.clone();
     let backend = Backend::connect(config).await.expect("backend connects");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -112,7 +146,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
     });
     let mut app = TestApp {
         address: format!("http://{addr}"),
-        mock_url,
+        mock_requests,
+        workspace_root,
         job_stream,
         backend,
         client: reqwest::Client::new(),

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod bad_input;
+mod claude_code;
 mod conversations;
 mod processes;
 mod replay;
