@@ -105,6 +105,7 @@ impl Reply {
                 Ok(ProviderEvent::BlockStop { index }) => reply.block(index).stopped = true,
                 Ok(ProviderEvent::Usage(usage)) => reply.usage = Some(usage),
                 Ok(ProviderEvent::Stop { stop_reason }) => reply.stop_reason = Some(stop_reason),
+                Ok(other) => panic!("the Anthropic API provider never yields {other:?}"),
             }
         }
         reply
