@@ -8,6 +8,7 @@ scripts/setup.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export LEPTOS_OUTPUT_NAME=pocket-dev   # read by leptos at compile time; must match cargo-leptos builds
 cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
 cargo bench -p server --bench pipeline

@@ -3,6 +3,10 @@
 //! cqrs-es 0.5's own snapshot stores apply new events twice. `SnapshottingStore` instead
 //! snapshots the aggregate exactly as `handle` left it, in the same transaction as the events.
 //! A command therefore loads one snapshot row and no events, however long the conversation.
+//!
+//! Commits are written here rather than by postgres-es's `persist`, which commits the events
+//! before it checks the snapshot's optimistic lock: a lost race there leaves the events stored
+//! while reporting a conflict, and the retry stores them twice.
 
 use std::collections::HashMap;
 
@@ -20,13 +24,14 @@ type A = ConversationAggregate;
 
 /// An `EventStore` that keeps a correct per-commit snapshot.
 pub struct SnapshottingStore {
+    pool: PgPool,
     repo: PostgresEventRepository,
     upcasters: Vec<Box<dyn EventUpcaster>>,
 }
 
 impl SnapshottingStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { repo: PostgresEventRepository::new(pool), upcasters: upcasters() }
+        Self { repo: PostgresEventRepository::new(pool.clone()), pool, upcasters: upcasters() }
     }
 
     fn deserialize(&self, events: Vec<SerializedEvent>) -> Result<Vec<EventEnvelope<A>>, PersistenceError> {
@@ -111,10 +116,71 @@ impl EventStore<A> for SnapshottingStore {
             .collect::<Result<Vec<_>, PersistenceError>>()?;
         // `context.aggregate` already has the new events applied (EventSink::write applies them).
         let snapshot = serde_json::to_value(&context.aggregate).map_err(PersistenceError::from)?;
-        let next_snapshot = context.current_snapshot.unwrap_or(0) + 1;
-        self.repo
-            .persist::<A>(&serialized, Some((context.aggregate_id.clone(), snapshot, next_snapshot)))
-            .await?;
+        persist(&self.pool, &context.aggregate_id, &serialized, &snapshot, context.current_snapshot).await?;
         Ok(envelopes)
+    }
+}
+
+/// Appends events and moves the snapshot in one transaction; a lost race rolls both back.
+async fn persist(
+    pool: &PgPool,
+    aggregate_id: &str,
+    events: &[SerializedEvent],
+    snapshot: &serde_json::Value,
+    current_snapshot: Option<usize>,
+) -> Result<(), AggregateError<domain::ConversationError>> {
+    let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
+    let mut tx = pool.begin().await.map_err(database_error)?;
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         SELECT $1, $2, seq, kind, version, payload::json, metadata::json \
+         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS e(seq, kind, version, payload, metadata)",
+    )
+    .bind(A::TYPE)
+    .bind(aggregate_id)
+    .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.event_version.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.payload.to_string()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.metadata.to_string()).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await
+    .map_err(database_error)?;
+    let moved = match current_snapshot {
+        None => sqlx::query(
+            "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) VALUES ($1, $2, $3, 1, $4::json)",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .bind(last_sequence)
+        .bind(snapshot.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?,
+        Some(current) => sqlx::query(
+            "UPDATE snapshots SET last_sequence = $3, current_snapshot = $4 + 1, payload = $5::json \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $4",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .bind(last_sequence)
+        .bind(current as i64)
+        .bind(snapshot.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?,
+    };
+    if moved.rows_affected() != 1 {
+        tx.rollback().await.map_err(database_error)?;
+        return Err(AggregateError::AggregateConflict);
+    }
+    tx.commit().await.map_err(database_error)?;
+    Ok(())
+}
+
+fn database_error(error: sqlx::Error) -> AggregateError<domain::ConversationError> {
+    match &error {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => AggregateError::AggregateConflict,
+        _ => AggregateError::DatabaseConnectionError(Box::new(error)),
     }
 }

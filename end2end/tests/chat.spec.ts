@@ -11,7 +11,7 @@ async function expectedText(tokens: number): Promise<string> {
 
 async function assistantText(page: Page): Promise<string> {
   return await page
-    .locator('[data-testid="message"][data-role="assistant"] p.text')
+    .locator('[data-testid="message"][data-role="assistant"] > p.text')
     .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? "").join(""));
 }
 

@@ -8,3 +8,4 @@ mod conversations;
 mod processes;
 mod replay;
 mod resume;
+mod store;
