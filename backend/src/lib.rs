@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod catalog;
+pub mod claude;
 mod conversations;
 pub mod error;
 pub mod event_log;

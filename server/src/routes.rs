@@ -1,5 +1,6 @@
 //! Non-Leptos HTTP routes: the JSON API, the SSE feed and the health check.
 
+mod claude;
 mod conversations;
 mod events;
 mod health;
@@ -25,4 +26,8 @@ pub fn api() -> Router<AppState> {
         .route("/api/conversations/{id}/log", get(conversations::audit_log))
         .route("/api/conversations/{id}/approvals/{approval_id}", post(conversations::decide_approval))
         .route("/api/conversations/{id}/events", get(events::stream))
+        .route("/api/claude/sessions", get(claude::list_sessions))
+        .route("/api/claude/sessions/import", post(claude::import_session))
+        .route("/api/claude/auth", get(claude::auth_status))
+        .route("/api/claude/credentials", axum::routing::put(claude::store_credentials).delete(claude::delete_credentials))
 }

@@ -14,6 +14,7 @@ pub struct TestApp {
     pub address: String,
     pub mock_requests: Recorded,
     pub workspace_root: std::path::PathBuf,
+    pub claude_home: std::path::PathBuf,
     pub job_stream: String,
     pub backend: std::sync::Arc<Backend>,
     pub client: reqwest::Client,
@@ -137,6 +138,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
     let mut config = backend_config(&database_url, &mock_url, &job_stream);
     configure(&mut config);
     let workspace_root = config.workspace_root.clone();
+    let claude_home = config.claude_code.home.clone();
     let backend = Backend::connect(config).await.expect("backend connects");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -148,6 +150,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
         address: format!("http://{addr}"),
         mock_requests,
         workspace_root,
+        claude_home,
         job_stream,
         backend,
         client: reqwest::Client::new(),

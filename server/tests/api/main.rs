@@ -4,6 +4,7 @@ mod helpers;
 
 mod bad_input;
 mod claude_code;
+mod claude_sessions;
 mod conversations;
 mod processes;
 mod replay;

@@ -1,0 +1,57 @@
+//! The Claude Code API: session list and import, and the CLI's login status and credentials.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use backend::claude::{self, AuthStatus, SessionInfo};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::http_error::{ApiError, ApiJson};
+use crate::startup::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn home(state: &AppState) -> std::path::PathBuf {
+    state.backend.config.claude_code.home.clone()
+}
+
+pub async fn list_sessions(State(state): State<AppState>) -> ApiResult<Json<Vec<SessionInfo>>> {
+    Ok(Json(claude::list_sessions(&home(&state)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ImportBody {
+    project: String,
+    session_id: String,
+}
+
+pub async fn import_session(State(state): State<AppState>, ApiJson(body): ApiJson<ImportBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let path = claude::session_file(&home(&state), &body.project, &body.session_id)?;
+    let imported = claude::import_session(&state.backend, &path, &body.session_id).await?;
+    let view = state.backend.view(&imported.conversation_id, None).await?;
+    let body = json!({ "conversation": view, "turns": imported.turns, "lines": imported.lines, "skipped": imported.skipped });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn api_key_set(state: &AppState) -> bool {
+    state.backend.config.claude_code.env.iter().any(|(name, value)| name == "ANTHROPIC_API_KEY" && !value.is_empty())
+}
+
+pub async fn auth_status(State(state): State<AppState>) -> Json<AuthStatus> {
+    Json(claude::auth_status(&home(&state), api_key_set(&state), now_ms()))
+}
+
+pub async fn store_credentials(State(state): State<AppState>, ApiJson(body): ApiJson<Value>) -> ApiResult<Json<AuthStatus>> {
+    claude::store_credentials(&home(&state), &body)?;
+    Ok(Json(claude::auth_status(&home(&state), api_key_set(&state), now_ms())))
+}
+
+pub async fn delete_credentials(State(state): State<AppState>) -> ApiResult<StatusCode> {
+    claude::delete_credentials(&home(&state))?;
+    Ok(StatusCode::NO_CONTENT)
+}
