@@ -77,11 +77,20 @@ impl EventLog {
             .collect()
     }
 
+    /// Events of one conversation after `after`, streamed in order.
+    pub fn stream_after(&self, id: &str, after: u64) -> impl Stream<Item = Result<LoggedEvent, BackendError>> + '_ {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence"
+        );
+        let binds = vec![Bind::Text(CONVERSATION.into()), Bind::Text(id.to_string()), Bind::Int(after as i64)];
+        stream_rows(self.pool.clone(), sql, binds).map(move |row| row.and_then(|row| self.decode(&row).map(|(_, event)| event)))
+    }
+
     /// Every conversation event, grouped by conversation and in sequence order, for replay.
     pub fn stream_all(&self) -> impl Stream<Item = Result<(String, LoggedEvent), BackendError>> + '_ {
         let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 ORDER BY aggregate_id, sequence");
         let pool = self.pool.clone();
-        async_stream_rows(pool, sql).map(move |row| row.and_then(|row| self.decode(&row)))
+        stream_rows(pool, sql, vec![Bind::Text(CONVERSATION.into())]).map(move |row| row.and_then(|row| self.decode(&row)))
     }
 
     fn decode(&self, row: &sqlx::postgres::PgRow) -> Result<(String, LoggedEvent), BackendError> {
@@ -111,13 +120,24 @@ impl EventLog {
     }
 }
 
-fn async_stream_rows(
-    pool: PgPool,
-    sql: String,
-) -> impl Stream<Item = Result<sqlx::postgres::PgRow, BackendError>> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+/// A parameter of a streamed query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Streams the rows of `sql` (parameters `binds`, in order) through a bounded channel.
+fn stream_rows(pool: PgPool, sql: String, binds: Vec<Bind>) -> impl Stream<Item = Result<sqlx::postgres::PgRow, BackendError>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(256);
     tokio::spawn(async move {
-        let mut rows = sqlx::query(&sql).bind(CONVERSATION).fetch(&pool);
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text),
+                Bind::Int(number) => query.bind(number),
+            };
+        }
+        let mut rows = query.fetch(&pool);
         while let Some(row) = rows.next().await {
             let failed = row.is_err();
             if sender.send(row.map_err(BackendError::from)).await.is_err() || failed {

@@ -47,13 +47,17 @@ impl Projector {
         let payload: String = row.try_get("payload")?;
         let mut view: ConversationView =
             serde_json::from_str(&payload).map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
-        let events = self.log.range(id, view.seq, None).await?;
-        if events.iter().all(|logged| logged.event.is_delta()) {
+        // Streamed, so a long tail (a bulk import) is folded without holding its events.
+        let mut events = std::pin::pin!(self.log.stream_after(id, view.seq));
+        let mut changed = false;
+        while let Some(logged) = events.next().await {
+            let logged = logged?;
+            changed |= !logged.event.is_delta();
+            view.apply(&logged);
+        }
+        if !changed {
             tx.rollback().await?;
             return Ok(());
-        }
-        for logged in &events {
-            view.apply(logged);
         }
         write_view(&mut tx, &view).await?;
         write_list_row(&mut tx, &view).await?;

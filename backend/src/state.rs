@@ -32,6 +32,8 @@ pub struct BackendConfig {
     /// Conversations' workspaces are folders directly under this root.
     pub workspace_root: PathBuf,
     pub worker: WorkerConfig,
+    /// Encrypts API keys entered on the settings page; `None` disables storing them.
+    pub secret_key: Option<crate::secrets::SecretKey>,
 }
 
 /// How workers run jobs.
@@ -68,11 +70,15 @@ pub struct Backend {
     pub config: BackendConfig,
     pub pool: PgPool,
     pub cqrs: Cqrs,
+    /// The same store without projections, for bulk writes (imports) that project once at the end.
+    pub bulk_cqrs: Cqrs,
     pub log: Arc<EventLog>,
     pub projector: Arc<Projector>,
     pub queue: JobQueue,
     pub hub: Arc<LiveHub>,
     pub anthropic: AnthropicProvider,
+    /// The encrypted API key store, when `config.secret_key` is set.
+    pub secrets: Option<Arc<crate::secrets::Secrets>>,
 }
 
 impl Backend {
@@ -87,10 +93,15 @@ impl Backend {
             vec![Box::new(ProjectionQuery(projector.clone()))],
             (),
         );
+        let bulk_cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![], ());
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
         let hub = LiveHub::start(pool.clone());
         let anthropic = AnthropicProvider::new(config.anthropic.clone());
-        Ok(Arc::new(Self { config, pool, cqrs, log, projector, queue, hub, anthropic }))
+        let secrets = match &config.secret_key {
+            Some(key) => Some(crate::secrets::Secrets::start(pool.clone(), key, environment_keys(&config), config.anthropic.runtime_key.clone()).await?),
+            None => None,
+        };
+        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, secrets }))
     }
 
     /// Runs a command, retrying when another writer got in first.
@@ -114,6 +125,17 @@ impl Backend {
         }
     }
 
+    /// Runs a command without projecting it; the caller runs `projector.catch_up` afterwards.
+    pub async fn execute_bulk(&self, id: &str, command: ConversationCommand) -> Result<(), BackendError> {
+        let mut tries = 0;
+        loop {
+            match self.bulk_cqrs.execute(id, command.clone()).await.map_err(BackendError::from) {
+                Err(BackendError::Conflict) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
     /// The aggregate's decision state, from its snapshot.
     pub async fn state(&self, id: &str) -> Result<Conversation, BackendError> {
         let row = sqlx::query("SELECT payload::text AS payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2")
@@ -127,6 +149,18 @@ impl Backend {
             None => Ok(Conversation::default()),
         }
     }
+}
+
+/// The API keys the environment provides, which settings-page keys override.
+fn environment_keys(config: &BackendConfig) -> HashMap<&'static str, String> {
+    let mut keys = HashMap::new();
+    if let Some(key) = config.anthropic.api_key.clone().filter(|k| !k.trim().is_empty()) {
+        keys.insert(crate::secrets::ANTHROPIC_API_KEY, key);
+    }
+    if let Some(key) = std::env::var(crate::secrets::OPENAI_API_KEY).ok().filter(|k| !k.trim().is_empty()) {
+        keys.insert(crate::secrets::OPENAI_API_KEY, key);
+    }
+    keys
 }
 
 /// A pool sized for a web process plus its embedded worker.

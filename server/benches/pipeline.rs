@@ -203,37 +203,113 @@ async fn replay_throughput() -> (f64, usize) {
     (best, events)
 }
 
-/// Resident memory of an idle `pocket-dev serve`, in MB.
-async fn idle_rss() -> Option<f64> {
+/// A release `pocket-dev serve` on a fresh database; returns the child and its base URL.
+async fn spawn_serve(claude_home: &std::path::Path) -> Option<(tokio::process::Child, String)> {
     let binary = std::env::var("PD_BIN").ok()?;
     let database = fresh_database().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(binary)
+    let child = tokio::process::Command::new(binary)
         .arg("serve")
         .env("DATABASE_URL", &database)
         .env("REDIS_URL", env("REDIS_URL"))
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("WORKSPACE_ROOT", std::env::temp_dir().join("pd-bench-workspace"))
+        .env("CLAUDE_HOME", claude_home)
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
         .ok()?;
+    let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/health")).await.is_ok_and(|r| r.status() == 200) {
+        if reqwest::get(format!("{url}/health")).await.is_ok_and(|r| r.status() == 200) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
-    let _ = child.kill().await;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((child, url))
+}
+
+/// A field of /proc/<pid>/status, in MB.
+fn proc_status_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Resident memory of an idle `pocket-dev serve`, in MB.
+async fn idle_rss() -> Option<f64> {
+    let (mut child, _) = spawn_serve(&std::env::temp_dir()).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss = proc_status_mb(child.id()?, "VmRSS:");
+    let _ = child.kill().await;
+    rss
+}
+
+/// Writes a realistic CLI session of about `megabytes` MB: prompts, thinking, text, tool calls and large tool results.
+fn generate_session(path: &std::path::Path, megabytes: usize) -> usize {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let words = mockllm::reply_text(400);
+    let (mut written, mut lines, mut turn) = (0usize, 0usize, 0usize);
+    while written < megabytes * 1024 * 1024 {
+        turn += 1;
+        let tool_id = format!("toolu_{turn}");
+        let records = [
+            serde_json::json!({"type": "user", "cwd": "/somewhere", "message": {"role": "user", "content": format!("Turn {turn}: please read the file and explain it.")}}),
+            serde_json::json!({"type": "assistant", "message": {"model": "claude-sonnet-4-5", "content": [{"type": "thinking", "thinking": &words[..1500]}]}}),
+            serde_json::json!({"type": "assistant", "message": {"content": [{"type": "tool_use", "id": tool_id, "name": "Read", "input": {"file_path": format!("/somewhere/src/file{turn}.rs")}}]}}),
+            serde_json::json!({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": words.repeat(14)}]}}),
+            serde_json::json!({"type": "assistant", "message": {"content": [{"type": "text", "text": &words[..1200]}]}}),
+            serde_json::json!({"type": "attachment", "attachment": {"type": "todo", "content": &words[..600]}}),
+        ];
+        for record in records {
+            let line = record.to_string();
+            written += line.len() + 1;
+            lines += 1;
+            writeln!(file, "{line}").unwrap();
+        }
+    }
+    lines
+}
+
+/// Seconds to import a 100 MB session, and how much the server's peak RSS grew (MB).
+async fn import_session() -> Option<(f64, f64, usize, f64)> {
+    let home = std::env::temp_dir().join(format!("pd-bench-home-{}", uuid::Uuid::new_v4().simple()));
+    let project = home.join(".claude/projects/-bench");
+    std::fs::create_dir_all(&project).unwrap();
+    let file = project.join("big.jsonl");
+    let lines = generate_session(&file, 100);
+    let size_mb = std::fs::metadata(&file).ok()?.len() as f64 / 1024.0 / 1024.0;
+    let (mut child, url) = spawn_serve(&home).await?;
+    let client = reqwest::Client::new();
+    let _ = client.get(format!("{url}/api/claude/sessions")).send().await;
+    let pid = child.id()?;
+    let before = proc_status_mb(pid, "VmHWM:")?;
+    let started = Instant::now();
+    let response = client
+        .post(format!("{url}/api/claude/sessions/import"))
+        .json(&serde_json::json!({"project": "-bench", "session_id": "big"}))
+        .timeout(Duration::from_secs(1800))
+        .send()
+        .await
+        .ok()?;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(response.status(), 201, "import failed: {}", response.text().await.unwrap_or_default());
+    let after = proc_status_mb(pid, "VmHWM:")?;
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(&home);
+    Some((seconds, after - before, lines, size_mb))
 }
 
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if std::env::args().any(|a| a == "import") {
+        if let Some((seconds, grew, lines, size)) = import_session().await {
+            println!("import of a {size:.0} MB session ({lines} lines): {seconds:.1} s, peak RSS grew {grew:.1} MB  (target < 50 MB)");
+        }
         return;
     }
     let (p50, p99, tokens) = relay_overhead().await;
@@ -245,5 +321,11 @@ async fn main() {
     match idle_rss().await {
         Some(mb) => println!("idle serve RSS: {mb:.1} MB  (target < 40)"),
         None => println!("idle serve RSS: skipped (set PD_BIN to a pocket-dev binary)"),
+    }
+    match import_session().await {
+        Some((seconds, grew, lines, size)) => println!(
+            "import of a {size:.0} MB session ({lines} lines): {seconds:.1} s, peak RSS grew {grew:.1} MB  (target < 50 MB)"
+        ),
+        None => println!("session import: skipped (set PD_BIN to a pocket-dev binary)"),
     }
 }

@@ -70,11 +70,11 @@ impl Recorder<'_> {
     async fn start_turn(&mut self, prompt: String) -> Result<(), BackendError> {
         self.finish_turn().await?;
         let text = truncate(prompt);
-        self.backend.execute(&self.id, ConversationCommand::SubmitPrompt { text, job_id: "import".into() }).await?;
+        self.backend.execute_bulk(&self.id, ConversationCommand::SubmitPrompt { text, job_id: "import".into() }).await?;
         self.turn += 1;
         self.block = 0;
         let begin = ConversationCommand::BeginAttempt { turn: self.turn, attempt_id: self.attempt(), worker: "import".into(), takeover: false };
-        self.backend.execute(&self.id, begin).await?;
+        self.backend.execute_bulk(&self.id, begin).await?;
         if let Some(session_id) = self.session_id.take() {
             self.items.push(OutputItem::CliSessionStarted { session_id });
         }
@@ -94,7 +94,7 @@ impl Recorder<'_> {
             return Ok(());
         }
         let items = std::mem::take(&mut self.items);
-        self.backend.execute(&self.id, ConversationCommand::RecordOutput { turn: self.turn, attempt_id: self.attempt(), items }).await
+        self.backend.execute_bulk(&self.id, ConversationCommand::RecordOutput { turn: self.turn, attempt_id: self.attempt(), items }).await
     }
 
     async fn finish_turn(&mut self) -> Result<(), BackendError> {
@@ -103,7 +103,7 @@ impl Recorder<'_> {
         }
         self.flush().await?;
         let complete = ConversationCommand::CompleteTurn { turn: self.turn, attempt_id: self.attempt(), stop_reason: "end_turn".into() };
-        self.backend.execute(&self.id, complete).await
+        self.backend.execute_bulk(&self.id, complete).await
     }
 
     fn next_block(&mut self) -> u32 {
@@ -132,7 +132,8 @@ impl Recorder<'_> {
             let index = self.next_block();
             items.push(OutputItem::BlockStarted { block: index, kind, name, tool_use_id: tool_id });
             if let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) {
-                items.push(OutputItem::TextAppended { block: index, text: text.to_string() });
+                let text = if kind == BlockKind::Thinking { preview(text) } else { text.to_string() };
+                items.push(OutputItem::TextAppended { block: index, text });
             }
             items.push(OutputItem::BlockFinished { block: index, input, signature: None, is_error: None });
         }
@@ -152,12 +153,27 @@ impl Recorder<'_> {
                 _ => String::new(),
             };
             items.push(OutputItem::BlockStarted { block: index, kind: BlockKind::ToolResult, name: None, tool_use_id });
-            items.push(OutputItem::TextAppended { block: index, text });
+            items.push(OutputItem::TextAppended { block: index, text: preview(&text) });
             let is_error = block.get("is_error").and_then(Value::as_bool).unwrap_or(false);
             items.push(OutputItem::BlockFinished { block: index, input: None, signature: None, is_error: Some(is_error) });
         }
         items
     }
+}
+
+/// Tool results and thinking longer than this are kept as a preview: the CLI's own session
+/// file still holds them whole, and `--resume` gives the model the full context.
+const PREVIEW_BYTES: usize = 4096;
+
+fn preview(text: &str) -> String {
+    if text.len() <= PREVIEW_BYTES {
+        return text.to_string();
+    }
+    let mut end = PREVIEW_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[{} more bytes in the CLI session file]", &text[..end], text.len() - end)
 }
 
 fn truncate(mut text: String) -> String {
@@ -204,7 +220,7 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
                 workspace,
                 permission_mode: PermissionMode::Ask,
             };
-            backend.execute(&id, start).await?;
+            backend.execute_bulk(&id, start).await?;
             started = true;
         }
         let kind = line.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -234,8 +250,9 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
     }
     recorder.finish_turn().await?;
     if let Some(title) = title.filter(|t| !t.trim().is_empty()) {
-        let _ = backend.execute(&id, ConversationCommand::Rename { title: title.chars().take(200).collect() }).await;
+        let _ = backend.execute_bulk(&id, ConversationCommand::Rename { title: title.chars().take(200).collect() }).await;
     }
+    backend.projector.catch_up(&id).await?;
     Ok(Imported { conversation_id: id, turns: recorder.turn, lines: count, skipped })
 }
 
