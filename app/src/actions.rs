@@ -59,6 +59,34 @@ mod browser {
         if response.ok() { Ok(()) } else { Err(problem(response).await) }
     }
 
+    /// GETs a JSON document.
+    pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
+        let response = Request::get(url).send().await.map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        response.json().await.map_err(|e| e.to_string())
+    }
+
+    /// Sends `body` (JSON text, or nothing) with `method`; returns the JSON answer, if any.
+    pub async fn send_json(method: &str, url: &str, body: &str) -> Result<serde_json::Value, String> {
+        let builder = match method {
+            "PUT" => Request::put(url),
+            "DELETE" => Request::delete(url),
+            _ => Request::post(url),
+        };
+        let request = if body.is_empty() {
+            builder.build().map_err(|e| e.to_string())?
+        } else {
+            builder.header("content-type", "application/json").body(body.to_string()).map_err(|e| e.to_string())?
+        };
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        Ok(response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn stop(id: &str) -> Result<(), String> {
         let response = Request::post(&format!("/api/conversations/{id}/abort")).send().await.map_err(|e| e.to_string())?;
         if response.ok() || response.status() == 409 { Ok(()) } else { Err(problem(response).await) }
@@ -90,6 +118,12 @@ mod server_side {
         Err("not available during server rendering".into())
     }
     pub fn go_to(_path: &str) {}
+    pub async fn get_json(_url: &str) -> Result<serde_json::Value, String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn send_json(_method: &str, _url: &str, _body: &str) -> Result<serde_json::Value, String> {
+        Err("not available during server rendering".into())
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -5,6 +5,7 @@
 
 pub mod api;
 mod actions;
+mod claude_page;
 mod components;
 mod live;
 mod page;
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                 // Async: the whole page, data included, is in the first response, so it reads without scripts.
                 <Route path=path!("/") view=page::ChatPage ssr=SsrMode::Async/>
                 <Route path=path!("/c/:id") view=page::ChatPage ssr=SsrMode::Async/>
+                <Route path=path!("/claude") view=claude_page::ClaudePage/>
             </Routes>
         </Router>
     }
