@@ -16,6 +16,10 @@ export default defineConfig({
   outputDir: "./test-results",
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3010",
+    // `./test e2e` runs the app behind the nginx gateway with Basic Auth (PD_E2E_USER / PD_E2E_PASS).
+    httpCredentials: process.env.PD_E2E_USER
+      ? { username: process.env.PD_E2E_USER, password: process.env.PD_E2E_PASS ?? "" }
+      : undefined,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },

@@ -9,6 +9,7 @@ mod claude_page;
 mod components;
 mod live;
 mod page;
+pub mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=page::ChatPage ssr=SsrMode::Async/>
                 <Route path=path!("/c/:id") view=page::ChatPage ssr=SsrMode::Async/>
                 <Route path=path!("/claude") view=claude_page::ClaudePage/>
+                <Route path=path!("/settings") view=settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -36,7 +36,11 @@ const CLAUDE_MODELS: [ModelInfo; 3] = [
 
 /// The providers as configured in this process.
 pub fn providers(config: &BackendConfig) -> Vec<ProviderInfo> {
-    let anthropic_reason = config.anthropic.api_key.is_none().then(|| "ANTHROPIC_API_KEY is not set".to_string());
+    let anthropic_reason = config
+        .anthropic
+        .effective_key()
+        .is_none()
+        .then(|| "no API key: set ANTHROPIC_API_KEY or add one on the settings page".to_string());
     let claude_reason = providers::claude_code::locate(&config.claude_code.bin).err();
     vec![
         ProviderInfo {

@@ -14,6 +14,7 @@ pub mod live;
 pub mod projection;
 pub mod queue;
 pub mod reconcile;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod upcasters;

@@ -24,6 +24,14 @@ pub fn ensure(root: &Path, name: &str) -> Result<String, BackendError> {
     let name = validate(name)?;
     let path = root.join(name);
     std::fs::create_dir_all(&path).map_err(|e| BackendError::Store(format!("cannot create workspace {}: {e}", path.display())))?;
+    // A symlink named like the workspace must not lead the agent out of the root.
+    let inside = match (path.canonicalize(), root.canonicalize()) {
+        (Ok(resolved), Ok(root)) => resolved.parent() == Some(root.as_path()),
+        _ => false,
+    };
+    if !inside {
+        return Err(BackendError::invalid(format!("workspace `{name}` resolves outside WORKSPACE_ROOT (a symlink?)")));
+    }
     Ok(name.to_string())
 }
 

@@ -71,6 +71,7 @@ fn config(database_url: &str, mock_url: &str) -> BackendConfig {
             api_key: Some("bench".into()),
             max_retries: 0,
             request_timeout: Duration::from_secs(10),
+            runtime_key: Default::default(),
         },
         claude_code: providers::claude_code::ClaudeCodeConfig {
             bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| "claude".into()),
@@ -87,6 +88,7 @@ fn config(database_url: &str, mock_url: &str) -> BackendConfig {
         },
         workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
         worker: WorkerConfig::default(),
+        secret_key: None,
     }
 }
 

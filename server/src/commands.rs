@@ -70,6 +70,7 @@ impl From<std::io::Error> for Failure {
 
 async fn serve(with_worker: bool) -> Result<(), Failure> {
     let addr = config::site_addr()?;
+    let security = crate::security::Security::new(config::security(addr)?);
     let backend = Backend::connect(config::backend()?).await?;
     let caught_up = backend.projector.catch_up_all().await?;
     if caught_up > 0 {
@@ -78,7 +79,7 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
     let _worker = with_worker.then(|| spawn_worker(backend.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, with_worker, "serving PocketDev");
-    let router = startup::router(backend, startup::leptos_options(addr));
+    let router = startup::secured_router(backend, startup::leptos_options(addr), security);
     startup::serve(listener, router).await?;
     Ok(())
 }

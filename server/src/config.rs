@@ -65,6 +65,7 @@ pub fn anthropic() -> Result<providers::anthropic::AnthropicConfig, ConfigError>
         api_key: optional("ANTHROPIC_API_KEY"),
         max_retries: number("PD_PROVIDER_RETRIES", 3)?,
         request_timeout: Duration::from_secs(number("PD_PROVIDER_TIMEOUT_S", 60)?),
+        runtime_key: Default::default(),
     })
 }
 
@@ -127,5 +128,71 @@ pub fn backend() -> Result<backend::BackendConfig, ConfigError> {
         claude_code: claude_code()?,
         workspace_root: workspace_root()?,
         worker: worker()?,
+        secret_key: Some(secret_key()?),
     })
+}
+
+/// The placeholder password of `.env.example`, refused everywhere.
+pub const PLACEHOLDER_PASSWORD: &str = "change-me";
+
+/// The in-app security gateway. Without `BASIC_AUTH_USER`/`BASIC_AUTH_PASS` the server runs open
+/// only on a loopback address (with a warning); on any other address it refuses to start.
+pub fn security(addr: SocketAddr) -> Result<crate::security::SecurityConfig, ConfigError> {
+    use crate::security::{IpList, Origin, SecurityConfig};
+    let credentials = match (optional("BASIC_AUTH_USER"), std::env::var("BASIC_AUTH_PASS").ok().filter(|p| !p.is_empty())) {
+        (Some(user), Some(password)) => {
+            if password == PLACEHOLDER_PASSWORD {
+                return Err(error("BASIC_AUTH_PASS", "is still the placeholder `change-me` from .env.example; choose a real password"));
+            }
+            if user.contains(':') {
+                return Err(error("BASIC_AUTH_USER", "may not contain `:`"));
+            }
+            Some(crate::security::Credentials::new(user, password))
+        }
+        (Some(_), None) => return Err(error("BASIC_AUTH_PASS", "is not set, but BASIC_AUTH_USER is; set both")),
+        (None, Some(_)) => return Err(error("BASIC_AUTH_USER", "is not set, but BASIC_AUTH_PASS is; set both")),
+        (None, None) if crate::security::is_loopback(&addr) => {
+            tracing::warn!(%addr, "BASIC_AUTH_USER/BASIC_AUTH_PASS are not set: running WITHOUT authentication, reachable from this machine only");
+            None
+        }
+        (None, None) => {
+            return Err(error(
+                "BASIC_AUTH_USER",
+                format!("BASIC_AUTH_USER and BASIC_AUTH_PASS must be set when listening on {addr}, which is not a loopback address"),
+            ))
+        }
+    };
+    let list = |variable: &'static str| IpList::parse(&optional(variable).unwrap_or_default()).map_err(|problem| error(variable, problem));
+    let allowed_origins = optional("PD_ALLOWED_ORIGINS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| Origin::parse(o).ok_or_else(|| error("PD_ALLOWED_ORIGINS", format!("`{o}` is not an origin like https://host[:port]"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SecurityConfig {
+        credentials,
+        whitelist: list("IP_WHITELIST")?,
+        trusted_proxies: list("TRUSTED_PROXIES")?,
+        allowed_origins,
+        upload_max_bytes: number("PD_UPLOAD_MAX_BYTES", crate::security::DEFAULT_UPLOAD_MAX_BYTES)?.max(1),
+    })
+}
+
+/// The key that encrypts API keys at rest: `POCKET_DEV_SECRET_KEY` (64 hex digits or base64 of 32
+/// bytes), else the key file `PD_SECRET_KEY_FILE` (default `$HOME/.pocket-dev/secret.key`),
+/// created with mode 0600 on first run.
+pub fn secret_key() -> Result<backend::secrets::SecretKey, ConfigError> {
+    use backend::secrets::SecretKey;
+    if let Some(text) = optional("POCKET_DEV_SECRET_KEY") {
+        return SecretKey::parse(&text).map_err(|problem| error("POCKET_DEV_SECRET_KEY", problem));
+    }
+    let path = match optional("PD_SECRET_KEY_FILE") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let home = optional("HOME").ok_or_else(|| error("PD_SECRET_KEY_FILE", "is not set and neither is HOME"))?;
+            PathBuf::from(home).join(".pocket-dev").join("secret.key")
+        }
+    };
+    SecretKey::load_or_create(&path).map_err(|problem| error("PD_SECRET_KEY_FILE", problem))
 }

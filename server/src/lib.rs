@@ -6,5 +6,6 @@ pub mod commands;
 pub mod config;
 pub mod http_error;
 pub mod routes;
+pub mod security;
 pub mod startup;
 pub mod telemetry;

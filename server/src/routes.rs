@@ -3,7 +3,9 @@
 mod claude;
 mod conversations;
 mod events;
+mod files;
 mod health;
+mod settings;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -26,6 +28,9 @@ pub fn api() -> Router<AppState> {
         .route("/api/conversations/{id}/log", get(conversations::audit_log))
         .route("/api/conversations/{id}/approvals/{approval_id}", post(conversations::decide_approval))
         .route("/api/conversations/{id}/events", get(events::stream))
+        .route("/api/workspaces/{workspace}/files", get(files::read).post(files::upload))
+        .route("/api/settings/keys", get(settings::list))
+        .route("/api/settings/keys/{name}", axum::routing::put(settings::set).delete(settings::delete))
         .route("/api/claude/sessions", get(claude::list_sessions))
         .route("/api/claude/sessions/import", post(claude::import_session))
         .route("/api/claude/auth", get(claude::auth_status))

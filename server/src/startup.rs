@@ -37,8 +37,14 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface behind the default (open, loopback-only) security gateway: no auth and
+/// no whitelist, CSRF checks and security headers on. `serve` uses `secured_router`.
 pub fn router(backend: Arc<Backend>, leptos_options: LeptosOptions) -> Router {
+    secured_router(backend, leptos_options, crate::security::Security::new(Default::default()))
+}
+
+/// The whole HTTP surface, every route behind the security gateway (`security.rs`).
+pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, security: Arc<crate::security::Security>) -> Router {
     let state = AppState { backend: backend.clone(), leptos_options: leptos_options.clone() };
     let routes = generate_route_list(App);
     let context_backend = backend.clone();
@@ -47,15 +53,28 @@ pub fn router(backend: Arc<Backend>, leptos_options: LeptosOptions) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_backend.clone()),
+            move || {
+                provide_context(context_backend.clone());
+                use_gateway_nonce();
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_gateway_nonce, shell))
+        .layer(axum::middleware::from_fn_with_state(security, crate::security::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Renders Leptos' inline scripts with the nonce the gateway put in this response's CSP.
+fn use_gateway_nonce() {
+    let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::security::CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
 }
 
 /// Serves until ctrl-c or SIGTERM.

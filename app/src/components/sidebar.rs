@@ -39,7 +39,11 @@ pub fn Sidebar(
                 </select>
                 <button class="primary" data-testid="new-conversation" on:click=create>"+ New conversation"</button>
             </div>
-            <p class="links"><a href="/claude" data-testid="claude-link">"Claude Code sessions and login"</a></p>
+            <p class="links">
+                <a href="/claude" data-testid="claude-link">"Claude Code sessions and login"</a>
+                " · "
+                <a href="/settings" data-testid="settings-link">"API keys"</a>
+            </p>
             {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 <ul class="conversations">

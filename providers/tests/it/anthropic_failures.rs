@@ -77,6 +77,7 @@ async fn a_500_is_an_http_error_once_retries_run_out() {
         api_key: Some("k".into()),
         max_retries: 1,
         request_timeout: Duration::from_secs(5),
+        ..AnthropicConfig::default()
     });
     let items = run(&provider, request("[[mock fail=http500 fail_times=5]]")).await;
     assert!(
@@ -113,6 +114,7 @@ async fn an_unreachable_server_is_a_transport_error_that_hides_the_key() {
         api_key: Some("sk-very-secret".into()),
         max_retries: 0,
         request_timeout: Duration::from_secs(2),
+        ..AnthropicConfig::default()
     });
     let items = run(&provider, request("hi")).await;
     match items.as_slice() {

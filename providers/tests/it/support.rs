@@ -30,6 +30,7 @@ pub fn provider(base_url: &str) -> AnthropicProvider {
         api_key: Some("test-key".into()),
         max_retries: 2,
         request_timeout: Duration::from_secs(5),
+        ..AnthropicConfig::default()
     })
 }
 

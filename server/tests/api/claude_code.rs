@@ -204,3 +204,19 @@ async fn a_claude_bin_that_disappeared_fails_the_turn_with_the_reason() {
     assert_eq!(claude["available"], false);
     assert!(claude["unavailable_reason"].as_str().unwrap().contains("CLAUDE_BIN"));
 }
+
+#[tokio::test]
+async fn an_approval_nobody_decides_is_denied_after_the_timeout() {
+    let app = spawn_app_with(|config| config.worker.approval_timeout = Duration::from_secs(1), true).await;
+    let workspace = workspace_name();
+    let id = create(&app, &workspace, "ask").await;
+    send(&app, &id, "Write it. [[mock tool=write file=late.txt content=x tokens=3]]").await;
+    wait_for_approval(&app, &id).await;
+    let view = app.wait_until_settled(&id, Duration::from_secs(60)).await;
+    assert_eq!(view["status"], "idle", "{view}");
+    assert!(!app.workspace_root.join(&workspace).join("late.txt").exists());
+    assert!(reply_text(&view, 1).contains("Tool failed: "), "{view}");
+    let log: Vec<Value> = app.client.get(format!("{}/api/conversations/{id}/log", app.address)).send().await.unwrap().json().await.unwrap();
+    let decided = log.iter().find(|e| e["type"] == "ApprovalDecided").expect("the timeout is an event");
+    assert_eq!(decided["data"]["ApprovalDecided"]["decision"], "deny");
+}

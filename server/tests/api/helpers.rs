@@ -91,6 +91,7 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             api_key: Some("test-key".into()),
             max_retries: 2,
             request_timeout: Duration::from_secs(10),
+            runtime_key: Default::default(),
         },
         claude_code: providers::claude_code::ClaudeCodeConfig {
             bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| "claude".into()),
@@ -117,6 +118,7 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             requeue_after: Duration::from_secs(2),
             approval_timeout: Duration::from_secs(600),
         },
+        secret_key: Some(backend::secrets::SecretKey::generate()),
     }
 }
 
@@ -216,7 +218,7 @@ pub async fn wait_until_settled(client: &reqwest::Client, address: &str, id: &st
     let deadline = Instant::now() + within;
     loop {
         let view = get_view(client, address, id).await;
-        if view["status"] != "running" {
+        if view["status"] != "running" && view["status"] != "awaiting_approval" {
             return view;
         }
         assert!(Instant::now() < deadline, "the turn did not end within {within:?}: {view}");
@@ -310,6 +312,7 @@ impl Process {
             .env("WORKSPACE_ROOT", std::env::temp_dir().join("pd-test-workspace"))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
+            .env("PD_SECRET_KEY_FILE", std::env::temp_dir().join("pd-test-secret.key"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -10,3 +10,6 @@ mod processes;
 mod replay;
 mod resume;
 mod store;
+mod proxy;
+mod security;
+mod traversal;

@@ -1,0 +1,91 @@
+// The settings page through the whole gateway (nginx + in-app Basic Auth, CSRF checks, CSP with a nonce):
+// an API key is set, replaced, deleted and set again; its value never comes back to the browser.
+import { test, expect, Page } from "@playwright/test";
+
+// `./test e2e` passes a fresh realistic-looking key and searches logs and the database for it afterwards.
+const UI_KEY = process.env.PD_E2E_UI_KEY ?? `sk-ant-api03-${"e2e".repeat(20)}-ZZZZ`;
+
+/** Response bodies the page received (not the live feed, which never ends). */
+function recordResponses(page: Page): string[] {
+  const bodies: string[] = [];
+  page.on("response", async (response) => {
+    if ((response.headers()["content-type"] ?? "").includes("event-stream")) return;
+    try {
+      bodies.push(`${response.url()}\n${await response.text()}`);
+    } catch {
+      // redirects and aborted loads have no body
+    }
+  });
+  return bodies;
+}
+
+function watchCsp(page: Page): string[] {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
+  page.on("pageerror", (error) => violations.push(String(error)));
+  return violations;
+}
+
+async function saveKey(page: Page, value: string, expected: RegExp) {
+  const row = page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"]');
+  // Works before hydration too (a plain form POST), so no retry is needed for the click itself.
+  await row.getByTestId("api-key-input").fill(value);
+  await row.getByTestId("api-key-save").click();
+  await expect(page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"] [data-testid="api-key-status"]')).toHaveText(expected, {
+    timeout: 15_000,
+  });
+}
+
+test("API keys are set, replaced and deleted on the settings page, and only their last 4 characters show", async ({ page }) => {
+  const bodies = recordResponses(page);
+  const violations = watchCsp(page);
+  await page.goto("/settings");
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  const status = page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"] [data-testid="api-key-status"]');
+  await expect(status).toHaveText(/from the environment/);
+  await expect(page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"] [data-testid="api-key-input"]')).toHaveAttribute("type", "password");
+
+  await saveKey(page, UI_KEY, new RegExp(`ends in …${UI_KEY.slice(-4)} \\(from this page\\)`));
+  await saveKey(page, `${UI_KEY}9876`, /ends in …9876 \(from this page\)/);
+  await page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"]').getByTestId("api-key-delete").click();
+  await expect(status).toHaveText(/from the environment/, { timeout: 15_000 });
+  await saveKey(page, UI_KEY, new RegExp(`ends in …${UI_KEY.slice(-4)} \\(from this page\\)`));
+
+  // The key saved here is the one the provider uses: a prompt goes through.
+  const created = await page.request.post("/api/conversations", { data: { provider: "anthropic" } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id;
+  await page.goto(`/c/${id}`);
+  const composer = page.getByTestId("composer");
+  await expect(async () => {
+    await composer.fill("Hello with the settings key [[mock tokens=8]]");
+    await composer.press("Enter");
+    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("conversation-status")).toHaveText("idle", { timeout: 30_000 });
+  await expect(page.locator('[data-testid="message"][data-role="assistant"]')).toHaveCount(1);
+
+  // Reload the settings page: still only the hint.
+  await page.goto("/settings");
+  await expect(status).toHaveText(new RegExp(`…${UI_KEY.slice(-4)}`));
+  const html = await page.content();
+  expect(html).not.toContain(UI_KEY);
+  for (const body of bodies) {
+    expect(body, "no response carries the key").not.toContain(UI_KEY.slice(0, 24));
+    expect(body).not.toContain(UI_KEY.slice(-24));
+  }
+  expect(violations, "no CSP violations or page errors").toEqual([]);
+});
+
+test("a cross-origin request to change a key is refused", async ({ page, request }) => {
+  const forged = await request.put("/api/settings/keys/ANTHROPIC_API_KEY", {
+    headers: { Origin: "https://evil.example" },
+    data: { value: "sk-ant-api03-forged-by-another-site" },
+  });
+  expect(forged.status()).toBe(403);
+  expect((await forged.json()).error).toContain("cross-origin");
+  await page.goto("/settings");
+  await expect(page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"] [data-testid="api-key-status"]')).not.toHaveText(/…site/);
+});
