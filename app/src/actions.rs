@@ -22,11 +22,8 @@ mod browser {
         }
     }
 
-    pub async fn create_conversation(provider: &str, workspace: &str, permission_mode: &str) -> Result<String, String> {
-        let mut body = serde_json::json!({ "provider": provider, "permission_mode": permission_mode });
-        if !workspace.trim().is_empty() {
-            body["workspace"] = serde_json::json!(workspace.trim());
-        }
+    /// POSTs a `POST /api/conversations` body; answers the new conversation's id.
+    pub async fn create_conversation(body: serde_json::Value) -> Result<String, String> {
         let response = Request::post("/api/conversations")
             .json(&body)
             .map_err(|e| e.to_string())?
@@ -105,7 +102,7 @@ pub use browser::*;
 #[cfg(not(feature = "hydrate"))]
 mod server_side {
     //! The page never calls these during SSR; they exist so components compile without cfgs.
-    pub async fn create_conversation(_provider: &str, _workspace: &str, _mode: &str) -> Result<String, String> {
+    pub async fn create_conversation(_body: serde_json::Value) -> Result<String, String> {
         Err("not available during server rendering".into())
     }
     pub async fn decide(_id: &str, _approval_id: &str, _decision: &str) -> Result<(), String> {

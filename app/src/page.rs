@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_conversation, list_conversations};
-use crate::components::{Approvals, Composer, MessageList, Sidebar};
+use crate::components::{format_tokens, format_usd, Approvals, Composer, MessageList, Sidebar};
 use crate::live;
 
 #[component]
@@ -59,10 +59,45 @@ fn Conversation(initial: ConversationView) -> impl IntoView {
                 <h1>{title}</h1>
                 <p class="details" data-testid="conversation-details">{details}</p>
             </div>
-            <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
+            <div class="header-figures">
+                <ContextMeterView view/>
+                <span class="cost" data-testid="conversation-cost" title="What this conversation has cost so far">
+                    {move || view.with(|v| format_usd(v.usage.cost_usd))}
+                </span>
+                <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
+            </div>
         </header>
         <MessageList view/>
         <Approvals view/>
         <Composer view/>
+    }
+}
+
+/// How full the context window is after the last turn: a bar, the figures, and `data-level`
+/// (`ok`, `warn` from 75 %, `danger` from 90 %).
+#[component]
+fn ContextMeterView(view: RwSignal<ConversationView>) -> impl IntoView {
+    let meter = move || view.with(|v| v.context.clone());
+    let level = move || meter().level.as_str();
+    let label = move || {
+        let m = meter();
+        if m.window == 0 {
+            format!("{} tokens", format_tokens(m.used_tokens))
+        } else {
+            format!("{} / {} ({:.1} %)", format_tokens(m.used_tokens), format_tokens(m.window), m.percent)
+        }
+    };
+    let width = move || format!("width: {:.1}%", meter().percent.clamp(0.0, 100.0));
+    view! {
+        <span
+            class="context-meter"
+            data-testid="context-meter"
+            data-level=level
+            data-percent=move || format!("{:.1}", meter().percent)
+            title="Context window used by the last turn (its prompt and reply)"
+        >
+            <span class="bar"><span class="fill" style=width></span></span>
+            <span class="label">{label}</span>
+        </span>
     }
 }

@@ -1,17 +1,178 @@
-//! The provider catalogue: which providers exist, whether they are usable (and why not), their models and prices.
+//! The provider and model catalogue: which providers exist, whether they are usable (and why
+//! not), their models with context windows and prices, and what a turn costs.
+//!
+//! The models and prices come from a data file: `config/models.json`, built in, or the file
+//! `PD_MODELS_FILE` names (the server reads it at startup).
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use providers::Usage;
+use serde::{Deserialize, Serialize};
 
 use crate::state::BackendConfig;
 
-/// A model a provider offers.
+pub const ANTHROPIC: &str = "anthropic";
+pub const CLAUDE_CODE: &str = "claude_code";
+pub const OPENAI: &str = "openai";
+pub const OPENAI_COMPATIBLE: &str = "openai_compatible";
+
+/// Every provider: id and display name, in the order they are listed.
+pub const PROVIDERS: [(&str, &str); 4] = [
+    (ANTHROPIC, "Anthropic"),
+    (CLAUDE_CODE, "Claude Code"),
+    (OPENAI, "OpenAI"),
+    (OPENAI_COMPATIBLE, "OpenAI-compatible server"),
+];
+
+/// The model id that matches any model of its provider.
+pub const ANY_MODEL: &str = "*";
+
+/// The built-in catalogue.
+const SHIPPED: &str = include_str!("../../config/models.json");
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    pub input: f64,
+    pub output: f64,
+    pub cache_write: f64,
+    pub cache_read: f64,
+}
+
+impl Prices {
+    /// What `usage` costs: uncached input, cache writes, cache reads and output (reasoning included) at their prices.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        let tokens = usage.input_tokens as f64 * self.input
+            + usage.cache_creation_input_tokens as f64 * self.cache_write
+            + usage.cache_read_input_tokens as f64 * self.cache_read
+            + usage.output_tokens as f64 * self.output;
+        tokens / 1_000_000.0
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// One model of the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub id: String,
+    pub context_window: u64,
+    /// False when the model takes no thinking budget or reasoning effort.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub reasoning: bool,
+    pub price_per_mtok: Prices,
+}
+
+/// A provider's models in the catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderModels {
+    /// Used when a conversation names no model.
+    #[serde(default)]
+    pub default_model: Option<String>,
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+}
+
+/// The model catalogue, as served by `GET /api/pricing`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// Where it came from: `built-in` or the `PD_MODELS_FILE` path.
+    #[serde(default, skip_deserializing)]
+    pub source: String,
+    #[serde(default)]
+    pub about: String,
+    pub providers: BTreeMap<String, ProviderModels>,
+}
+
+impl Catalog {
+    /// The built-in catalogue (`config/models.json`).
+    pub fn shipped() -> Catalog {
+        Catalog::parse(SHIPPED, "built-in").expect("the built-in config/models.json is valid")
+    }
+
+    /// Reads and checks a catalogue file; the error says what is wrong and where.
+    pub fn load(path: &std::path::Path) -> Result<Catalog, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Catalog::parse(&text, &path.display().to_string()).map_err(|problem| format!("{}: {problem}", path.display()))
+    }
+
+    /// Parses and checks a catalogue.
+    pub fn parse(text: &str, source: &str) -> Result<Catalog, String> {
+        let mut catalog: Catalog = serde_json::from_str(text).map_err(|e| format!("not a valid model catalogue: {e}"))?;
+        catalog.source = source.to_string();
+        catalog.check()?;
+        Ok(catalog)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let known: Vec<&str> = PROVIDERS.iter().map(|(id, _)| *id).collect();
+        for (provider, entry) in &self.providers {
+            if !known.contains(&provider.as_str()) {
+                return Err(format!("unknown provider `{provider}` (known: {})", known.join(", ")));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (i, model) in entry.models.iter().enumerate() {
+                let at = format!("providers.{provider}.models[{i}]");
+                if model.id.trim().is_empty() || model.id.len() > 200 {
+                    return Err(format!("{at}.id must be 1 to 200 characters"));
+                }
+                if !seen.insert(model.id.as_str()) {
+                    return Err(format!("{at}: model `{}` is listed twice", model.id));
+                }
+                if model.context_window == 0 {
+                    return Err(format!("{at}.context_window must be at least 1"));
+                }
+                let p = model.price_per_mtok;
+                for (name, price) in [("input", p.input), ("output", p.output), ("cache_write", p.cache_write), ("cache_read", p.cache_read)] {
+                    if !price.is_finite() || price < 0.0 {
+                        return Err(format!("{at}.price_per_mtok.{name} must be a number ≥ 0"));
+                    }
+                }
+            }
+            if let Some(default) = &entry.default_model {
+                if default == ANY_MODEL || !seen.contains(default.as_str()) {
+                    return Err(format!("providers.{provider}.default_model `{default}` is not one of its listed models"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry of `model` at `provider`: an exact match, else the provider's `*` entry.
+    pub fn model(&self, provider: &str, model: &str) -> Option<&ModelEntry> {
+        let models = &self.providers.get(provider)?.models;
+        models.iter().find(|m| m.id == model).or_else(|| models.iter().find(|m| m.id == ANY_MODEL))
+    }
+
+    /// The model a conversation gets when it names none.
+    pub fn default_model(&self, provider: &str) -> Option<&str> {
+        self.providers.get(provider)?.default_model.as_deref()
+    }
+
+    /// What a turn's `usage` costs in USD; models the catalogue does not know cost 0.
+    pub fn cost_usd(&self, provider: &str, model: &str, usage: &Usage) -> f64 {
+        self.model(provider, model).map_or(0.0, |m| m.price_per_mtok.cost(usage))
+    }
+}
+
+/// A model as `GET /api/providers` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
-    pub id: &'static str,
-    pub context_window: u32,
-    /// USD per million input and output tokens.
-    #[serde(skip)]
-    pub price_per_mtok: (f64, f64),
+    pub id: String,
+    pub context_window: u64,
+    pub reasoning: bool,
+    /// USD per million tokens.
+    pub price_per_mtok: Prices,
 }
 
 /// One entry of `GET /api/providers`.
@@ -22,62 +183,180 @@ pub struct ProviderInfo {
     pub available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable_reason: Option<String>,
+    /// The model used when a conversation names none.
+    pub default_model: Option<String>,
     pub models: Vec<ModelInfo>,
 }
 
-pub const ANTHROPIC: &str = "anthropic";
-pub const CLAUDE_CODE: &str = "claude_code";
-
-const CLAUDE_MODELS: [ModelInfo; 3] = [
-    ModelInfo { id: "claude-sonnet-4-5", context_window: 200_000, price_per_mtok: (3.0, 15.0) },
-    ModelInfo { id: "claude-opus-4-1", context_window: 200_000, price_per_mtok: (15.0, 75.0) },
-    ModelInfo { id: "claude-haiku-4-5", context_window: 200_000, price_per_mtok: (1.0, 5.0) },
-];
-
 /// The providers as configured in this process.
 pub fn providers(config: &BackendConfig) -> Vec<ProviderInfo> {
-    let anthropic_reason = config
-        .anthropic
-        .effective_key()
-        .is_none()
-        .then(|| "no API key: set ANTHROPIC_API_KEY or add one on the settings page".to_string());
-    let claude_reason = providers::claude_code::locate(&config.claude_code.bin).err();
-    vec![
-        ProviderInfo {
-            id: ANTHROPIC,
-            name: "Anthropic",
-            available: anthropic_reason.is_none(),
-            unavailable_reason: anthropic_reason,
-            models: CLAUDE_MODELS.to_vec(),
-        },
-        ProviderInfo {
-            id: CLAUDE_CODE,
-            name: "Claude Code",
-            available: claude_reason.is_none(),
-            unavailable_reason: claude_reason,
-            models: CLAUDE_MODELS.to_vec(),
-        },
-    ]
+    PROVIDERS
+        .iter()
+        .map(|(id, name)| ProviderInfo {
+            id,
+            name,
+            unavailable_reason: unavailable_reason(config, id),
+            available: unavailable_reason(config, id).is_none(),
+            default_model: default_model(config, id),
+            models: models(config, id),
+        })
+        .collect()
 }
 
-/// The model used when a conversation names none.
-pub fn default_model(provider: &str) -> Option<&'static str> {
-    matches!(provider, ANTHROPIC | CLAUDE_CODE).then_some(CLAUDE_MODELS[0].id)
+/// Why `provider` cannot be used right now, or `None` when it can.
+pub fn unavailable_reason(config: &BackendConfig, provider: &str) -> Option<String> {
+    match provider {
+        ANTHROPIC => config
+            .anthropic
+            .effective_key()
+            .is_none()
+            .then(|| "no API key: set ANTHROPIC_API_KEY or add one on the settings page".to_string()),
+        CLAUDE_CODE => providers::claude_code::locate(&config.claude_code.bin).err(),
+        OPENAI if config.openai.effective_key().is_none() => {
+            Some("no API key: set OPENAI_API_KEY or add one on the settings page".to_string())
+        }
+        OPENAI => config.openai.unavailable_reason(),
+        OPENAI_COMPATIBLE if config.openai_compatible.base_url.trim().is_empty() => Some(
+            "no server: set OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080 for llama.cpp, http://127.0.0.1:11434 for Ollama)"
+                .to_string(),
+        ),
+        OPENAI_COMPATIBLE => config.openai_compatible.unavailable_reason(),
+        other => Some(format!("unknown provider `{other}`")),
+    }
 }
 
-/// The cost in USD of a turn's tokens; unknown models cost 0.
-pub fn cost_usd(model: &str, input_tokens: u64, output_tokens: u64) -> f64 {
-    CLAUDE_MODELS.iter().find(|m| m.id == model).map_or(0.0, |m| {
-        (input_tokens as f64 * m.price_per_mtok.0 + output_tokens as f64 * m.price_per_mtok.1) / 1_000_000.0
-    })
+/// The model a conversation at `provider` gets when it names none: the catalogue's default, or
+/// for OpenAI-compatible servers `OPENAI_COMPATIBLE_MODEL`.
+pub fn default_model(config: &BackendConfig, provider: &str) -> Option<String> {
+    match provider {
+        OPENAI_COMPATIBLE => config.openai_compatible_model.clone(),
+        _ => None,
+    }
+    .or_else(|| config.catalog.default_model(provider).map(str::to_string))
+}
+
+/// The context window of `model` at `provider`: the catalogue's exact entry, else (for
+/// OpenAI-compatible servers) `OPENAI_COMPATIBLE_CONTEXT_WINDOW`, else the `*` entry; 0 if unknown.
+pub fn context_window(config: &BackendConfig, provider: &str, model: &str) -> u64 {
+    let exact = config.catalog.providers.get(provider).and_then(|p| p.models.iter().find(|m| m.id == model));
+    match (exact, provider) {
+        (Some(entry), _) => entry.context_window,
+        (None, OPENAI_COMPATIBLE) if config.openai_compatible_context_window.is_some() => {
+            config.openai_compatible_context_window.unwrap_or(0)
+        }
+        _ => config.catalog.model(provider, model).map_or(0, |m| m.context_window),
+    }
+}
+
+fn info(config: &BackendConfig, provider: &str, id: &str) -> ModelInfo {
+    let entry = config.catalog.model(provider, id);
+    ModelInfo {
+        id: id.to_string(),
+        context_window: context_window(config, provider, id),
+        reasoning: entry.is_none_or(|m| m.reasoning),
+        price_per_mtok: entry.map(|m| m.price_per_mtok).unwrap_or_default(),
+    }
+}
+
+/// The models listed for `provider`: the catalogue's (not `*`), and for OpenAI-compatible
+/// servers the configured model first.
+fn models(config: &BackendConfig, provider: &str) -> Vec<ModelInfo> {
+    let mut ids: Vec<String> = Vec::new();
+    if provider == OPENAI_COMPATIBLE {
+        ids.extend(config.openai_compatible_model.clone());
+    }
+    if let Some(entry) = config.catalog.providers.get(provider) {
+        for model in &entry.models {
+            if model.id != ANY_MODEL && !ids.contains(&model.id) {
+                ids.push(model.id.clone());
+            }
+        }
+    }
+    ids.iter().map(|id| info(config, provider, id)).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn usage(input: u64, cache_write: u64, cache_read: u64, output: u64) -> Usage {
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            cache_creation_input_tokens: cache_write,
+            cache_read_input_tokens: cache_read,
+            reasoning_tokens: 0,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
     #[test]
-    fn cost_follows_the_price_table() {
-        let cost = super::cost_usd("claude-sonnet-4-5", 1_000_000, 100_000);
-        assert!((cost - 4.5).abs() < 1e-9, "{cost}");
-        assert_eq!(super::cost_usd("unknown", 10, 10), 0.0);
+    fn the_built_in_catalogue_is_valid_and_has_every_provider() {
+        let catalog = Catalog::shipped();
+        for (id, _) in PROVIDERS {
+            assert!(catalog.providers.contains_key(id), "{id}");
+        }
+        assert_eq!(catalog.default_model(ANTHROPIC), Some("claude-sonnet-4-5"));
+        assert_eq!(catalog.default_model(OPENAI), Some("gpt-5"));
+        assert_eq!(catalog.model(OPENAI_COMPATIBLE, "llama3.1:8b").map(|m| m.price_per_mtok), Some(Prices::default()));
+        assert!(!catalog.model(OPENAI, "gpt-4.1").unwrap().reasoning);
+        assert!(catalog.model(OPENAI, "gpt-5").unwrap().reasoning);
+    }
+
+    #[test]
+    fn anthropic_cost_follows_the_price_table_including_the_cache() {
+        let catalog = Catalog::shipped();
+        // Sonnet 4.5: $3 in, $15 out, $3.75 cache write, $0.30 cache read per MTok.
+        let cost = catalog.cost_usd(ANTHROPIC, "claude-sonnet-4-5", &usage(1_000_000, 0, 0, 100_000));
+        assert!(close(cost, 4.5), "{cost}");
+        let cost = catalog.cost_usd(ANTHROPIC, "claude-sonnet-4-5", &usage(2_000, 10_000, 100_000, 1_000));
+        // 2000·3 + 10000·3.75 + 100000·0.30 + 1000·15 = 6000 + 37500 + 30000 + 15000 = 88500 µ$
+        assert!(close(cost, 0.0885), "{cost}");
+        let opus = catalog.cost_usd(ANTHROPIC, "claude-opus-4-1", &usage(1_000, 0, 0, 1_000));
+        assert!(close(opus, 0.09), "{opus}");
+    }
+
+    #[test]
+    fn openai_cost_charges_cached_input_at_the_cache_read_price_and_reasoning_as_output() {
+        let catalog = Catalog::shipped();
+        // gpt-5: $1.25 in, $10 out, $0.125 cached. 10k prompt of which 4k cached, 2k output (1.5k of it reasoning).
+        let mut u = usage(6_000, 0, 4_000, 2_000);
+        u.reasoning_tokens = 1_500;
+        let cost = catalog.cost_usd(OPENAI, "gpt-5", &u);
+        assert!(close(cost, (6_000.0 * 1.25 + 4_000.0 * 0.125 + 2_000.0 * 10.0) / 1e6), "{cost}");
+        let mini = catalog.cost_usd(OPENAI, "gpt-5-mini", &usage(1_000_000, 0, 0, 1_000_000));
+        assert!(close(mini, 2.25), "{mini}");
+    }
+
+    #[test]
+    fn local_models_and_unknown_models_cost_nothing() {
+        let catalog = Catalog::shipped();
+        assert_eq!(catalog.cost_usd(OPENAI_COMPATIBLE, "qwen3:32b", &usage(50_000, 0, 0, 5_000)), 0.0);
+        assert_eq!(catalog.cost_usd(OPENAI, "gpt-unknown", &usage(10, 0, 0, 10)), 0.0);
+        assert_eq!(catalog.cost_usd("nobody", "m", &usage(10, 0, 0, 10)), 0.0);
+    }
+
+    #[test]
+    fn an_edited_catalogue_changes_prices_and_bad_files_say_what_is_wrong() {
+        let text = r#"{"providers": {"openai": {"default_model": "tiny", "models": [
+            {"id": "tiny", "context_window": 100, "price_per_mtok": {"input": 1000000, "output": 2000000, "cache_write": 0, "cache_read": 0}}]}}}"#;
+        let catalog = Catalog::parse(text, "test").unwrap();
+        assert!(close(catalog.cost_usd(OPENAI, "tiny", &usage(3, 0, 0, 2)), 7.0));
+        assert_eq!(catalog.model(OPENAI, "tiny").unwrap().context_window, 100);
+        assert_eq!(catalog.default_model(ANTHROPIC), None);
+        for (bad, expected) in [
+            (r#"{"providers": {"openia": {"models": []}}}"#, "unknown provider `openia`"),
+            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 0, "price_per_mtok": {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#, "context_window"),
+            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": -1, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#, "price_per_mtok.input"),
+            (r#"{"providers": {"openai": {"default_model": "x", "models": []}}}"#, "default_model `x`"),
+            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": 1}}]}}}"#, "not a valid model catalogue"),
+            ("[1,2]", "not a valid model catalogue"),
+        ] {
+            let problem = Catalog::parse(bad, "test").unwrap_err();
+            assert!(problem.contains(expected), "{bad}: {problem}");
+        }
     }
 }

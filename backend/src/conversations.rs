@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
+use crate::settings::{self, RequestedSettings};
 use crate::state::Backend;
 use crate::views::load_view;
 use crate::workspaces;
@@ -19,6 +20,8 @@ pub struct NewConversation {
     /// A folder name under the workspace root, created if missing.
     pub workspace: Option<String>,
     pub permission_mode: PermissionMode,
+    /// Response length, thinking budget, reasoning effort; the server's defaults fill the rest.
+    pub settings: RequestedSettings,
 }
 
 impl Backend {
@@ -38,8 +41,15 @@ impl Backend {
                 return Err(BackendError::invalid("`model` must be 1 to 200 characters"))
             }
             Some(model) => model,
-            None => catalog::default_model(&new.provider).unwrap_or_default().to_string(),
+            None => catalog::default_model(&self.config, &new.provider).ok_or_else(|| {
+                BackendError::invalid(format!(
+                    "provider `{}` has no default model: pass `model`{}",
+                    new.provider,
+                    if new.provider == catalog::OPENAI_COMPATIBLE { " or set OPENAI_COMPATIBLE_MODEL" } else { "" }
+                ))
+            })?,
         };
+        let settings = settings::resolve(&self.config, &new.provider, &model, new.settings)?;
         let workspace = match new.workspace {
             Some(name) => Some(workspaces::ensure(&self.config.workspace_root, &name)?),
             None => None,
@@ -51,6 +61,7 @@ impl Backend {
             title: new.title,
             workspace,
             permission_mode: new.permission_mode,
+            settings: Some(settings),
         };
         self.execute(&id, command).await?;
         self.view(&id, None).await
@@ -92,7 +103,13 @@ impl Backend {
         self.execute(id, ConversationCommand::Delete).await
     }
 
+    /// The conversation's view. A conversation from before settings existed gets its context
+    /// window from today's catalogue.
     pub async fn view(&self, id: &str, at: Option<u64>) -> Result<ConversationView, BackendError> {
-        load_view(&self.pool, &self.log, id, at).await
+        let mut view = load_view(&self.pool, &self.log, id, at).await?;
+        if view.settings.is_none() && view.context.window == 0 {
+            view.set_context_window(catalog::context_window(&self.config, &view.provider, &view.model));
+        }
+        Ok(view)
     }
 }

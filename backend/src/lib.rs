@@ -15,6 +15,7 @@ pub mod projection;
 pub mod queue;
 pub mod reconcile;
 pub mod secrets;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod upcasters;

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use cqrs_es::{EventEnvelope, Query};
 use domain::ConversationView;
 use futures::StreamExt;
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::aggregate::ConversationAggregate;
@@ -40,13 +41,14 @@ impl Projector {
             .bind(to_json(&ConversationView::new(id)))
             .execute(&mut *tx)
             .await?;
-        let row = sqlx::query("SELECT payload::text AS payload FROM conversation_views WHERE id = $1 FOR UPDATE")
+        // Decoded straight from the row's bytes, and written back below without an intermediate string.
+        let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let payload: String = row.try_get("payload")?;
-        let mut view: ConversationView =
-            serde_json::from_str(&payload).map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+        let Json(mut view): Json<ConversationView> =
+            row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+        drop(row);
         // Streamed, so a long tail (a bulk import) is folded without holding its events.
         let mut events = std::pin::pin!(self.log.stream_after(id, view.seq));
         let mut changed = false;
@@ -123,10 +125,10 @@ fn listed(view: &ConversationView) -> bool {
 }
 
 async fn write_view(tx: &mut Transaction<'_, Postgres>, view: &ConversationView) -> Result<(), BackendError> {
-    sqlx::query("UPDATE conversation_views SET last_seq = $2, payload = $3::jsonb WHERE id = $1")
+    sqlx::query("UPDATE conversation_views SET last_seq = $2, payload = $3 WHERE id = $1")
         .bind(&view.id)
         .bind(view.seq as i64)
-        .bind(to_json(view))
+        .bind(Json(view))
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use providers::anthropic::RuntimeKey;
+use providers::RuntimeKey;
 use serde::Serialize;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row};
@@ -169,11 +169,13 @@ pub struct KeySpec {
 
 pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+pub const OPENAI_COMPATIBLE_API_KEY: &str = "OPENAI_COMPATIBLE_API_KEY";
 
 /// The keys the settings page offers.
-pub const KEYS: [KeySpec; 2] = [
+pub const KEYS: [KeySpec; 3] = [
     KeySpec { name: ANTHROPIC_API_KEY, label: "Anthropic" },
-    KeySpec { name: OPENAI_API_KEY, label: "OpenAI (reserved)" },
+    KeySpec { name: OPENAI_API_KEY, label: "OpenAI" },
+    KeySpec { name: OPENAI_COMPATIBLE_API_KEY, label: "OpenAI-compatible server (optional)" },
 ];
 
 /// What anyone may learn about a key: whether it is set, where from, and its last 4 characters.
@@ -196,8 +198,8 @@ pub struct Secrets {
     stored: RwLock<HashMap<&'static str, String>>,
     /// The environment's values by name.
     environment: HashMap<&'static str, String>,
-    /// The Anthropic provider's run-time key, kept equal to the stored value.
-    anthropic: RuntimeKey,
+    /// The providers' run-time keys by name, kept equal to the stored values.
+    runtime: HashMap<&'static str, RuntimeKey>,
 }
 
 impl fmt::Debug for Secrets {
@@ -212,10 +214,10 @@ impl Secrets {
         pool: PgPool,
         key: &SecretKey,
         environment: HashMap<&'static str, String>,
-        anthropic: RuntimeKey,
+        runtime: HashMap<&'static str, RuntimeKey>,
     ) -> Result<Arc<Self>, BackendError> {
         let cipher = Aes256Gcm::new_from_slice(&key.0).expect("a 32-byte key");
-        let secrets = Arc::new(Self { pool, cipher, stored: RwLock::default(), environment, anthropic });
+        let secrets = Arc::new(Self { pool, cipher, stored: RwLock::default(), environment, runtime });
         secrets.reload().await.map_err(|error| match &error {
             BackendError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => {
                 BackendError::Store("the table `secrets` is missing: run `pocket-dev migrate` first".into())
@@ -332,7 +334,9 @@ impl Secrets {
     /// Hands the stored values to the providers.
     fn apply(&self) {
         let stored = self.stored.read().unwrap_or_else(|e| e.into_inner());
-        self.anthropic.set(stored.get(ANTHROPIC_API_KEY).cloned());
+        for (name, key) in &self.runtime {
+            key.set(stored.get(name).cloned());
+        }
     }
 }
 

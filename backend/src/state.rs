@@ -9,10 +9,13 @@ use cqrs_es::CqrsFramework;
 use domain::{Conversation, ConversationCommand};
 use providers::anthropic::{AnthropicConfig, AnthropicProvider};
 use providers::claude_code::ClaudeCodeConfig;
+use providers::openai::{OpenAiConfig, OpenAiProvider};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use crate::aggregate::{ConversationAggregate, CONVERSATION};
+use crate::catalog::Catalog;
+use crate::settings::TurnDefaults;
 use crate::error::BackendError;
 use crate::event_log::EventLog;
 use crate::live::LiveHub;
@@ -29,6 +32,18 @@ pub struct BackendConfig {
     pub job_stream: String,
     pub anthropic: AnthropicConfig,
     pub claude_code: ClaudeCodeConfig,
+    /// OpenAI's Responses API.
+    pub openai: OpenAiConfig,
+    /// An OpenAI-compatible server (llama.cpp, vLLM, Ollama…) through Chat Completions.
+    pub openai_compatible: OpenAiConfig,
+    /// The OpenAI-compatible server's model, used when a conversation names none.
+    pub openai_compatible_model: Option<String>,
+    /// Its context window, for models the catalogue does not list exactly.
+    pub openai_compatible_context_window: Option<u64>,
+    /// Models, context windows and prices.
+    pub catalog: Arc<Catalog>,
+    /// Settings of new conversations that do not choose their own.
+    pub defaults: TurnDefaults,
     /// Conversations' workspaces are folders directly under this root.
     pub workspace_root: PathBuf,
     pub worker: WorkerConfig,
@@ -77,6 +92,8 @@ pub struct Backend {
     pub queue: JobQueue,
     pub hub: Arc<LiveHub>,
     pub anthropic: AnthropicProvider,
+    pub openai: OpenAiProvider,
+    pub openai_compatible: OpenAiProvider,
     /// The encrypted API key store, when `config.secret_key` is set.
     pub secrets: Option<Arc<crate::secrets::Secrets>>,
 }
@@ -97,11 +114,13 @@ impl Backend {
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
         let hub = LiveHub::start(pool.clone());
         let anthropic = AnthropicProvider::new(config.anthropic.clone());
+        let openai = OpenAiProvider::new(config.openai.clone());
+        let openai_compatible = OpenAiProvider::new(config.openai_compatible.clone());
         let secrets = match &config.secret_key {
-            Some(key) => Some(crate::secrets::Secrets::start(pool.clone(), key, environment_keys(&config), config.anthropic.runtime_key.clone()).await?),
+            Some(key) => Some(crate::secrets::Secrets::start(pool.clone(), key, environment_keys(&config), runtime_keys(&config)).await?),
             None => None,
         };
-        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, secrets }))
+        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets }))
     }
 
     /// Runs a command, retrying when another writer got in first.
@@ -153,14 +172,25 @@ impl Backend {
 
 /// The API keys the environment provides, which settings-page keys override.
 fn environment_keys(config: &BackendConfig) -> HashMap<&'static str, String> {
-    let mut keys = HashMap::new();
-    if let Some(key) = config.anthropic.api_key.clone().filter(|k| !k.trim().is_empty()) {
-        keys.insert(crate::secrets::ANTHROPIC_API_KEY, key);
-    }
-    if let Some(key) = std::env::var(crate::secrets::OPENAI_API_KEY).ok().filter(|k| !k.trim().is_empty()) {
-        keys.insert(crate::secrets::OPENAI_API_KEY, key);
-    }
-    keys
+    use crate::secrets::{ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_API_KEY};
+    [
+        (ANTHROPIC_API_KEY, &config.anthropic.api_key),
+        (OPENAI_API_KEY, &config.openai.api_key),
+        (OPENAI_COMPATIBLE_API_KEY, &config.openai_compatible.api_key),
+    ]
+    .into_iter()
+    .filter_map(|(name, key)| key.clone().filter(|k| !k.trim().is_empty()).map(|key| (name, key)))
+    .collect()
+}
+
+/// The providers' run-time keys, which the settings page sets.
+fn runtime_keys(config: &BackendConfig) -> HashMap<&'static str, providers::RuntimeKey> {
+    use crate::secrets::{ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_API_KEY};
+    HashMap::from([
+        (ANTHROPIC_API_KEY, config.anthropic.runtime_key.clone()),
+        (OPENAI_API_KEY, config.openai.runtime_key.clone()),
+        (OPENAI_COMPATIBLE_API_KEY, config.openai_compatible.runtime_key.clone()),
+    ])
 }
 
 /// A pool sized for a web process plus its embedded worker.

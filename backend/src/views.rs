@@ -37,13 +37,13 @@ pub async fn load_view(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>)
     let view = match at {
         Some(at) => ConversationView::fold(id, &log.range(id, 0, Some(at)).await?),
         None => {
-            let row = sqlx::query("SELECT payload::text AS payload FROM conversation_views WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
+            let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1").bind(id).fetch_optional(pool).await?;
             let mut view = match row {
-                Some(row) => serde_json::from_str(&row.try_get::<String, _>("payload")?)
-                    .map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?,
+                Some(row) => {
+                    let sqlx::types::Json(view): sqlx::types::Json<ConversationView> =
+                        row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+                    view
+                }
                 None => ConversationView::new(id),
             };
             for logged in log.range(id, view.seq, None).await? {

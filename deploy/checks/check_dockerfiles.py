@@ -255,7 +255,7 @@ def check_dockerignore(root: Path, patterns, r: Report):
     cargo = tomllib.loads((root / "Cargo.toml").read_text())
     members = cargo["workspace"]["members"]
     leptos = cargo["workspace"]["metadata"]["leptos"][0]
-    needed = ["Cargo.toml", "Cargo.lock", "migrations", "scripts/setup.sh", "scripts/build-release.sh",
+    needed = ["Cargo.toml", "Cargo.lock", "migrations", "config/models.json", "scripts/setup.sh", "scripts/build-release.sh",
               "tools/package.json", "tools/package-lock.json", "end2end/package.json", "end2end/package-lock.json",
               leptos["style-file"], leptos["assets-dir"], "deploy/app/entrypoint.sh", "deploy/app/healthcheck.sh",
               "deploy/proxy/Dockerfile"]

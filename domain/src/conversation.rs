@@ -10,7 +10,10 @@ mod tests;
 pub use aggregate::{default_title, Approval, Conversation, RunningTurn};
 pub use commands::{ConversationCommand, OutputItem};
 pub use error::ConversationError;
-pub use events::{BlockKind, ConversationEvent, Decision, PermissionMode};
+pub use events::{
+    BlockKind, ConversationEvent, ConversationSettings, Decision, PermissionMode, MAX_SETTING_TOKENS, MIN_THINKING_BUDGET,
+    REASONING_EFFORTS,
+};
 
 /// How many characters of the first prompt become the default title.
 pub const TITLE_CHARS: usize = 60;

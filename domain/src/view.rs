@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{BlockKind, ConversationEvent, PermissionMode};
+use crate::conversation::{BlockKind, ConversationEvent, ConversationSettings, PermissionMode};
 
 /// Whether a turn is running, and how the last one ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +44,59 @@ pub struct UsageTotals {
     pub cost_usd: f64,
 }
 
+/// How full the context window is: `ok` below 75 %, `warn` from 75 %, `danger` from 90 %.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextLevel {
+    #[default]
+    Ok,
+    Warn,
+    Danger,
+}
+
+impl ContextLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextLevel::Ok => "ok",
+            ContextLevel::Warn => "warn",
+            ContextLevel::Danger => "danger",
+        }
+    }
+}
+
+/// The context-window meter: the last turn's input plus output against the model's window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContextMeter {
+    /// Tokens the last completed turn used: its whole prompt (history included) plus its reply.
+    pub used_tokens: u64,
+    /// The model's context window; 0 when unknown.
+    pub window: u64,
+    /// `used_tokens` as a percentage of `window`, to one decimal; 0 when the window is unknown.
+    pub percent: f64,
+    pub level: ContextLevel,
+}
+
+impl ContextMeter {
+    /// Percentages from which the meter warns, and shows danger.
+    pub const WARN_PERCENT: u64 = 75;
+    pub const DANGER_PERCENT: u64 = 90;
+
+    pub fn new(used_tokens: u64, window: u64) -> Self {
+        if window == 0 {
+            return Self { used_tokens, ..Self::default() };
+        }
+        let level = if used_tokens * 100 >= Self::DANGER_PERCENT * window {
+            ContextLevel::Danger
+        } else if used_tokens * 100 >= Self::WARN_PERCENT * window {
+            ContextLevel::Warn
+        } else {
+            ContextLevel::Ok
+        };
+        let percent = (used_tokens as f64 * 1000.0 / window as f64).round() / 10.0;
+        Self { used_tokens, window, percent, level }
+    }
+}
+
 /// A tool use waiting for the user's decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingApproval {
@@ -80,6 +133,9 @@ pub struct Message {
     pub blocks: Vec<Block>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
+    /// An assistant reply's tokens and cost, once its turn recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageTotals>,
 }
 
 /// The full view of one conversation, as served by `GET /api/conversations/{id}`.
@@ -96,6 +152,12 @@ pub struct ConversationView {
     pub created_at: String,
     pub updated_at: String,
     pub usage: UsageTotals,
+    /// The context-window meter.
+    #[serde(default)]
+    pub context: ContextMeter,
+    /// How turns run; `None` for conversations from before settings existed (server defaults apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ConversationSettings>,
     #[serde(default)]
     pub workspace: Option<String>,
     #[serde(default)]
@@ -133,6 +195,12 @@ impl ConversationView {
     /// An empty view for the conversation `id`, before any event.
     pub fn new(id: &str) -> Self {
         Self { id: id.to_string(), ..Self::default() }
+    }
+
+    /// Sets the context window (the server does so from its model catalogue for conversations
+    /// whose settings do not record one) and recomputes the meter.
+    pub fn set_context_window(&mut self, window: u64) {
+        self.context = ContextMeter::new(self.context.used_tokens, window);
     }
 
     /// Folds events into a fresh view.
@@ -176,6 +244,10 @@ impl ConversationView {
                 self.permission_mode = *permission_mode;
                 self.created_at = logged.at.clone();
             }
+            E::ConversationConfigured(settings) => {
+                self.settings = Some(settings.clone());
+                self.set_context_window(settings.context_window);
+            }
             E::CliSessionStarted { session_id, .. } => self.cli_session_id = Some(session_id.clone()),
             E::CliMessageRecorded { .. } => {}
             E::ApprovalRequested { approval_id, tool, input, .. } => {
@@ -201,6 +273,7 @@ impl ConversationView {
                     turn: *turn,
                     blocks: vec![text_block("text", 0, text)],
                     stop_reason: None,
+                    usage: None,
                 });
             }
             E::AttemptStarted { turn, attempt, .. } => {
@@ -239,10 +312,15 @@ impl ConversationView {
                     target.is_error = *is_error;
                 }
             }
-            E::UsageRecorded { input_tokens, output_tokens, cost_usd, .. } => {
+            E::UsageRecorded { turn, input_tokens, output_tokens, cost_usd } => {
                 self.usage.input_tokens += input_tokens;
                 self.usage.output_tokens += output_tokens;
                 self.usage.cost_usd += cost_usd;
+                let turn_usage = self.reply(*turn).usage.get_or_insert_with(UsageTotals::default);
+                turn_usage.input_tokens += input_tokens;
+                turn_usage.output_tokens += output_tokens;
+                turn_usage.cost_usd += cost_usd;
+                self.context = ContextMeter::new(input_tokens + output_tokens, self.context.window);
             }
             E::TurnCompleted { turn, stop_reason } => {
                 self.status = Status::Idle;
@@ -274,7 +352,7 @@ impl ConversationView {
         let position = match position {
             Some(position) => position,
             None => {
-                self.messages.push(Message { role: "assistant".into(), turn, blocks: vec![], stop_reason: None });
+                self.messages.push(Message { role: "assistant".into(), turn, blocks: vec![], stop_reason: None, usage: None });
                 self.messages.len() - 1
             }
         };

@@ -1,45 +1,6 @@
 // The chat page in Chromium: hydration, streaming, reload mid-stream, the composer's keys.
-import { test, expect, Page } from "@playwright/test";
-
-const MOCK_URL = process.env.MOCK_URL ?? "http://127.0.0.1:3901";
-
-async function expectedText(tokens: number): Promise<string> {
-  const response = await fetch(`${MOCK_URL}/mock/expected?tokens=${tokens}`);
-  expect(response.ok).toBeTruthy();
-  return await response.text();
-}
-
-async function assistantText(page: Page): Promise<string> {
-  return await page
-    .locator('[data-testid="message"][data-role="assistant"] > p.text')
-    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? "").join(""));
-}
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(String(error)));
-  return errors;
-}
-
-/** Opens the app and starts a conversation; retries the click until the page has hydrated. */
-async function newConversation(page: Page) {
-  await page.goto("/");
-  await expect(async () => {
-    await page.getByTestId("new-conversation").click();
-    await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/, { timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await expect(page.getByTestId("composer")).toBeVisible();
-}
-
-/** Types a prompt and presses Enter; retries until the page has hydrated and the prompt shows. */
-async function sendPrompt(page: Page, text: string) {
-  const composer = page.getByTestId("composer");
-  await expect(async () => {
-    await composer.fill(text);
-    await composer.press("Enter");
-    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 15_000 });
-}
+import { test, expect } from "@playwright/test";
+import { assistantText, expectedText, newConversation, sendPrompt, watchErrors, watchReplyGrow } from "./support";
 
 test("a prompt streams the mock reply token by token", async ({ page }) => {
   const errors = watchErrors(page);
@@ -48,13 +9,7 @@ test("a prompt streams the mock reply token by token", async ({ page }) => {
   await sendPrompt(page, "Hello there [[mock tokens=60 rate=30]]");
   await expect(page.getByTestId("conversation-status")).toHaveText("running");
   // Watch the reply grow: several distinct partial lengths before it is complete.
-  const lengths = new Set<number>();
-  await expect(async () => {
-    const text = await assistantText(page);
-    if (text.length > 0 && text.length < expected.length) lengths.add(text.length);
-    expect(text).toBe(expected);
-  }).toPass({ timeout: 30_000, intervals: [50] });
-  expect(lengths.size).toBeGreaterThan(2);
+  expect(await watchReplyGrow(page, expected)).toBeGreaterThan(2);
   await expect(page.getByTestId("conversation-status")).toHaveText("idle");
   await expect(page.getByTestId("conversation-item").first()).toBeVisible();
   expect(errors).toEqual([]);

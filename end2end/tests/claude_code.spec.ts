@@ -1,40 +1,15 @@
 // Claude Code in the browser: the real CLI streams, and a second device approves or denies its tool use.
 import { test, expect, Page, Browser } from "@playwright/test";
+import { assistantText, expectedText, newConversation, sendPrompt, watchReplyGrow } from "./support";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const MOCK_URL = process.env.MOCK_URL ?? "http://127.0.0.1:3901";
 const WORKSPACE_ROOT = process.env.WORKSPACE_ROOT ?? "";
 
-async function expectedText(tokens: number): Promise<string> {
-  return await (await fetch(`${MOCK_URL}/mock/expected?tokens=${tokens}`)).text();
-}
-
-async function assistantText(page: Page): Promise<string> {
-  return await page
-    .locator('[data-testid="message"][data-role="assistant"] > p.text')
-    .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? "").join(""));
-}
-
-/** Starts a Claude Code conversation in `workspace`; retries until the page has hydrated. */
+/** Starts a Claude Code conversation in `workspace`. */
 async function newClaudeConversation(page: Page, workspace: string) {
-  await page.goto("/");
-  await expect(async () => {
-    await page.getByTestId("provider").selectOption("claude_code");
-    await page.getByTestId("workspace").fill(workspace);
-    await page.getByTestId("new-conversation").click();
-    await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/, { timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
+  await newConversation(page, { provider: "claude_code", workspace });
   await expect(page.getByTestId("conversation-details")).toContainText(workspace);
-}
-
-async function sendPrompt(page: Page, text: string) {
-  const composer = page.getByTestId("composer");
-  await expect(async () => {
-    await composer.fill(text);
-    await composer.press("Enter");
-    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 15_000 });
 }
 
 async function secondDevice(browser: Browser, url: string): Promise<Page> {
@@ -48,13 +23,7 @@ test("a claude_code prompt streams token by token", async ({ page }) => {
   const expected = await expectedText(60);
   await newClaudeConversation(page, `e2e-stream-${Date.now()}`);
   await sendPrompt(page, "Stream please [[mock tokens=60 rate=30]]");
-  const lengths = new Set<number>();
-  await expect(async () => {
-    const text = await assistantText(page);
-    if (text.length > 0 && text.length < expected.length) lengths.add(text.length);
-    expect(text).toBe(expected);
-  }).toPass({ timeout: 60_000, intervals: [50] });
-  expect(lengths.size).toBeGreaterThan(2);
+  expect(await watchReplyGrow(page, expected, 60_000)).toBeGreaterThan(2);
   await expect(page.getByTestId("conversation-status")).toHaveText("idle");
 });
 

@@ -24,8 +24,10 @@ pub struct ChatRequest {
     pub system: Option<String>,
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
-    /// Extended-thinking budget in tokens; `None` turns thinking off.
+    /// Extended-thinking budget in tokens (Anthropic); `None` turns thinking off.
     pub thinking_budget: Option<u32>,
+    /// Reasoning effort (OpenAI: `minimal`, `low`, `medium`, `high`); `None` sends none.
+    pub reasoning_effort: Option<String>,
 }
 
 /// The kind of a content block.
@@ -39,12 +41,26 @@ pub enum BlockKind {
 }
 
 /// Token usage as reported by the provider; later reports overwrite earlier non-zero fields.
+///
+/// The input is split the Anthropic way: `input_tokens` are the uncached ones, so the whole
+/// prompt is `input_tokens + cache_creation_input_tokens + cache_read_input_tokens` (the OpenAI
+/// adapters subtract cached tokens from the prompt tokens to match).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cache_read_input_tokens: u64,
+    /// Reasoning tokens, already counted in `output_tokens` (OpenAI reports them separately).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+}
+
+impl Usage {
+    /// Every prompt token: uncached, written to the cache and read from it.
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+    }
 }
 
 /// One normalized streaming event. `index` is the content-block index within the turn.

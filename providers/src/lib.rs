@@ -1,4 +1,5 @@
-//! LLM provider adapters: each turns one provider's streaming wire format into `ProviderEvent`s.
+//! LLM provider adapters: each turns one provider's streaming wire format into `ProviderEvent`s
+//! (`anthropic`: Messages API; `openai`: Responses and Chat Completions; `claude_code`: the CLI).
 //!
 //! Invariant: this crate knows nothing about events, the database or the HTTP server.
 //! It takes a `ChatRequest` and yields a stream of `Result<ProviderEvent, ProviderError>`.
@@ -7,9 +8,12 @@ pub mod anthropic;
 pub mod claude_code;
 mod error;
 mod event;
+pub mod openai;
+mod transport;
 
 pub use error::ProviderError;
 pub use event::{BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderEvent, Usage};
+pub use transport::RuntimeKey;
 
 use futures::stream::BoxStream;
 

@@ -86,6 +86,12 @@ fn config(database_url: &str, mock_url: &str) -> BackendConfig {
             ],
             home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
         },
+        openai: providers::openai::OpenAiConfig::responses(),
+        openai_compatible: providers::openai::OpenAiConfig::chat_completions(),
+        openai_compatible_model: None,
+        openai_compatible_context_window: None,
+        catalog: std::sync::Arc::new(backend::catalog::Catalog::shipped()),
+        defaults: Default::default(),
         workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
         worker: WorkerConfig::default(),
         secret_key: None,
@@ -143,7 +149,7 @@ async fn append_latency() -> (f64, f64) {
     let database = fresh_database().await;
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
-    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default() }).await.unwrap();
+    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
     backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();
     backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
     let start = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
@@ -186,7 +192,7 @@ async fn replay_throughput() -> (f64, usize) {
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     for n in 0..200 {
         let id = uuid::Uuid::new_v4().to_string();
-        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default() }).await.unwrap();
+        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
         backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("prompt {n}"), job_id: "j".into() }).await.unwrap();
         backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
         let mut items = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];

@@ -69,9 +69,74 @@ pub fn anthropic() -> Result<providers::anthropic::AnthropicConfig, ConfigError>
     })
 }
 
-/// Checked now so a typo fails at startup; used by the OpenAI providers.
-pub fn openai_base_url() -> Result<Option<String>, ConfigError> {
-    optional("OPENAI_BASE_URL").map(|value| url("OPENAI_BASE_URL", value, &["http", "https"])).transpose()
+/// OpenAI's Responses API: `OPENAI_BASE_URL` (default `https://api.openai.com`; a trailing `/v1` is fine) and `OPENAI_API_KEY`.
+pub fn openai() -> Result<providers::openai::OpenAiConfig, ConfigError> {
+    let base_url = match optional("OPENAI_BASE_URL") {
+        Some(value) => url("OPENAI_BASE_URL", value, &["http", "https"])?,
+        None => "https://api.openai.com".into(),
+    };
+    Ok(providers::openai::OpenAiConfig {
+        base_url,
+        api_key: optional("OPENAI_API_KEY"),
+        max_retries: number("PD_PROVIDER_RETRIES", 3)?,
+        request_timeout: Duration::from_secs(number("PD_PROVIDER_TIMEOUT_S", 60)?),
+        ..providers::openai::OpenAiConfig::responses()
+    })
+}
+
+/// An OpenAI-compatible server (llama.cpp, vLLM, Ollama…): `OPENAI_COMPATIBLE_BASE_URL` (unset:
+/// the provider is unavailable), the optional `OPENAI_COMPATIBLE_API_KEY`, and the default model
+/// and context window `OPENAI_COMPATIBLE_MODEL`, `OPENAI_COMPATIBLE_CONTEXT_WINDOW`.
+pub fn openai_compatible() -> Result<(providers::openai::OpenAiConfig, Option<String>, Option<u64>), ConfigError> {
+    let base_url = optional("OPENAI_COMPATIBLE_BASE_URL")
+        .map(|value| url("OPENAI_COMPATIBLE_BASE_URL", value, &["http", "https"]))
+        .transpose()?
+        .unwrap_or_default();
+    let window = match optional("OPENAI_COMPATIBLE_CONTEXT_WINDOW") {
+        None => None,
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(tokens) if tokens > 0 => Some(tokens),
+            _ => return Err(error("OPENAI_COMPATIBLE_CONTEXT_WINDOW", format!("`{value}` is not a positive number of tokens"))),
+        },
+    };
+    let config = providers::openai::OpenAiConfig {
+        base_url,
+        api_key: optional("OPENAI_COMPATIBLE_API_KEY"),
+        max_retries: number("PD_PROVIDER_RETRIES", 3)?,
+        request_timeout: Duration::from_secs(number("PD_PROVIDER_TIMEOUT_S", 60)?),
+        ..providers::openai::OpenAiConfig::chat_completions()
+    };
+    Ok((config, optional("OPENAI_COMPATIBLE_MODEL").map(|m| m.trim().to_string()), window))
+}
+
+/// The model catalogue: the file `PD_MODELS_FILE` names, else the built-in `config/models.json`.
+pub fn catalog() -> Result<backend::catalog::Catalog, ConfigError> {
+    match optional("PD_MODELS_FILE") {
+        Some(path) => backend::catalog::Catalog::load(std::path::Path::new(&path)).map_err(|problem| error("PD_MODELS_FILE", problem)),
+        None => Ok(backend::catalog::Catalog::shipped()),
+    }
+}
+
+/// Settings of new conversations that choose none: `PD_MAX_TOKENS` (default 8192),
+/// `PD_THINKING_BUDGET` (default 0: no extended thinking) and `PD_REASONING_EFFORT` (default `medium`).
+pub fn turn_defaults() -> Result<backend::settings::TurnDefaults, ConfigError> {
+    let defaults = backend::settings::TurnDefaults::default();
+    let max_tokens: u32 = number("PD_MAX_TOKENS", defaults.max_tokens)?;
+    if !(1..=domain::MAX_SETTING_TOKENS).contains(&max_tokens) {
+        return Err(error("PD_MAX_TOKENS", format!("must be 1 to {}", domain::MAX_SETTING_TOKENS)));
+    }
+    let budget: u32 = number("PD_THINKING_BUDGET", 0)?;
+    if budget != 0 && !(domain::MIN_THINKING_BUDGET..=domain::MAX_SETTING_TOKENS).contains(&budget) {
+        return Err(error("PD_THINKING_BUDGET", format!("must be 0 (off) or {} to {}", domain::MIN_THINKING_BUDGET, domain::MAX_SETTING_TOKENS)));
+    }
+    let effort = match optional("PD_REASONING_EFFORT") {
+        None => defaults.reasoning_effort,
+        Some(effort) if domain::REASONING_EFFORTS.contains(&effort.trim()) => Some(effort.trim().to_string()),
+        Some(effort) => {
+            return Err(error("PD_REASONING_EFFORT", format!("`{effort}` is not one of {}", domain::REASONING_EFFORTS.join(", "))))
+        }
+    };
+    Ok(backend::settings::TurnDefaults { max_tokens, thinking_budget: (budget > 0).then_some(budget), reasoning_effort: effort })
 }
 
 pub fn workspace_root() -> Result<PathBuf, ConfigError> {
@@ -119,13 +184,19 @@ pub fn job_stream() -> String {
 
 /// Everything `serve` and `worker` need.
 pub fn backend() -> Result<backend::BackendConfig, ConfigError> {
-    openai_base_url()?;
+    let (openai_compatible, openai_compatible_model, openai_compatible_context_window) = openai_compatible()?;
     Ok(backend::BackendConfig {
         database_url: database_url()?,
         redis_url: redis_url()?,
         job_stream: job_stream(),
         anthropic: anthropic()?,
         claude_code: claude_code()?,
+        openai: openai()?,
+        openai_compatible,
+        openai_compatible_model,
+        openai_compatible_context_window,
+        catalog: std::sync::Arc::new(catalog()?),
+        defaults: turn_defaults()?,
         workspace_root: workspace_root()?,
         worker: worker()?,
         secret_key: Some(secret_key()?),

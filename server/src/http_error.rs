@@ -32,7 +32,7 @@ impl From<BackendError> for ApiError {
         let status = match &error {
             BackendError::NotFound | BackendError::Domain(R::NotFound | R::ApprovalNotFound) => StatusCode::NOT_FOUND,
             BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
-            BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle) => StatusCode::BAD_REQUEST,
+            BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => StatusCode::BAD_REQUEST,
             BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,
             BackendError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

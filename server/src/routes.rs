@@ -16,6 +16,7 @@ pub fn api() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/api/providers", get(conversations::list_providers))
+        .route("/api/pricing", get(conversations::pricing))
         .route("/api/conversations", get(conversations::list).post(conversations::create))
         .route(
             "/api/conversations/{id}",

@@ -3,6 +3,8 @@
 use domain::{Block, ConversationView, Message};
 use leptos::prelude::*;
 
+use super::{format_tokens, format_usd};
+
 #[component]
 pub fn MessageList(view: RwSignal<ConversationView>) -> impl IntoView {
     view! {
@@ -16,10 +18,14 @@ pub fn MessageList(view: RwSignal<ConversationView>) -> impl IntoView {
 fn MessageView(message: Message) -> impl IntoView {
     let role = message.role.clone();
     let stop = message.stop_reason.clone();
+    let usage = message.usage.map(|u| {
+        format!("{} in · {} out · {}", format_tokens(u.input_tokens), format_tokens(u.output_tokens), format_usd(u.cost_usd))
+    });
     view! {
         <article class=format!("message {role}") data-testid="message" data-role=role data-turn=message.turn>
             {message.blocks.into_iter().map(|block| view! { <BlockView block/> }).collect_view()}
             {(stop.as_deref() == Some("aborted")).then(|| view! { <p class="marker">"Stopped."</p> })}
+            {usage.map(|text| view! { <p class="turn-usage" data-testid="turn-usage">{text}</p> })}
         </article>
     }
 }

@@ -14,10 +14,28 @@ pub fn Sidebar(
     let provider = RwSignal::new("anthropic".to_string());
     let workspace = RwSignal::new(String::new());
     let mode = RwSignal::new("ask".to_string());
+    let model = RwSignal::new(String::new());
+    let max_tokens = RwSignal::new(String::new());
+    let thinking = RwSignal::new(String::new());
+    let effort = RwSignal::new(String::new());
+    let thinks = move || matches!(provider.get().as_str(), "anthropic" | "claude_code");
+    let reasons = move || matches!(provider.get().as_str(), "openai" | "openai_compatible");
     let create = move |_| {
-        let (provider, workspace, mode) = (provider.get_untracked(), workspace.get_untracked(), mode.get_untracked());
+        let form = NewConversationForm {
+            provider: provider.get_untracked(),
+            workspace: workspace.get_untracked(),
+            permission_mode: mode.get_untracked(),
+            model: model.get_untracked(),
+            max_tokens: max_tokens.get_untracked(),
+            thinking_budget: thinking.get_untracked(),
+            reasoning_effort: effort.get_untracked(),
+        };
+        let body = match form.body() {
+            Ok(body) => body,
+            Err(message) => return error.set(Some(message)),
+        };
         leptos::task::spawn_local(async move {
-            match actions::create_conversation(&provider, &workspace, &mode).await {
+            match actions::create_conversation(body).await {
                 Ok(id) => actions::go_to(&format!("/c/{id}")),
                 Err(message) => error.set(Some(message)),
             }
@@ -29,7 +47,26 @@ pub fn Sidebar(
                 <select data-testid="provider" aria-label="Provider" on:change=move |ev| provider.set(event_target_value(&ev))>
                     <option value="anthropic" selected>"Anthropic API"</option>
                     <option value="claude_code">"Claude Code"</option>
+                    <option value="openai">"OpenAI API"</option>
+                    <option value="openai_compatible">"OpenAI-compatible server"</option>
                 </select>
+                <input data-testid="model" placeholder="model (default)" aria-label="Model"
+                    on:input=move |ev| model.set(event_target_value(&ev))/>
+                <input data-testid="max-tokens" type="number" min="1" placeholder="reply tokens (default)" aria-label="Response length in tokens"
+                    on:input=move |ev| max_tokens.set(event_target_value(&ev))/>
+                {move || thinks().then(|| view! {
+                    <input data-testid="thinking-budget" type="number" min="0" placeholder="thinking budget (default)"
+                        aria-label="Extended thinking budget in tokens (0: off)" on:input=move |ev| thinking.set(event_target_value(&ev))/>
+                })}
+                {move || reasons().then(|| view! {
+                    <select data-testid="reasoning-effort" aria-label="Reasoning effort" on:change=move |ev| effort.set(event_target_value(&ev))>
+                        <option value="" selected>"reasoning effort (default)"</option>
+                        <option value="minimal">"minimal"</option>
+                        <option value="low">"low"</option>
+                        <option value="medium">"medium"</option>
+                        <option value="high">"high"</option>
+                    </select>
+                })}
                 <input data-testid="workspace" placeholder="workspace (Claude Code)" aria-label="Workspace"
                     on:input=move |ev| workspace.set(event_target_value(&ev))/>
                 <select data-testid="permission-mode" aria-label="Tool permissions" on:change=move |ev| mode.set(event_target_value(&ev))>
@@ -69,5 +106,81 @@ pub fn Sidebar(
                 </ul>
             </Suspense>
         </nav>
+    }
+}
+
+/// The new-conversation form's values, as typed.
+struct NewConversationForm {
+    provider: String,
+    workspace: String,
+    permission_mode: String,
+    model: String,
+    max_tokens: String,
+    thinking_budget: String,
+    reasoning_effort: String,
+}
+
+impl NewConversationForm {
+    /// The `POST /api/conversations` body: empty fields are left out (the server's defaults
+    /// apply), and only the settings the provider has are sent.
+    fn body(&self) -> Result<serde_json::Value, String> {
+        let mut body = serde_json::json!({ "provider": self.provider, "permission_mode": self.permission_mode });
+        let number = |field: &str, text: &str| -> Result<Option<u32>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(|_| format!("{field} must be a whole number"))
+        };
+        let thinks = matches!(self.provider.as_str(), "anthropic" | "claude_code");
+        let reasons = matches!(self.provider.as_str(), "openai" | "openai_compatible");
+        if !self.workspace.trim().is_empty() {
+            body["workspace"] = self.workspace.trim().into();
+        }
+        if !self.model.trim().is_empty() {
+            body["model"] = self.model.trim().into();
+        }
+        if let Some(tokens) = number("The response length", &self.max_tokens)? {
+            body["max_tokens"] = tokens.into();
+        }
+        if let Some(budget) = number("The thinking budget", &self.thinking_budget)?.filter(|_| thinks) {
+            body["thinking_budget"] = budget.into();
+        }
+        if reasons && !self.reasoning_effort.is_empty() {
+            body["reasoning_effort"] = self.reasoning_effort.clone().into();
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(provider: &str) -> NewConversationForm {
+        NewConversationForm {
+            provider: provider.into(),
+            workspace: String::new(),
+            permission_mode: "ask".into(),
+            model: " gpt-5-mini ".into(),
+            max_tokens: "2000".into(),
+            thinking_budget: "4096".into(),
+            reasoning_effort: "low".into(),
+        }
+    }
+
+    #[test]
+    fn only_the_settings_of_the_chosen_provider_are_sent() {
+        let body = form("openai").body().unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"provider": "openai", "permission_mode": "ask", "model": "gpt-5-mini", "max_tokens": 2000, "reasoning_effort": "low"})
+        );
+        let body = form("anthropic").body().unwrap();
+        assert_eq!(body["thinking_budget"], 4096);
+        assert!(body.get("reasoning_effort").is_none());
+        let mut bad = form("anthropic");
+        bad.max_tokens = "lots".into();
+        assert!(bad.body().unwrap_err().contains("whole number"));
     }
 }

@@ -163,7 +163,7 @@ impl Recorder<'_> {
 
 /// Tool results and thinking longer than this are kept as a preview: the CLI's own session
 /// file still holds them whole, and `--resume` gives the model the full context.
-const PREVIEW_BYTES: usize = 4096;
+const PREVIEW_BYTES: usize = 2048;
 
 fn preview(text: &str) -> String {
     if text.len() <= PREVIEW_BYTES {
@@ -213,12 +213,15 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
         drop(raw);
         if !started && (line.get("cwd").is_some() || line.get("type").and_then(Value::as_str) == Some("user")) {
             let workspace = workspace_of(&backend.config.workspace_root, &line);
+            let model = catalog::default_model(&backend.config, catalog::CLAUDE_CODE).unwrap_or_default();
+            let settings = crate::settings::resolve(&backend.config, catalog::CLAUDE_CODE, &model, Default::default()).ok();
             let start = ConversationCommand::StartConversation {
                 provider: catalog::CLAUDE_CODE.into(),
-                model: catalog::default_model(catalog::CLAUDE_CODE).unwrap_or_default().into(),
+                model,
                 title: None,
                 workspace,
                 permission_mode: PermissionMode::Ask,
+                settings,
             };
             backend.execute_bulk(&id, start).await?;
             started = true;

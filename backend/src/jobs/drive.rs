@@ -13,7 +13,6 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::output::{classify, Mapper, OutputWriter, WriteStop};
-use crate::catalog;
 use crate::state::Backend;
 
 /// How a turn ended, from the worker's side.
@@ -92,8 +91,10 @@ pub async fn drive(
     }
     if failure.is_none() && mapper.stop_reason.is_some() {
         let usage = mapper.usage;
-        let cost_usd = mapper.cost_usd.unwrap_or_else(|| catalog::cost_usd(&view.model, usage.input_tokens, usage.output_tokens));
-        writer.push(OutputItem::UsageRecorded { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cost_usd });
+        // Claude Code reports its own cost; API turns are tokens times the catalogue's prices.
+        let cost_usd = mapper.cost_usd.unwrap_or_else(|| backend.config.catalog.cost_usd(&view.provider, &view.model, &usage));
+        // The recorded input is the whole prompt (cached tokens included): what fills the context window.
+        writer.push(OutputItem::UsageRecorded { input_tokens: usage.prompt_tokens(), output_tokens: usage.output_tokens, cost_usd });
     }
     match writer.finish().await {
         Err(WriteStop::Superseded) => {

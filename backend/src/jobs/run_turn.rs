@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use domain::{ConversationCommand, ConversationError, ConversationView, PermissionMode};
+use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode};
 use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::{ChatMessage, ChatRequest, ChatRole};
 use uuid::Uuid;
@@ -12,10 +12,9 @@ use super::output::{classify, WriteStop};
 use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
+use crate::settings;
 use crate::state::Backend;
 use crate::workspaces;
-
-const MAX_TOKENS: u32 = 8192;
 
 /// Runs one turn. `Ok` means the job is finished (whatever the turn's outcome) and may be acknowledged.
 #[tracing::instrument(name = "job.run_turn", skip(backend), fields(conversation = %job.conversation_id, turn = job.turn))]
@@ -36,12 +35,19 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
         Err(error) => return Err(error),
     }
     let view = backend.view(id, None).await?;
-    let ending = match view.provider.as_str() {
-        catalog::ANTHROPIC => {
-            let events = backend.anthropic.stream(build_request(&view, job.turn));
+    let settings = settings::effective(&backend.config, &view);
+    let api = match view.provider.as_str() {
+        catalog::ANTHROPIC => Some(&backend.anthropic as &dyn Streams),
+        catalog::OPENAI => Some(&backend.openai as &dyn Streams),
+        catalog::OPENAI_COMPATIBLE => Some(&backend.openai_compatible as &dyn Streams),
+        _ => None,
+    };
+    let ending = match (api, view.provider.as_str()) {
+        (Some(api), _) => {
+            let events = api.stream(build_request(&view, job.turn, &settings));
             drive(backend, &view, job.turn, &attempt_id, events, None).await
         }
-        catalog::CLAUDE_CODE => {
+        (None, catalog::CLAUDE_CODE) => {
             let state = backend.state(id).await?;
             let request = ClaudeCodeRequest {
                 prompt: prompt_of(&view, job.turn),
@@ -54,18 +60,35 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
                     PermissionMode::Bypass => Permissions::Bypass,
                 },
                 allowed_tools: state.always_allowed.iter().cloned().collect(),
-                thinking_budget: None,
+                thinking_budget: settings.thinking_budget,
             };
             match providers::claude_code::start(&backend.config.claude_code, &request) {
                 Ok(run) => drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control)).await,
                 Err(error) => Ending::Failed(error.to_string()),
             }
         }
-        other => Ending::Failed(format!("provider `{other}` cannot run turns")),
+        (None, other) => Ending::Failed(format!("provider `{other}` cannot run turns")),
     };
     match ending {
         Ending::Completed | Ending::Superseded => Ok(()),
         Ending::Failed(reason) => ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn: job.turn, reason }).await),
+    }
+}
+
+/// A provider reached over HTTP: a history in, a stream of events out.
+trait Streams {
+    fn stream(&self, request: ChatRequest) -> providers::ProviderStream;
+}
+
+impl Streams for providers::anthropic::AnthropicProvider {
+    fn stream(&self, request: ChatRequest) -> providers::ProviderStream {
+        providers::anthropic::AnthropicProvider::stream(self, request)
+    }
+}
+
+impl Streams for providers::openai::OpenAiProvider {
+    fn stream(&self, request: ChatRequest) -> providers::ProviderStream {
+        providers::openai::OpenAiProvider::stream(self, request)
     }
 }
 
@@ -86,8 +109,9 @@ fn prompt_of(view: &ConversationView, turn: u32) -> String {
         .unwrap_or_default()
 }
 
-/// The history up to and including `turn`'s prompt, as alternating user/assistant text.
-pub fn build_request(view: &ConversationView, turn: u32) -> ChatRequest {
+/// The history up to and including `turn`'s prompt, as alternating user/assistant text, with
+/// the conversation's settings.
+pub fn build_request(view: &ConversationView, turn: u32, settings: &ConversationSettings) -> ChatRequest {
     let mut messages: Vec<ChatMessage> = Vec::new();
     for message in view.messages.iter().filter(|m| m.turn <= turn) {
         let role = if message.role == "user" { ChatRole::User } else { ChatRole::Assistant };
@@ -115,5 +139,12 @@ pub fn build_request(view: &ConversationView, turn: u32) -> ChatRequest {
     if messages.first().is_some_and(|m| m.role == ChatRole::Assistant) {
         messages.remove(0);
     }
-    ChatRequest { model: view.model.clone(), system: None, messages, max_tokens: MAX_TOKENS, thinking_budget: None }
+    ChatRequest {
+        model: view.model.clone(),
+        system: None,
+        messages,
+        max_tokens: settings.max_tokens,
+        thinking_budget: settings.thinking_budget,
+        reasoning_effort: settings.reasoning_effort.clone(),
+    }
 }

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::events::{MAX_SETTING_TOKENS, MIN_THINKING_BUDGET, REASONING_EFFORTS};
 use super::{
-    ConversationCommand, ConversationError, ConversationEvent, Decision, OutputItem, PermissionMode, MAX_ATTEMPTS,
-    MAX_PROMPT_BYTES, TITLE_CHARS,
+    ConversationCommand, ConversationError, ConversationEvent, ConversationSettings, Decision, OutputItem, PermissionMode,
+    MAX_ATTEMPTS, MAX_PROMPT_BYTES, TITLE_CHARS,
 };
 
 /// A tool approval of the running turn.
@@ -57,7 +58,7 @@ impl Conversation {
     pub fn decide(&self, command: ConversationCommand) -> Result<Vec<ConversationEvent>, ConversationError> {
         use ConversationCommand as C;
         use ConversationEvent as E;
-        if let C::StartConversation { provider, model, title, workspace, permission_mode } = command {
+        if let C::StartConversation { provider, model, title, workspace, permission_mode, settings } = command {
             if self.started {
                 return Err(ConversationError::AlreadyExists);
             }
@@ -65,7 +66,12 @@ impl Conversation {
                 Some(title) => validate_title(&title)?,
                 None => String::new(),
             };
-            return Ok(vec![E::ConversationStarted { provider, model, title, workspace, permission_mode }]);
+            if let Some(settings) = &settings {
+                validate_settings(settings)?;
+            }
+            let mut events = vec![E::ConversationStarted { provider, model, title, workspace, permission_mode }];
+            events.extend(settings.map(E::ConversationConfigured));
+            return Ok(events);
         }
         if !self.started || self.deleted {
             return Err(ConversationError::NotFound);
@@ -170,7 +176,8 @@ impl Conversation {
                 self.deleted = true;
                 self.running = None;
             }
-            E::BlockStarted { .. }
+            E::ConversationConfigured(_)
+            | E::BlockStarted { .. }
             | E::TextAppended { .. }
             | E::BlockFinished { .. }
             | E::UsageRecorded { .. }
@@ -217,6 +224,24 @@ fn validate_prompt(text: &str) -> Result<(), ConversationError> {
     }
     if text.len() > MAX_PROMPT_BYTES {
         return Err(ConversationError::PromptTooLarge);
+    }
+    Ok(())
+}
+
+fn validate_settings(settings: &ConversationSettings) -> Result<(), ConversationError> {
+    let invalid = |why: String| Err(ConversationError::InvalidSettings(why));
+    if !(1..=MAX_SETTING_TOKENS).contains(&settings.max_tokens) {
+        return invalid(format!("`max_tokens` must be 1 to {MAX_SETTING_TOKENS}"));
+    }
+    if let Some(budget) = settings.thinking_budget {
+        if !(MIN_THINKING_BUDGET..=MAX_SETTING_TOKENS).contains(&budget) {
+            return invalid(format!("`thinking_budget` must be {MIN_THINKING_BUDGET} to {MAX_SETTING_TOKENS} tokens (or absent for no thinking)"));
+        }
+    }
+    if let Some(effort) = &settings.reasoning_effort {
+        if !REASONING_EFFORTS.contains(&effort.as_str()) {
+            return invalid(format!("`reasoning_effort` must be one of {}", REASONING_EFFORTS.join(", ")));
+        }
     }
     Ok(())
 }

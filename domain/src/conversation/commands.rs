@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::events::{BlockKind, Decision, PermissionMode};
+use super::events::{BlockKind, ConversationSettings, Decision, PermissionMode};
 
 /// A request to change a conversation. Each one is checked against the rules in `Conversation::decide`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,6 +14,8 @@ pub enum ConversationCommand {
         title: Option<String>,
         workspace: Option<String>,
         permission_mode: PermissionMode,
+        /// Recorded as `ConversationConfigured` when given.
+        settings: Option<ConversationSettings>,
     },
     SubmitPrompt {
         text: String,

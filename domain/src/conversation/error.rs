@@ -27,6 +27,8 @@ pub enum ConversationError {
     PromptTooLarge,
     #[error("title must be 1 to 200 characters")]
     InvalidTitle,
+    #[error("invalid settings: {0}")]
+    InvalidSettings(String),
     #[error("approval not found")]
     ApprovalNotFound,
     #[error("this approval was already decided")]

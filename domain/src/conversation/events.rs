@@ -46,6 +46,26 @@ pub enum Decision {
     Always,
 }
 
+/// How a conversation's turns run: chosen when it starts (defaults come from the server's settings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSettings {
+    /// The longest reply in tokens (Anthropic `max_tokens`, OpenAI `max_output_tokens`).
+    pub max_tokens: u32,
+    /// Extended thinking (Anthropic, Claude Code): the budget in tokens; `None` is off.
+    pub thinking_budget: Option<u32>,
+    /// Reasoning effort (OpenAI): `none`, `minimal`, `low`, `medium` or `high`; `None` sends none.
+    pub reasoning_effort: Option<String>,
+    /// The model's context window in tokens when the conversation started (model catalogue); 0 if unknown.
+    pub context_window: u64,
+}
+
+/// The reasoning efforts a conversation may choose.
+pub const REASONING_EFFORTS: [&str; 5] = ["none", "minimal", "low", "medium", "high"];
+/// The smallest extended-thinking budget Anthropic accepts.
+pub const MIN_THINKING_BUDGET: u32 = 1024;
+/// The largest `max_tokens` or thinking budget accepted.
+pub const MAX_SETTING_TOKENS: u32 = 1_000_000;
+
 /// Everything that ever happened to a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ConversationEvent {
@@ -57,6 +77,9 @@ pub enum ConversationEvent {
         workspace: Option<String>,
         permission_mode: PermissionMode,
     },
+    /// The conversation's settings (right after `ConversationStarted`; conversations from before
+    /// settings existed have none, and run with the server's defaults).
+    ConversationConfigured(ConversationSettings),
     ConversationRetitled {
         title: String,
     },
@@ -137,8 +160,9 @@ pub enum ConversationEvent {
 
 impl ConversationEvent {
     /// Every stored event type (SSE `event:` names). Keep in step with `event_type`.
-    pub const TYPES: [&'static str; 18] = [
+    pub const TYPES: [&'static str; 19] = [
         "ConversationStarted",
+        "ConversationConfigured",
         "ConversationRetitled",
         "PromptSubmitted",
         "AttemptStarted",
@@ -162,6 +186,7 @@ impl ConversationEvent {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::ConversationStarted { .. } => "ConversationStarted",
+            Self::ConversationConfigured(_) => "ConversationConfigured",
             Self::ConversationRetitled { .. } => "ConversationRetitled",
             Self::PromptSubmitted { .. } => "PromptSubmitted",
             Self::AttemptStarted { .. } => "AttemptStarted",

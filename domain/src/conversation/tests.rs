@@ -1,7 +1,7 @@
 //! Given/when/then tests of the conversation rules.
 
 use super::*;
-use crate::view::{ConversationView, LoggedEvent, Status};
+use crate::view::{ContextLevel, ContextMeter, ConversationView, LoggedEvent, Status};
 
 fn given(events: &[ConversationEvent]) -> Conversation {
     let mut state = Conversation::default();
@@ -164,4 +164,95 @@ fn always_allow_remembers_the_tool_for_the_conversation() {
     state.apply(&ConversationEvent::TurnCompleted { turn: 1, stop_reason: "end_turn".into() });
     assert!(state.always_allowed.contains("Bash"));
     assert!(state.approvals.is_empty(), "approvals belong to their turn");
+}
+
+fn settings(max_tokens: u32, thinking_budget: Option<u32>, reasoning_effort: Option<&str>) -> ConversationSettings {
+    ConversationSettings { max_tokens, thinking_budget, reasoning_effort: reasoning_effort.map(Into::into), context_window: 1000 }
+}
+
+fn start_with(settings: Option<ConversationSettings>) -> ConversationCommand {
+    ConversationCommand::StartConversation {
+        provider: "openai".into(),
+        model: "gpt-5".into(),
+        title: None,
+        workspace: None,
+        permission_mode: PermissionMode::Ask,
+        settings,
+    }
+}
+
+#[test]
+fn settings_chosen_at_the_start_are_recorded_right_after_it() {
+    let chosen = settings(4096, Some(2048), Some("high"));
+    let events = Conversation::default().decide(start_with(Some(chosen.clone()))).unwrap();
+    assert!(matches!(events[0], ConversationEvent::ConversationStarted { .. }));
+    assert_eq!(events[1], ConversationEvent::ConversationConfigured(chosen));
+    assert_eq!(Conversation::default().decide(start_with(None)).unwrap().len(), 1, "no settings, no event");
+}
+
+#[test]
+fn out_of_range_settings_are_refused() {
+    for bad in [settings(0, None, None), settings(8192, Some(100), None), settings(8192, None, Some("extreme"))] {
+        let refused = Conversation::default().decide(start_with(Some(bad.clone())));
+        assert!(matches!(refused, Err(ConversationError::InvalidSettings(_))), "{bad:?}: {refused:?}");
+    }
+}
+
+fn logged(events: Vec<ConversationEvent>) -> Vec<LoggedEvent> {
+    events.into_iter().enumerate().map(|(i, event)| LoggedEvent { seq: i as u64 + 1, at: format!("t{i}"), event }).collect()
+}
+
+fn usage(turn: u32, input_tokens: u64, output_tokens: u64, cost_usd: f64) -> ConversationEvent {
+    ConversationEvent::UsageRecorded { turn, input_tokens, output_tokens, cost_usd }
+}
+
+#[test]
+fn each_reply_carries_its_usage_and_the_meter_follows_the_last_turn() {
+    let view = ConversationView::fold(
+        "c",
+        &logged(vec![
+            started(),
+            ConversationEvent::ConversationConfigured(settings(8192, None, None)),
+            prompt(1),
+            usage(1, 600, 100, 0.25),
+            ConversationEvent::TurnCompleted { turn: 1, stop_reason: "end_turn".into() },
+            prompt(2),
+            usage(2, 800, 100, 0.5),
+        ]),
+    );
+    let replies: Vec<_> = view.messages.iter().filter(|m| m.role == "assistant").map(|m| m.usage.clone().unwrap()).collect();
+    assert_eq!((replies[0].input_tokens, replies[0].output_tokens, replies[0].cost_usd), (600, 100, 0.25));
+    assert_eq!((replies[1].input_tokens, replies[1].cost_usd), (800, 0.5));
+    assert_eq!((view.usage.input_tokens, view.usage.output_tokens, view.usage.cost_usd), (1400, 200, 0.75));
+    assert_eq!(view.context, ContextMeter { used_tokens: 900, window: 1000, percent: 90.0, level: ContextLevel::Danger });
+    assert_eq!(view.settings.as_ref().map(|s| s.max_tokens), Some(8192));
+}
+
+#[test]
+fn the_meter_warns_from_75_and_shows_danger_from_90_percent() {
+    let level = |used| ContextMeter::new(used, 200).level;
+    assert_eq!([level(0), level(149), level(150), level(179), level(180), level(400)], [
+        ContextLevel::Ok,
+        ContextLevel::Ok,
+        ContextLevel::Warn,
+        ContextLevel::Warn,
+        ContextLevel::Danger,
+        ContextLevel::Danger
+    ]);
+    assert_eq!(ContextMeter::new(1, 3).percent, 33.3);
+    assert_eq!(ContextMeter::new(500, 0), ContextMeter { used_tokens: 500, ..ContextMeter::default() }, "unknown window");
+}
+
+#[test]
+fn a_view_stored_before_usage_and_settings_existed_still_reads() {
+    let stored = serde_json::json!({
+        "id": "c", "title": "t", "provider": "anthropic", "model": "m", "status": "idle", "archived": false,
+        "created_at": "t0", "updated_at": "t1", "usage": {"input_tokens": 5, "output_tokens": 6, "cost_usd": 0.0},
+        "messages": [{"role": "assistant", "turn": 1, "blocks": []}], "seq": 4,
+    });
+    let mut view: ConversationView = serde_json::from_value(stored).unwrap();
+    assert_eq!((view.context.clone(), view.settings.clone(), view.messages[0].usage.clone()), (ContextMeter::default(), None, None));
+    view.set_context_window(100);
+    view.apply(&LoggedEvent { seq: 5, at: "t2".into(), event: usage(1, 70, 10, 0.0) });
+    assert_eq!((view.context.percent, view.context.level), (80.0, ContextLevel::Warn));
 }

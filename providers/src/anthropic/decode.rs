@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::transport::sse::Decode;
 use crate::{BlockKind, ProviderError, ProviderEvent, Usage};
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,7 +101,7 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     /// Decodes one SSE event. `Ok(None)` means "nothing to report" (ping, unknown events).
-    pub fn decode(
+    pub fn decode_event(
         &mut self,
         event: &str,
         data: &str,
@@ -212,6 +213,16 @@ impl Decoder {
                 *slot = v;
             }
         }
+    }
+}
+
+impl Decode for Decoder {
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
+        self.decode_event(event, data).map(|event| event.into_iter().collect())
+    }
+
+    fn end_of_body(&mut self) -> Result<Vec<ProviderEvent>, ProviderError> {
+        Err(ProviderError::Transport("stream ended before message_stop".into()))
     }
 }
 

@@ -1,21 +1,23 @@
 //! Anthropic Messages API streaming client: `AnthropicProvider::stream` turns a `ChatRequest`
 //! into a `ProviderStream` of normalized events.
 //!
-//! Submodules: `wire` builds the request body, `connect` sends it (with retries), `sse`
-//! splits the response into SSE events and `decode` maps each to a `ProviderEvent`.
+//! Submodules: `wire` builds the request body and `decode` maps each SSE event to a
+//! `ProviderEvent`; sending (with retries) and SSE parsing are shared (`crate::transport`).
 
-mod connect;
 pub(crate) mod decode;
-mod sse;
 mod wire;
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use reqwest::header::{HeaderMap, HeaderValue};
 
+pub use crate::transport::RuntimeKey;
+use crate::transport::{self, connect::Endpoint};
 use crate::{ChatRequest, ProviderError, ProviderStream};
+
+/// The `anthropic-version` header value.
+const API_VERSION: &str = "2023-06-01";
 
 /// Where and how to reach the Anthropic API.
 #[derive(Clone)]
@@ -36,27 +38,7 @@ pub struct AnthropicConfig {
 impl AnthropicConfig {
     /// The key requests use: the runtime key if set, else `api_key`; never empty.
     pub fn effective_key(&self) -> Option<String> {
-        self.runtime_key.get().or_else(|| self.api_key.clone()).filter(|k| !k.trim().is_empty())
-    }
-}
-
-/// A secret shared between clones and replaceable at run time. Its `Debug` never shows it.
-#[derive(Clone, Default)]
-pub struct RuntimeKey(Arc<RwLock<Option<String>>>);
-
-impl RuntimeKey {
-    pub fn get(&self) -> Option<String> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn set(&self, key: Option<String>) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = key.filter(|k| !k.trim().is_empty());
-    }
-}
-
-impl fmt::Debug for RuntimeKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.get().is_some() { "<redacted>" } else { "<unset>" })
+        self.runtime_key.or(self.api_key.as_ref())
     }
 }
 
@@ -95,37 +77,35 @@ pub struct AnthropicProvider {
 
 impl AnthropicProvider {
     pub fn new(cfg: AnthropicConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(cfg.request_timeout)
-            .build()
-            .map_err(|e| format!("HTTP client could not be built: {e}"));
+        let client = transport::client(cfg.request_timeout);
         Self { cfg, client }
     }
 
     /// Streams one reply. Ends with `ProviderEvent::Stop` or exactly one error.
     pub fn stream(&self, req: ChatRequest) -> ProviderStream {
         let Some(api_key) = self.cfg.effective_key() else {
-            return fail(ProviderError::Unavailable(
-                "ANTHROPIC_API_KEY is not set".into(),
-            ));
+            return transport::fail(ProviderError::Unavailable("ANTHROPIC_API_KEY is not set".into()));
         };
-        let client = match &self.client {
-            Ok(client) => client.clone(),
-            Err(why) => return fail(ProviderError::Unavailable(why.clone())),
+        let headers = match headers(&api_key) {
+            Ok(headers) => headers,
+            Err(e) => return transport::fail(e),
         };
-        let cfg = self.cfg.clone();
-        let body = wire::body(&req);
-        stream::once(async move { connect::connect(&client, &cfg, &api_key, &body).await })
-            .flat_map(|connected| match connected {
-                Ok(response) => sse::events(response.bytes_stream()).boxed(),
-                Err(e) => stream::iter([Err(e)]).boxed(),
-            })
-            .boxed()
+        let endpoint = Endpoint {
+            name: "anthropic",
+            url: transport::join(&self.cfg.base_url, "/v1/messages"),
+            headers,
+            max_retries: self.cfg.max_retries,
+            timeout: self.cfg.request_timeout,
+        };
+        transport::stream(&self.client, endpoint, wire::body(&req), decode::Decoder::default())
     }
 }
 
-fn fail(error: ProviderError) -> ProviderStream {
-    stream::iter([Err(error)]).boxed()
+fn headers(api_key: &str) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-api-key", transport::connect::secret_header(api_key, "ANTHROPIC_API_KEY")?);
+    headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+    Ok(headers)
 }
 
 #[cfg(test)]
@@ -143,5 +123,12 @@ mod tests {
         assert_eq!(clone.effective_key().as_deref(), Some("from-env"));
         cfg.runtime_key.set(Some("sk-hidden".into()));
         assert!(!format!("{cfg:?}").contains("sk-hidden"));
+    }
+
+    #[test]
+    fn the_api_key_header_is_marked_sensitive() {
+        let h = headers("sk-secret").unwrap();
+        assert!(h["x-api-key"].is_sensitive());
+        assert!(!format!("{h:?}").contains("sk-secret"));
     }
 }

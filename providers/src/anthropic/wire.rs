@@ -85,6 +85,7 @@ mod tests {
             ],
             max_tokens: 1000,
             thinking_budget,
+            reasoning_effort: None,
         }
     }
 

@@ -66,7 +66,7 @@ impl LineParser {
         if event.get("type").and_then(Value::as_str) == Some("message_start") {
             self.base = self.next;
         }
-        match self.decoder.decode("", &event.to_string()) {
+        match self.decoder.decode_event("", &event.to_string()) {
             Ok(Some(event)) => Line::Events(self.shift(event).into_iter().collect()),
             Ok(None) => Line::Events(vec![]),
             Err(ProviderError::Stream { kind, message }) => Line::Result(Err(format!("{kind}: {message}"))),
@@ -138,6 +138,7 @@ fn result(message: &Value) -> Result<ProviderEvent, String> {
             output_tokens: number("/usage/output_tokens"),
             cache_creation_input_tokens: number("/usage/cache_creation_input_tokens"),
             cache_read_input_tokens: number("/usage/cache_read_input_tokens"),
+            reasoning_tokens: 0,
         },
         cost_usd: message.get("total_cost_usd").and_then(Value::as_f64).unwrap_or(0.0),
         duration_ms: number("/duration_ms"),

@@ -6,8 +6,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use mockllm::MockConfig;
 use providers::anthropic::{AnthropicConfig, AnthropicProvider};
+use providers::openai::{OpenAiConfig, OpenAiProvider};
 use providers::{
-    BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, Usage,
+    BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, ProviderStream,
+    Usage,
 };
 
 /// Serves `router` on a free local port; returns its base URL.
@@ -34,6 +36,35 @@ pub fn provider(base_url: &str) -> AnthropicProvider {
     })
 }
 
+/// An OpenAI provider for `base_url` with a key, two retries and a 5 s header timeout:
+/// `OpenAiConfig::responses()` or `OpenAiConfig::chat_completions()` as the starting point.
+pub fn openai(base: OpenAiConfig, base_url: &str) -> OpenAiProvider {
+    OpenAiProvider::new(OpenAiConfig {
+        base_url: base_url.to_string(),
+        api_key: Some("test-key".into()),
+        max_retries: 2,
+        request_timeout: Duration::from_secs(5),
+        ..base
+    })
+}
+
+/// Anything that streams a reply for a request.
+pub trait Streams {
+    fn stream(&self, req: ChatRequest) -> ProviderStream;
+}
+
+impl Streams for AnthropicProvider {
+    fn stream(&self, req: ChatRequest) -> ProviderStream {
+        AnthropicProvider::stream(self, req)
+    }
+}
+
+impl Streams for OpenAiProvider {
+    fn stream(&self, req: ChatRequest) -> ProviderStream {
+        OpenAiProvider::stream(self, req)
+    }
+}
+
 /// A request whose only user message is `text`.
 pub fn request(text: &str) -> ChatRequest {
     ChatRequest {
@@ -45,12 +76,13 @@ pub fn request(text: &str) -> ChatRequest {
         }],
         max_tokens: 4096,
         thinking_budget: None,
+        reasoning_effort: None,
     }
 }
 
 /// Runs the request to the end and collects every item.
 pub async fn run(
-    provider: &AnthropicProvider,
+    provider: &impl Streams,
     req: ChatRequest,
 ) -> Vec<Result<ProviderEvent, ProviderError>> {
     tokio::time::timeout(Duration::from_secs(20), provider.stream(req).collect())
@@ -106,7 +138,7 @@ impl Reply {
                 Ok(ProviderEvent::BlockStop { index }) => reply.block(index).stopped = true,
                 Ok(ProviderEvent::Usage(usage)) => reply.usage = Some(usage),
                 Ok(ProviderEvent::Stop { stop_reason }) => reply.stop_reason = Some(stop_reason),
-                Ok(other) => panic!("the Anthropic API provider never yields {other:?}"),
+                Ok(other) => panic!("an API provider never yields {other:?}"),
             }
         }
         reply

@@ -29,8 +29,13 @@ pub struct ImportBody {
 pub async fn import_session(State(state): State<AppState>, ApiJson(body): ApiJson<ImportBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let path = claude::session_file(&home(&state), &body.project, &body.session_id)?;
     let imported = claude::import_session(&state.backend, &path, &body.session_id).await?;
-    let view = state.backend.view(&imported.conversation_id, None).await?;
-    let body = json!({ "conversation": view, "turns": imported.turns, "lines": imported.lines, "skipped": imported.skipped });
+    // The view of a large import is large: the client fetches it when it opens the conversation.
+    let body = json!({
+        "conversation": { "id": imported.conversation_id },
+        "turns": imported.turns,
+        "lines": imported.lines,
+        "skipped": imported.skipped,
+    });
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use backend::views::{ArchivedFilter, ListPage, ListQuery};
+use backend::settings::RequestedSettings;
 use backend::NewConversation;
 use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
@@ -24,6 +25,11 @@ pub async fn list_providers(State(state): State<AppState>) -> impl IntoResponse 
     Json(backend::catalog::providers(&state.backend.config))
 }
 
+/// The model catalogue: context windows and USD prices per million tokens, by provider.
+pub async fn pricing(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.backend.config.catalog.as_ref().clone())
+}
+
 #[derive(Deserialize)]
 pub struct CreateBody {
     provider: String,
@@ -32,6 +38,12 @@ pub struct CreateBody {
     workspace: Option<String>,
     #[serde(default)]
     permission_mode: PermissionMode,
+    /// Response length in tokens.
+    max_tokens: Option<u32>,
+    /// Extended thinking budget (anthropic, claude_code); 0 turns it off.
+    thinking_budget: Option<u32>,
+    /// Reasoning effort (openai, openai_compatible).
+    reasoning_effort: Option<String>,
 }
 
 pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
@@ -41,6 +53,11 @@ pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<Create
         title: body.title,
         workspace: body.workspace,
         permission_mode: body.permission_mode,
+        settings: RequestedSettings {
+            max_tokens: body.max_tokens,
+            thinking_budget: body.thinking_budget,
+            reasoning_effort: body.reasoning_effort,
+        },
     };
     let view = state.backend.create_conversation(new).await?;
     Ok((StatusCode::CREATED, Json(view)))

@@ -35,7 +35,7 @@ async fn a_cli_session_is_listed_imported_and_continued_with_resume() {
     assert_eq!(response.status(), 201);
     let imported: Value = response.json().await.unwrap();
     // Assert: it renders like the original, in the same workspace, and continues the same CLI session.
-    let view = &imported["conversation"];
+    let view = &app.view(imported["conversation"]["id"].as_str().unwrap()).await;
     assert_eq!(imported["turns"], 1);
     assert_eq!(view["workspace"], workspace.as_str());
     assert_eq!(view["cli_session_id"], session_id.as_str());
@@ -71,7 +71,7 @@ async fn importing_skips_and_counts_unknown_lines() {
     std::fs::write(project.join("s1.jsonl"), lines.join("\n")).unwrap();
     let imported: Value = import(&app, "-elsewhere", "s1").await.json().await.unwrap();
     assert_eq!((imported["lines"].as_u64(), imported["skipped"].as_u64(), imported["turns"].as_u64()), (Some(11), Some(2), Some(2)));
-    let view = &imported["conversation"];
+    let view = &app.view(imported["conversation"]["id"].as_str().unwrap()).await;
     assert_eq!(view["title"], "Imported chat");
     assert_eq!(reply_text(view, 1), "first answer");
     assert_eq!(reply_text(view, 2), "second answer");

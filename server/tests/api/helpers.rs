@@ -106,6 +106,24 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             ],
             home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
         },
+        openai: providers::openai::OpenAiConfig {
+            base_url: mock_url.to_string(),
+            api_key: Some("test-openai-key".into()),
+            max_retries: 2,
+            request_timeout: Duration::from_secs(10),
+            ..providers::openai::OpenAiConfig::responses()
+        },
+        openai_compatible: providers::openai::OpenAiConfig {
+            base_url: format!("{mock_url}/v1"),
+            api_key: Some("test-local-key".into()),
+            max_retries: 2,
+            request_timeout: Duration::from_secs(10),
+            ..providers::openai::OpenAiConfig::chat_completions()
+        },
+        openai_compatible_model: Some("local-mock".into()),
+        openai_compatible_context_window: Some(4096),
+        catalog: std::sync::Arc::new(backend::catalog::Catalog::shipped()),
+        defaults: Default::default(),
         workspace_root: {
             let root = std::env::temp_dir().join("pd-test-workspaces");
             std::fs::create_dir_all(&root).unwrap();

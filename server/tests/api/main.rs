@@ -7,6 +7,7 @@ mod claude_code;
 mod claude_sessions;
 mod conversations;
 mod processes;
+mod providers;
 mod replay;
 mod resume;
 mod store;

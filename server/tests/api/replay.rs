@@ -28,7 +28,7 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
         tasks.spawn(async move {
             let id = uuid::Uuid::new_v4().to_string();
             let run = |command| backend.execute(&id, command);
-            run(ConversationCommand::StartConversation { provider: "anthropic".into(), model: "claude-sonnet-4-5".into(), title: None, workspace: None, permission_mode: Default::default() }).await.unwrap();
+            run(ConversationCommand::StartConversation { provider: "anthropic".into(), model: "claude-sonnet-4-5".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
             run(ConversationCommand::SubmitPrompt { text: format!("prompt number {n}"), job_id: format!("job-{n}") }).await.unwrap();
             run(ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
             let items = vec![

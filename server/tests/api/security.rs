@@ -45,6 +45,10 @@ async fn key_recording_mock() -> (String, Arc<Mutex<Vec<String>>>, AbortOnDrop) 
             if let Some(key) = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
                 sink.lock().unwrap().push(key.to_string());
             }
+            let bearer = request.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+            if let Some(key) = bearer {
+                sink.lock().unwrap().push(key.to_string());
+            }
             request
         }
     }));
@@ -397,7 +401,7 @@ pub fn free_port() -> u16 {
 }
 
 /// `pocket-dev serve` on `port` with the test database settings, then `env` on top.
-fn server_command(port: u16, env: &[(&str, String)], log: &std::path::Path) -> tokio::process::Command {
+pub fn server_command(port: u16, env: &[(&str, String)], log: &std::path::Path) -> tokio::process::Command {
     let output = std::fs::File::create(log).unwrap();
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev"));
     command
@@ -563,6 +567,7 @@ async fn no_secret_shows_up_in_logs_responses_or_the_database() {
         ("DATABASE_URL", database.clone()),
         ("ANTHROPIC_BASE_URL", mock.clone()),
         ("ANTHROPIC_API_KEY", env_key.clone()),
+        ("OPENAI_BASE_URL", mock.clone()),
         ("BASIC_AUTH_USER", USER.into()),
         ("BASIC_AUTH_PASS", password.clone()),
         ("POCKET_DEV_SECRET_KEY", secret_key.clone()),
@@ -595,6 +600,16 @@ async fn no_secret_shows_up_in_logs_responses_or_the_database() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The OpenAI key from the settings page, used by an OpenAI conversation.
+    let created = recorder.call("POST", "/api/conversations", Some(json!({"provider": "openai", "model": "gpt-5-mini"}))).await;
+    let openai_id = created["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_string();
+    recorder.call("POST", &format!("/api/conversations/{openai_id}/messages"), Some(json!({"text": prompt("tokens=10")}))).await;
+    for _ in 0..100 {
+        if recorder.call("GET", &format!("/api/conversations/{openai_id}"), None).await["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let keys = recorder.call("GET", "/api/settings/keys", None).await;
     assert_eq!(keys[0]["source"], "settings", "{keys}");
     assert_eq!(keys[0]["last4"], "YAAA");
@@ -607,6 +622,7 @@ async fn no_secret_shows_up_in_logs_responses_or_the_database() {
     recorder.call("DELETE", "/api/settings/keys/OPENAI_API_KEY", None).await;
     let seen = keys_seen.lock().unwrap().clone();
     assert!(seen.contains(&env_key) && seen.contains(&ui_key), "both keys reached the provider, and only there");
+    assert!(seen.contains(&openai_key), "the OpenAI key reached the OpenAI provider");
     let pool = backend::connect_pool(&database).await.unwrap();
     let mut haystacks = dump_tables(&pool).await;
     assert!(haystacks.iter().any(|(name, text)| name == "table events" && text.contains("TextAppended")), "the events were searched");

@@ -17,6 +17,7 @@ async fn concurrent_writers_never_store_an_event_twice() {
         title: None,
         workspace: None,
         permission_mode: Default::default(),
+        settings: None,
     };
     backend.execute(&id, start).await.unwrap();
     backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();

@@ -6,7 +6,7 @@ fn decode_all(events: &[(&str, &str)]) -> Vec<Result<Option<ProviderEvent>, Prov
     let mut d = Decoder::default();
     events
         .iter()
-        .map(|(name, data)| d.decode(name, data))
+        .map(|(name, data)| d.decode_event(name, data))
         .collect()
 }
 
@@ -28,6 +28,7 @@ fn message_delta_usage_keeps_the_input_tokens_from_message_start() {
         output_tokens: 99,
         cache_creation_input_tokens: 5,
         cache_read_input_tokens: 7,
+        reasoning_tokens: 0,
     };
     assert_eq!(out[1], Ok(Some(ProviderEvent::Usage(expected))));
     assert_eq!(
@@ -181,4 +182,45 @@ fn malformed_json_is_a_protocol_error() {
         "{:?}",
         out[0]
     );
+}
+
+mod stream {
+    //! The decoder behind the shared SSE driver: chunking, a cut body, an error event, CRLF.
+    use super::*;
+    use crate::transport::sse::tests::collect;
+
+    const START: &str = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+    const STOP: &str = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+    #[tokio::test]
+    async fn a_multi_byte_character_split_across_chunks_is_decoded() {
+        let delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"caf\u{e9}\"}}\n\n";
+        let bytes = [START, delta, STOP].concat().into_bytes();
+        let split = bytes.iter().position(|b| *b == 0xC3).unwrap() + 1;
+        let out = collect(vec![bytes[..split].to_vec(), bytes[split..].to_vec()], Decoder::default()).await;
+        assert_eq!(out[1], Ok(ProviderEvent::BlockDelta { index: 0, text: "café".into() }));
+        assert_eq!(out[2], Ok(ProviderEvent::Stop { stop_reason: "end_turn".into() }));
+    }
+
+    #[tokio::test]
+    async fn a_body_ending_before_message_stop_is_a_transport_error() {
+        let out = collect(vec![START.as_bytes().to_vec()], Decoder::default()).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Err(ProviderError::Transport(m)) if m.contains("message_stop")));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_yielded_after_an_error_event() {
+        let error = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}\n\n";
+        let out = collect(vec![[START, error, STOP].concat().into_bytes()], Decoder::default()).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Err(ProviderError::Stream { kind, .. }) if kind == "api_error"));
+    }
+
+    #[tokio::test]
+    async fn a_crlf_stream_is_parsed_like_lf() {
+        let out = collect(vec![[START, STOP].concat().replace('\n', "\r\n").into_bytes()], Decoder::default()).await;
+        assert_eq!(out.len(), 2);
+        assert!(matches!(out[1], Ok(ProviderEvent::Stop { .. })));
+    }
 }

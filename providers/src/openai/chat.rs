@@ -1,0 +1,264 @@
+//! Chat Completions streaming: the request body, and the decoding of `data:` chunks (no event
+//! names) ending in `data: [DONE]`.
+//!
+//! `delta.content` becomes text blocks; `delta.reasoning_content` (llama.cpp, vLLM, DeepSeek) or
+//! `delta.reasoning` (Ollama, OpenRouter) becomes thinking blocks. With
+//! `stream_options.include_usage`, the last chunk before `[DONE]` carries the usage.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::blocks::Blocks;
+use super::{error_kind, usage};
+use crate::transport::sse::Decode;
+use crate::{BlockKind, ChatRequest, ChatRole, ProviderError, ProviderEvent, Usage};
+
+/// Block keys: one block at a time, thinking or text.
+const THINKING: u64 = 0;
+const TEXT: u64 = 1;
+
+/// The JSON body for a streamed `POST /v1/chat/completions`.
+pub(super) fn body(req: &ChatRequest) -> Value {
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &req.messages {
+        let role = match m.role {
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        };
+        messages.push(json!({"role": role, "content": m.text}));
+    }
+    let mut body = json!({
+        "model": req.model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "max_tokens": req.max_tokens,
+    });
+    if let Some(effort) = req.reasoning_effort.as_deref().filter(|e| !e.is_empty()) {
+        body["reasoning_effort"] = json!(effort);
+    }
+    body
+}
+
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Delta,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+/// The per-stream decoding state.
+#[derive(Debug, Default)]
+pub(super) struct Decoder {
+    blocks: Blocks,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+}
+
+impl Decoder {
+    /// Closes the open block and ends the reply: usage (if reported), then the stop.
+    fn end(&mut self) -> Vec<ProviderEvent> {
+        let mut events = self.blocks.close_all();
+        events.extend(self.usage.take().map(ProviderEvent::Usage));
+        let stop_reason = match self.finish_reason.take().as_deref() {
+            None | Some("stop") => "end_turn".to_string(),
+            Some("length") => "max_tokens".to_string(),
+            Some(other) => other.to_string(),
+        };
+        events.push(ProviderEvent::Stop { stop_reason });
+        events
+    }
+}
+
+impl Decode for Decoder {
+    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            return Ok(self.end());
+        }
+        let chunk: Chunk = serde_json::from_str(data)
+            .map_err(|e| ProviderError::Protocol(format!("malformed chat completion chunk: {e}")))?;
+        if let Some(error) = chunk.error {
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("stream error").to_string();
+            return Err(ProviderError::Stream { kind: error_kind(&error), message });
+        }
+        let mut events = Vec::new();
+        for choice in chunk.choices {
+            let thinking = choice.delta.reasoning_content.or(choice.delta.reasoning).unwrap_or_default();
+            events.extend(self.blocks.delta(THINKING, BlockKind::Thinking, &thinking, true));
+            let text = choice.delta.content.unwrap_or_default();
+            events.extend(self.blocks.delta(TEXT, BlockKind::Text, &text, true));
+            if choice.finish_reason.is_some() {
+                self.finish_reason = choice.finish_reason;
+            }
+        }
+        if let Some(u) = chunk.usage {
+            let cached = u.prompt_tokens_details.and_then(|d| d.cached_tokens).unwrap_or(0);
+            let reasoning = u.completion_tokens_details.and_then(|d| d.reasoning_tokens).unwrap_or(0);
+            self.usage = Some(usage(u.prompt_tokens, cached, u.completion_tokens, reasoning));
+        }
+        Ok(events)
+    }
+
+    /// Servers that forget `[DONE]` still end well once a `finish_reason` came; otherwise the
+    /// connection was cut.
+    fn end_of_body(&mut self) -> Result<Vec<ProviderEvent>, ProviderError> {
+        if self.finish_reason.is_some() {
+            return Ok(self.end());
+        }
+        Err(ProviderError::Transport("stream ended before [DONE]".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ChatMessage;
+
+    fn request(effort: Option<&str>) -> ChatRequest {
+        ChatRequest {
+            model: "llama".into(),
+            system: Some("be brief".into()),
+            messages: vec![
+                ChatMessage { role: ChatRole::User, text: "hi".into() },
+                ChatMessage { role: ChatRole::Assistant, text: "hello".into() },
+                ChatMessage { role: ChatRole::User, text: "again".into() },
+            ],
+            max_tokens: 512,
+            thinking_budget: Some(1024),
+            reasoning_effort: effort.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_body_streams_with_usage_and_a_system_message_first() {
+        assert_eq!(
+            body(&request(None)),
+            json!({
+                "model": "llama",
+                "messages": [
+                    {"role": "system", "content": "be brief"},
+                    {"role": "user", "content": "hi"},
+                    {"role": "assistant", "content": "hello"},
+                    {"role": "user", "content": "again"},
+                ],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "max_tokens": 512,
+            })
+        );
+        assert_eq!(body(&request(Some("high")))["reasoning_effort"], "high");
+    }
+
+    fn decode_all(d: &mut Decoder, lines: &[&str]) -> Vec<ProviderEvent> {
+        lines.iter().flat_map(|line| d.decode("", line).unwrap()).collect()
+    }
+
+    #[test]
+    fn reasoning_then_content_become_a_thinking_and_a_text_block_then_usage_and_stop() {
+        let mut d = Decoder::default();
+        let events = decode_all(
+            &mut d,
+            &[
+                r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"reasoning_content":"let me "},"finish_reason":null}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"reasoning":"see"},"finish_reason":null}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#,
+                r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+                r#"{"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":9,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":3}}}"#,
+                "[DONE]",
+            ],
+        );
+        let start = |index, kind| ProviderEvent::BlockStart { index, kind, name: None, id: None };
+        let delta = |index, text: &str| ProviderEvent::BlockDelta { index, text: text.into() };
+        assert_eq!(
+            events,
+            vec![
+                start(0, BlockKind::Thinking),
+                delta(0, "let me "),
+                delta(0, "see"),
+                ProviderEvent::BlockStop { index: 0 },
+                start(1, BlockKind::Text),
+                delta(1, "Hi"),
+                ProviderEvent::BlockStop { index: 1 },
+                ProviderEvent::Usage(Usage {
+                    input_tokens: 16,
+                    output_tokens: 9,
+                    cache_creation_input_tokens: 0,
+                    cache_read_input_tokens: 4,
+                    reasoning_tokens: 3,
+                }),
+                ProviderEvent::Stop { stop_reason: "max_tokens".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_error_chunk_is_a_stream_error_and_garbage_a_protocol_error() {
+        let mut d = Decoder::default();
+        let error = d.decode("", r#"{"error":{"message":"Overloaded","type":"server_error","param":null,"code":null}}"#);
+        assert_eq!(error, Err(ProviderError::Stream { kind: "server_error".into(), message: "Overloaded".into() }));
+        let error = d.decode("", r#"{"error":{"message":"too long","code":400}}"#);
+        assert_eq!(error, Err(ProviderError::Stream { kind: "400".into(), message: "too long".into() }));
+        assert!(matches!(d.decode("", "not json"), Err(ProviderError::Protocol(_))));
+    }
+
+    #[test]
+    fn a_body_ending_without_done_is_a_cut_unless_the_reply_had_finished() {
+        let mut d = Decoder::default();
+        decode_all(&mut d, &[r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#]);
+        assert!(matches!(d.end_of_body(), Err(ProviderError::Transport(m)) if m.contains("[DONE]")));
+        let mut d = Decoder::default();
+        decode_all(&mut d, &[r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}"#]);
+        let end = d.end_of_body().unwrap();
+        assert_eq!(end.last(), Some(&ProviderEvent::Stop { stop_reason: "end_turn".into() }));
+    }
+}
