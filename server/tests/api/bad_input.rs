@@ -70,3 +70,23 @@ async fn an_unknown_provider_and_bad_list_parameters_are_400() {
         assert_eq!(response.status(), 400, "{query}");
     }
 }
+
+#[tokio::test]
+async fn two_tabs_posting_at_the_same_moment_get_exactly_one_turn_and_one_409() {
+    let app = spawn_app().await;
+    let id = app.create_conversation().await;
+    for round in 0..5 {
+        let url = format!("/api/conversations/{id}/messages");
+        let (first, second) = tokio::join!(
+            app.post_json(&url, json!({"text": prompt("tokens=3")})),
+            app.post_json(&url, json!({"text": prompt("tokens=3")})),
+        );
+        let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [202, 409], "round {round}");
+        app.wait_until_settled(&id, Duration::from_secs(20)).await;
+    }
+    let view = app.view(&id).await;
+    let prompts = view["messages"].as_array().unwrap().iter().filter(|m| m["role"] == "user").count();
+    assert_eq!(prompts, 5, "one prompt per round, none lost, none doubled");
+}
