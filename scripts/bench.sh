@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# scripts/bench.sh — runs the pipeline benchmarks (docs/BENCHMARKS.md) in release mode against the
-# private Postgres and Redis: relay overhead, append latency vs history, replay throughput, idle RSS.
+# scripts/bench.sh — runs the benchmarks (docs/BENCHMARKS.md) in release mode against the private
+# Postgres and Redis.
+#   scripts/bench.sh            pipeline: relay overhead, append latency vs history, replay, idle RSS, import
+#   scripts/bench.sh anchors    the anchors (issue 9): first-token overhead direct / via nginx / claude_code,
+#                               1-10-100 concurrent streams, 1,000 idle subscribers, 10,000-message open, WASM
+#   scripts/bench.sh anchors first nginx   only some sections (first nginx claude concurrency idle open wasm)
+#   scripts/bench.sh cloudcli   CloudCLI from npm (in /tmp, never committed), same CLI and mock: time to first text
+# BENCH_WASM=1 first runs `cargo leptos build --release` so the WASM row measures a release site (cargo-leptos
+# downloads wasm-opt from GitHub; offline it stops after wasm-bindgen, leaving an un-optimised wasm).
+# BENCH_TURNS=N sets the number of first-token turns (default 30; the claude_code rows use N/3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,6 +17,70 @@ scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export LEPTOS_OUTPUT_NAME=pocket-dev   # read by leptos at compile time; must match cargo-leptos builds
+ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true   # 1,000 idle SSE subscribers need the descriptors
+BENCH="${1:-pipeline}"
+[ $# -gt 0 ] && shift
+if [ "$BENCH" = cloudcli ]; then
+  # CloudCLI (@cloudcli-ai/cloudcli from npm) in a temporary folder, never in the repository, driving the
+  # same pinned `claude` CLI against the same mock: time from chat.send to the first assistant text.
+  cargo build --release -p server --bin pocket-dev
+  DIR="${CLOUDCLI_DIR:-/tmp/pd-bench-cloudcli}"
+  mkdir -p "$DIR/home" "$DIR/project"
+  [ -d "$DIR/node_modules/@cloudcli-ai/cloudcli" ] || (cd "$DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund @cloudcli-ai/cloudcli >/dev/null)
+  cat > "$DIR/drive.mjs" <<'DRIVE'
+// Drives CloudCLI headlessly: register, create a claude session, send N prompts over its websocket,
+// time submit -> first message carrying assistant text. Usage: node drive.mjs <base> <turns>
+import WebSocket from 'ws';
+const base = process.argv[2]; const turns = Number(process.argv[3] || 5);
+const j = async (path, body, token) => {
+  const r = await fetch(base + path, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const t = await r.text(); try { return { status: r.status, json: JSON.parse(t) }; } catch { return { status: r.status, text: t }; }
+};
+let reg = await j('/api/auth/register', { username: 'bench', password: 'bench-password-123' });
+if (!reg.json?.token) reg = await j('/api/auth/login', { username: 'bench', password: 'bench-password-123' });
+console.error('auth', reg.status, JSON.stringify(reg.json ?? reg.text).slice(0, 200));
+const token = reg.json?.token ?? reg.json?.data?.token;
+const results = [];
+for (let n = 0; n < turns; n++) {
+  const s = await j('/api/providers/sessions', { provider: 'claude', projectPath: '/tmp/cloudcli/project', initialMessage: '' }, token);
+  const sessionId = s.json?.data?.sessionId ?? s.json?.data?.id ?? s.json?.data?.session?.id;
+  if (!sessionId) { console.error('session', s.status, JSON.stringify(s.json ?? s.text).slice(0, 300)); process.exit(1); }
+  const ws = new WebSocket(base.replace('http', 'ws') + '/ws?token=' + token);
+  await new Promise((ok, err) => { ws.on('open', ok); ws.on('error', err); });
+  const started = performance.now();
+  const first = await new Promise((ok) => {
+    const timer = setTimeout(() => ok(null), 60000);
+    ws.on('message', (raw) => {
+      const s = raw.toString();
+      if (process.env.DEBUG) console.error(s.slice(0, 300));
+      if (/"kind":"text","role":"assistant"/.test(s)) { clearTimeout(timer); ok(performance.now() - started); }
+    });
+    ws.send(JSON.stringify({ type: 'chat.send', sessionId, content: `bench ${n} [[mock tokens=200 rate=200 delay_ms=0]]`, options: { cwd: '/tmp/cloudcli/project', projectPath: '/tmp/cloudcli/project' } }));
+  });
+  ws.close();
+  console.error('turn', n, first);
+  if (first !== null) results.push(first);
+}
+results.sort((a, b) => a - b);
+console.log(JSON.stringify({ turns: results.length, p50: results[Math.floor((results.length - 1) / 2)], all: results }));
+DRIVE
+  MOCK_PORT=47121; CLOUD_PORT=47122
+  MOCK_LLM_ADDR=127.0.0.1:$MOCK_PORT "$ROOT/target/release/pocket-dev" mock-llm >"$DIR/mock.log" 2>&1 &
+  MOCK_PID=$!
+  HOME="$DIR/home" SERVER_PORT=$CLOUD_PORT HOST=127.0.0.1 DATABASE_PATH="$DIR/home/db.sqlite" \
+    CLAUDE_CLI_PATH="$ROOT/tools/node_modules/.bin/claude" ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_PORT ANTHROPIC_API_KEY=test-key \
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 \
+    node "$DIR/node_modules/@cloudcli-ai/cloudcli/dist-server/server/index.js" >"$DIR/server.log" 2>&1 &
+  CLOUD_PID=$!
+  trap 'kill $MOCK_PID $CLOUD_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$CLOUD_PORT/" && break; sleep 0.3; done
+  (cd "$DIR" && node drive.mjs "http://127.0.0.1:$CLOUD_PORT" "${BENCH_TURNS:-10}")
+  exit 0
+fi
+if [ "${BENCH_WASM:-0}" = 1 ]; then
+  cargo leptos build --release
+fi
 cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
-cargo bench -p server --bench pipeline
+export CLAUDE_BIN="${CLAUDE_BIN:-$ROOT/tools/node_modules/.bin/claude}"
+cargo bench -p server --bench "$BENCH" -- "$@"

@@ -193,10 +193,11 @@ fn runtime_keys(config: &BackendConfig) -> HashMap<&'static str, providers::Runt
     ])
 }
 
-/// A pool sized for a web process plus its embedded worker.
+/// A pool sized for a web process plus its embedded worker (`PD_DB_POOL`, default 32 connections).
 pub async fn connect_pool(url: &str) -> Result<PgPool, BackendError> {
+    let size = std::env::var("PD_DB_POOL").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(32);
     Ok(PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(size)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await?)

@@ -90,6 +90,10 @@ async fn log_request(
 
 /// Serves [`router`] on `listener` until the task is dropped or the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener, cfg: MockConfig) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, router(cfg)).await
 }
 

@@ -79,6 +79,12 @@ fn use_gateway_nonce() {
 
 /// Serves until ctrl-c or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY, a small SSE frame written right after another waits for the client's
+    // delayed ACK (~40 ms): the first token of every reply would pay it.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
