@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cqrs_es::{EventEnvelope, Query};
-use domain::ConversationView;
+use std::collections::BTreeSet;
+
+use domain::{ConversationView, Message};
 use futures::StreamExt;
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -49,19 +51,27 @@ impl Projector {
         let Json(mut view): Json<ConversationView> =
             row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
         drop(row);
-        // Streamed, so a long tail (a bulk import) is folded without holding its events.
+        // Streamed, so a long tail (a bulk import) is folded without holding its events. Only the
+        // messages of the turns the new events touch are loaded and written back.
         let mut events = std::pin::pin!(self.log.stream_after(id, view.seq));
         let mut changed = false;
+        let mut touched: BTreeSet<u32> = BTreeSet::new();
         while let Some(logged) = events.next().await {
             let logged = logged?;
             changed |= !logged.event.is_delta();
+            if let Some(turn) = logged.event.message_turn() {
+                if touched.insert(turn) {
+                    load_turn(&mut tx, &mut view, turn).await?;
+                }
+            }
             view.apply(&logged);
         }
         if !changed {
             tx.rollback().await?;
             return Ok(());
         }
-        write_view(&mut tx, &view).await?;
+        write_view(&mut tx, &mut view).await?;
+        write_turns(&mut tx, &view, &touched).await?;
         write_list_row(&mut tx, &view).await?;
         tx.commit().await?;
         Ok(())
@@ -88,8 +98,8 @@ impl Projector {
     #[tracing::instrument(name = "projector.replay", skip(self))]
     pub async fn replay(&self) -> Result<(usize, usize), BackendError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("LOCK TABLE conversation_views, conversation_list IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-        sqlx::query("TRUNCATE conversation_views, conversation_list").execute(&mut *tx).await?;
+        sqlx::query("LOCK TABLE conversation_views, conversation_list, conversation_messages IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+        sqlx::query("TRUNCATE conversation_views, conversation_list, conversation_messages").execute(&mut *tx).await?;
         let mut events = std::pin::pin!(self.log.stream_all());
         let mut batch: Vec<ConversationView> = Vec::with_capacity(REPLAY_BATCH);
         let mut current: Option<ConversationView> = None;
@@ -120,15 +130,83 @@ fn to_json(view: &ConversationView) -> String {
     serde_json::to_string(view).expect("a view always serializes")
 }
 
+/// The header row's JSON: the view without its messages, which have their own rows.
+fn header_json(view: &mut ConversationView) -> String {
+    let messages = std::mem::take(&mut view.messages);
+    let json = to_json(view);
+    view.messages = messages;
+    json
+}
+
+/// Where a message sits within its turn.
+fn position(message: &Message) -> i16 {
+    if message.role == "user" {
+        0
+    } else {
+        1
+    }
+}
+
+/// Adds the stored messages of `turn` to a (partial) view, in conversation order.
+async fn load_turn(tx: &mut Transaction<'_, Postgres>, view: &mut ConversationView, turn: u32) -> Result<(), BackendError> {
+    let rows = sqlx::query("SELECT payload FROM conversation_messages WHERE conversation_id = $1 AND turn = $2 ORDER BY position")
+        .bind(&view.id)
+        .bind(turn as i32)
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in rows {
+        let Json(message): Json<Message> = row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("message: {e}")))?;
+        view.messages.push(message);
+    }
+    view.messages.sort_by_key(|m| (m.turn, position(m)));
+    Ok(())
+}
+
+/// Replaces the stored messages of the touched turns with the view's.
+async fn write_turns(tx: &mut Transaction<'_, Postgres>, view: &ConversationView, touched: &BTreeSet<u32>) -> Result<(), BackendError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let turns: Vec<i32> = touched.iter().map(|t| *t as i32).collect();
+    sqlx::query("DELETE FROM conversation_messages WHERE conversation_id = $1 AND turn = ANY($2)")
+        .bind(&view.id)
+        .bind(&turns)
+        .execute(&mut **tx)
+        .await?;
+    let messages: Vec<&Message> = view.messages.iter().filter(|m| touched.contains(&m.turn)).collect();
+    insert_messages(tx, &view.id, &messages).await
+}
+
+async fn insert_messages(tx: &mut Transaction<'_, Postgres>, id: &str, messages: &[&Message]) -> Result<(), BackendError> {
+    insert_message_rows(tx, &messages.iter().map(|m| (id, *m)).collect::<Vec<_>>()).await
+}
+
+async fn insert_message_rows(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, &Message)]) -> Result<(), BackendError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO conversation_messages (conversation_id, turn, position, payload) \
+         SELECT id, turn, position, payload::jsonb FROM UNNEST($1::text[], $2::int[], $3::smallint[], $4::text[]) AS t(id, turn, position, payload)",
+    )
+    .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, m)| m.turn as i32).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, m)| position(m)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, m)| serde_json::to_string(m).expect("a message always serializes")).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn listed(view: &ConversationView) -> bool {
     !view.deleted && !view.created_at.is_empty()
 }
 
-async fn write_view(tx: &mut Transaction<'_, Postgres>, view: &ConversationView) -> Result<(), BackendError> {
-    sqlx::query("UPDATE conversation_views SET last_seq = $2, payload = $3 WHERE id = $1")
-        .bind(&view.id)
+async fn write_view(tx: &mut Transaction<'_, Postgres>, view: &mut ConversationView) -> Result<(), BackendError> {
+    sqlx::query("UPDATE conversation_views SET last_seq = $2, payload = $3::jsonb WHERE id = $1")
+        .bind(view.id.clone())
         .bind(view.seq as i64)
-        .bind(Json(view))
+        .bind(header_json(view))
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -162,9 +240,11 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, batch: &mut Vec<Conver
     if batch.is_empty() {
         return Ok(());
     }
+    let payloads: Vec<String> = batch.iter_mut().map(header_json).collect();
     let ids: Vec<&str> = batch.iter().map(|v| v.id.as_str()).collect();
     let seqs: Vec<i64> = batch.iter().map(|v| v.seq as i64).collect();
-    let payloads: Vec<String> = batch.iter().map(to_json).collect();
+    let messages: Vec<(&str, &Message)> = batch.iter().flat_map(|v| v.messages.iter().map(move |m| (v.id.as_str(), m))).collect();
+    insert_message_rows(tx, &messages).await?;
     sqlx::query(
         "INSERT INTO conversation_views (id, last_seq, payload) \
          SELECT id, seq, payload::jsonb FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS t(id, seq, payload)",

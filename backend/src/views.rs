@@ -46,6 +46,15 @@ pub async fn load_view(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>)
                 }
                 None => ConversationView::new(id),
             };
+            let rows = sqlx::query("SELECT payload FROM conversation_messages WHERE conversation_id = $1 ORDER BY turn, position")
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            for row in rows {
+                let sqlx::types::Json(message): sqlx::types::Json<domain::Message> =
+                    row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+                view.messages.push(message);
+            }
             for logged in log.range(id, view.seq, None).await? {
                 view.apply(&logged);
             }

@@ -182,6 +182,61 @@ async fn append_latency() -> (f64, f64) {
     (small, large)
 }
 
+/// One whole small turn (prompt, attempt, a block with text, completion: 7 events, 5 of them
+/// projected), as a worker and the API write it.
+async fn run_small_turn(backend: &Backend, id: &str, turn: u32) {
+    let attempt = format!("a{turn}");
+    backend.execute(id, ConversationCommand::SubmitPrompt { text: format!("question {turn}"), job_id: "j".into() }).await.unwrap();
+    let begin = ConversationCommand::BeginAttempt { turn, attempt_id: attempt.clone(), worker: "w".into(), takeover: false };
+    backend.execute(id, begin).await.unwrap();
+    let items = vec![
+        OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
+        OutputItem::TextAppended { block: 0, text: "an answer of a few words ".repeat(8) },
+        OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None },
+    ];
+    backend.execute(id, ConversationCommand::RecordOutput { turn, attempt_id: attempt.clone(), items }).await.unwrap();
+    backend.execute(id, ConversationCommand::CompleteTurn { turn, attempt_id: attempt, stop_reason: "end_turn".into() }).await.unwrap();
+}
+
+/// Median milliseconds of a whole turn (commands plus projection) at ~10 turns and at ~1,500 turns (~10,000 events).
+async fn turn_latency() -> (f64, f64) {
+    let database = fresh_database().await;
+    let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    let start = ConversationCommand::StartConversation {
+        provider: "anthropic".into(),
+        model: "m".into(),
+        title: None,
+        workspace: None,
+        permission_mode: Default::default(),
+        settings: None,
+    };
+    backend.execute(&id, start).await.unwrap();
+    let mut turn = 0;
+    let measure = async |turn: &mut u32| {
+        let mut samples = Vec::new();
+        for _ in 0..50 {
+            *turn += 1;
+            let started = Instant::now();
+            run_small_turn(&backend, &id, *turn).await;
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        samples.sort_by(f64::total_cmp);
+        percentile(&samples, 0.5)
+    };
+    for _ in 0..10 {
+        turn += 1;
+        run_small_turn(&backend, &id, turn).await;
+    }
+    let early = measure(&mut turn).await;
+    while count_events(&backend, &id).await < 10_000 {
+        turn += 1;
+        run_small_turn(&backend, &id, turn).await;
+    }
+    let late = measure(&mut turn).await;
+    (early, late)
+}
+
 async fn count_events(backend: &Backend, id: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
 }
@@ -312,6 +367,11 @@ async fn import_session() -> Option<(f64, f64, usize, f64)> {
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if std::env::args().any(|a| a == "turns") {
+        let (early, late) = turn_latency().await;
+        println!("whole-turn latency, median of 50: {early:.3} ms at ~10 turns, {late:.3} ms at ~10,000 events; ratio {:.2}x  (target <= 2x)", late / early);
         return;
     }
     if std::env::args().any(|a| a == "import") {

@@ -215,6 +215,22 @@ impl ConversationEvent {
         }
     }
 
+    /// The turn whose messages this event changes, if it changes any; the others touch only the header.
+    pub fn message_turn(&self) -> Option<u32> {
+        match self {
+            Self::PromptSubmitted { turn, .. }
+            | Self::AttemptStarted { turn, .. }
+            | Self::BlockStarted { turn, .. }
+            | Self::TextAppended { turn, .. }
+            | Self::BlockFinished { turn, .. }
+            | Self::UsageRecorded { turn, .. }
+            | Self::TurnCompleted { turn, .. }
+            | Self::TurnFailed { turn, .. }
+            | Self::TurnAborted { turn } => Some(*turn),
+            _ => None,
+        }
+    }
+
     /// True for streamed text: the only event that does not change lists or conversation headers.
     pub fn is_delta(&self) -> bool {
         matches!(self, Self::TextAppended { .. })

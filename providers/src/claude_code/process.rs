@@ -122,11 +122,18 @@ fn spawn_stdin(child: &mut Child, mut lines: mpsc::UnboundedReceiver<StdinMessag
     });
 }
 
-fn spawn_stderr(child: &mut Child) -> Arc<Mutex<VecDeque<u8>>> {
+/// The tail of stderr, and the task filling it (done when stderr closes).
+struct StderrTail {
+    tail: Arc<Mutex<VecDeque<u8>>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn spawn_stderr(child: &mut Child) -> StderrTail {
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
+    let mut reader = None;
     if let Some(stderr) = child.stderr.take() {
         let tail = tail.clone();
-        tokio::spawn(async move {
+        reader = Some(tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 tracing::debug!(target: "claude_code", stderr = %line);
@@ -136,16 +143,16 @@ fn spawn_stderr(child: &mut Child) -> Arc<Mutex<VecDeque<u8>>> {
                     tail.pop_front();
                 }
             }
-        });
+        }));
     }
-    tail
+    StderrTail { tail, reader }
 }
 
 async fn read_stdout(
     mut child: Child,
     stdin: mpsc::UnboundedSender<StdinMessage>,
     events: mpsc::UnboundedSender<Result<ProviderEvent, ProviderError>>,
-    stderr_tail: Arc<Mutex<VecDeque<u8>>>,
+    stderr_tail: StderrTail,
 ) {
     let Some(stdout) = child.stdout.take() else { return };
     let mut lines = BufReader::new(stdout).lines();
@@ -181,8 +188,12 @@ async fn read_stdout(
         }
     };
     let code = status.and_then(|s| s.code());
+    // The process is gone; let the stderr reader drain the pipe before the tail is read.
+    if let Some(reader) = stderr_tail.reader {
+        let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+    }
     let tail = {
-        let tail = stderr_tail.lock().expect("stderr tail lock");
+        let tail = stderr_tail.tail.lock().expect("stderr tail lock");
         String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<_>>()).trim().to_string()
     };
     let failure = |what: String| {

@@ -5,10 +5,12 @@ use sqlx::Row;
 
 use crate::helpers::{fresh_database, spawn_mock};
 
-async fn rows(pool: &sqlx::PgPool) -> (Vec<String>, Vec<String>) {
+async fn rows(pool: &sqlx::PgPool) -> (Vec<String>, Vec<String>, Vec<String>) {
     let views = texts(pool, "SELECT id || '|' || last_seq || '|' || payload::text AS row FROM conversation_views ORDER BY id").await;
     let list = texts(pool, "SELECT row_to_json(l)::text AS row FROM conversation_list l ORDER BY id").await;
-    (views, list)
+    let messages =
+        texts(pool, "SELECT row_to_json(m)::text AS row FROM conversation_messages m ORDER BY conversation_id, turn, position").await;
+    (views, list, messages)
 }
 
 async fn texts(pool: &sqlx::PgPool, sql: &str) -> Vec<String> {
@@ -79,4 +81,6 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
     let after = rows(&backend.pool).await;
     assert_eq!(after.0, before.0);
     assert_eq!(after.1, before.1);
+    assert_eq!(after.2, before.2);
+    assert!(before.2.len() >= 2000, "every conversation's prompt and reply rows: {}", before.2.len());
 }
