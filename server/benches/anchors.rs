@@ -9,6 +9,10 @@
 //! Run through `scripts/bench.sh anchors`; pick sections with
 //! `cargo bench -p server --bench anchors -- first nginx claude concurrency idle open wasm`.
 
+#[path = "common.rs"]
+mod common;
+
+use common::{config, env, fresh_database, percentile, proc_status_mb, text_deltas};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,10 +23,9 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use backend::{Backend, BackendConfig, WorkerConfig};
+use backend::Backend;
 use domain::{BlockKind, ConversationCommand, OutputItem};
 use futures::StreamExt;
-use sqlx::Connection;
 
 /// (sent at, stream key, text) for every text delta the mock sends.
 type Taps = Arc<Mutex<Vec<(Instant, String, String)>>>;
@@ -30,23 +33,8 @@ type Taps = Arc<Mutex<Vec<(Instant, String, String)>>>;
 const USER: &str = "bench";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set: run scripts/bench.sh anchors"))
-}
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
-
-async fn fresh_database() -> String {
-    let admin_url = env("DATABASE_URL");
-    let name = format!("pd_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let pool = backend::connect_pool(&url).await.unwrap();
-    backend::migrate(&pool).await.unwrap();
-    url
 }
 
 /// The last `bkey_...` marker in a request body: which stream a mock reply belongs to.
@@ -54,16 +42,6 @@ fn marker(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let at = text.rfind("bkey_")?;
     Some(text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
-}
-
-fn text_deltas(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
-        .filter(|v| v["type"] == "content_block_delta" && v["delta"]["type"] == "text_delta")
-        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_string))
-        .collect()
 }
 
 /// The mock LLM in this process, every text delta timestamped and keyed by the prompt's marker.
@@ -99,13 +77,6 @@ async fn keyed_mock(taps: Taps) -> String {
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     }
     url
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn sorted(mut values: Vec<f64>) -> Vec<f64> {
@@ -172,17 +143,6 @@ impl Serve {
 }
 
 /// A field of /proc/<pid>/status, in MB.
-fn proc_status_mb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    kb / 1024.0
-}
-
 /// utime + stime of a process, in seconds (USER_HZ = 100).
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -481,7 +441,7 @@ async fn concurrency(streams: usize, serve: &Serve, taps: &Taps) {
     let sampler = async {
         loop {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            peak_rss = peak_rss.max(proc_status_mb(pid, "VmRSS:"));
+            peak_rss = peak_rss.max(proc_status_mb(pid, "VmRSS:").unwrap_or(f64::NAN));
         }
     };
     tokio::select! {
@@ -510,14 +470,14 @@ async fn idle_subscribers(count: usize, mock: &str) {
     let database = fresh_database().await;
     let serve = Serve::start(&database, mock).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = proc_status_mb(serve.pid(), "VmRSS:");
+    let before = proc_status_mb(serve.pid(), "VmRSS:").unwrap_or(f64::NAN);
     let target = Target { base: serve.url.clone(), auth: None };
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for _ in 0..count {
         ids.push(create_conversation(&client, &target, "anthropic").await);
     }
-    let after_create = proc_status_mb(serve.pid(), "VmRSS:");
+    let after_create = proc_status_mb(serve.pid(), "VmRSS:").unwrap_or(f64::NAN);
     let started = Instant::now();
     let streams: Vec<_> = futures::stream::iter(ids.iter().cloned())
         .map(|id| {
@@ -533,48 +493,19 @@ async fn idle_subscribers(count: usize, mock: &str) {
     let open = streams.iter().filter(|s| s.is_some()).count();
     let opened_in = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let with = proc_status_mb(serve.pid(), "VmRSS:");
-    let hwm = proc_status_mb(serve.pid(), "VmHWM:");
+    let with = proc_status_mb(serve.pid(), "VmRSS:").unwrap_or(f64::NAN);
+    let hwm = proc_status_mb(serve.pid(), "VmHWM:").unwrap_or(f64::NAN);
     println!(
         "| {open} idle SSE subscribers (of {count}, one conversation each) | RSS **{with:.1} MB** (idle {before:.1} MB, {after_create:.1} MB after creating the conversations; peak {hwm:.1} MB); opened in {opened_in:.1} s | < 150 MB | — |"
     );
     drop(streams);
 }
 
-fn config(database_url: &str) -> BackendConfig {
-    BackendConfig {
-        database_url: database_url.into(),
-        redis_url: env("REDIS_URL"),
-        job_stream: format!("pocketdev:bench:{}", uuid::Uuid::new_v4().simple()),
-        anthropic: providers::anthropic::AnthropicConfig {
-            base_url: "http://127.0.0.1:9".into(),
-            api_key: Some("bench".into()),
-            max_retries: 0,
-            request_timeout: Duration::from_secs(10),
-            runtime_key: Default::default(),
-        },
-        claude_code: providers::claude_code::ClaudeCodeConfig {
-            bin: "claude".into(),
-            env: vec![],
-            home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
-        },
-        openai: providers::openai::OpenAiConfig::responses(),
-        openai_compatible: providers::openai::OpenAiConfig::chat_completions(),
-        openai_compatible_model: None,
-        openai_compatible_context_window: None,
-        catalog: std::sync::Arc::new(backend::catalog::Catalog::shipped()),
-        defaults: Default::default(),
-        workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
-        worker: WorkerConfig::default(),
-        secret_key: None,
-    }
-}
-
 /// Builds a conversation of `messages` messages (half prompts, half ~60-word replies) through
 /// `Backend::execute`, then times `GET /c/{id}` on a release server: first body byte and full body.
 async fn open_long_conversation(messages: usize, mock: &str) {
     let database = fresh_database().await;
-    let backend = Backend::connect(config(&database)).await.unwrap();
+    let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
     let built = Instant::now();
     backend

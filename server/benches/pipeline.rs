@@ -2,32 +2,20 @@
 //! append latency as a conversation grows, replay throughput, and idle server memory.
 //! Run through `scripts/bench.sh`, which starts the services and builds in release mode.
 
+#[path = "common.rs"]
+mod common;
+
+use common::{config, env, fresh_database, percentile, proc_status_mb, text_deltas};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::response::Response;
-use backend::{Backend, BackendConfig, WorkerConfig};
+use backend::Backend;
 use domain::{BlockKind, ConversationCommand, OutputItem};
 use futures::StreamExt;
-use sqlx::Connection;
 
 type Taps = Arc<Mutex<Vec<(Instant, String)>>>;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set: run scripts/bench.sh"))
-}
-
-async fn fresh_database() -> String {
-    let admin_url = env("DATABASE_URL");
-    let name = format!("pd_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let pool = backend::connect_pool(&url).await.unwrap();
-    backend::migrate(&pool).await.unwrap();
-    url
-}
 
 /// The mock LLM, with every text delta it sends timestamped as it leaves the handler.
 async fn tapped_mock(taps: Taps) -> String {
@@ -49,57 +37,6 @@ async fn tapped_mock(taps: Taps) -> String {
     }));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     url
-}
-
-fn text_deltas(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
-        .filter(|v| v["type"] == "content_block_delta" && v["delta"]["type"] == "text_delta")
-        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_string))
-        .collect()
-}
-
-fn config(database_url: &str, mock_url: &str) -> BackendConfig {
-    BackendConfig {
-        database_url: database_url.into(),
-        redis_url: env("REDIS_URL"),
-        job_stream: format!("pocketdev:bench:{}", uuid::Uuid::new_v4().simple()),
-        anthropic: providers::anthropic::AnthropicConfig {
-            base_url: mock_url.into(),
-            api_key: Some("bench".into()),
-            max_retries: 0,
-            request_timeout: Duration::from_secs(10),
-            runtime_key: Default::default(),
-        },
-        claude_code: providers::claude_code::ClaudeCodeConfig {
-            bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| "claude".into()),
-            env: vec![
-                ("ANTHROPIC_BASE_URL".into(), mock_url.to_string()),
-                ("ANTHROPIC_API_KEY".into(), "test-key".into()),
-                ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
-                ("DISABLE_AUTOUPDATER".into(), "1".into()),
-                ("DISABLE_TELEMETRY".into(), "1".into()),
-                ("DISABLE_ERROR_REPORTING".into(), "1".into()),
-                ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
-            ],
-            home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),
-        },
-        openai: providers::openai::OpenAiConfig::responses(),
-        openai_compatible: providers::openai::OpenAiConfig::chat_completions(),
-        openai_compatible_model: None,
-        openai_compatible_context_window: None,
-        catalog: std::sync::Arc::new(backend::catalog::Catalog::shipped()),
-        defaults: Default::default(),
-        workspace_root: std::env::temp_dir().join("pd-test-workspaces"),
-        worker: WorkerConfig::default(),
-        secret_key: None,
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// Milliseconds from the mock sending a token to an SSE client holding it.
@@ -290,13 +227,6 @@ async fn spawn_serve(claude_home: &std::path::Path) -> Option<(tokio::process::C
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Some((child, url))
-}
-
-/// A field of /proc/<pid>/status, in MB.
-fn proc_status_mb(pid: u32, field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// Resident memory of an idle `pocket-dev serve`, in MB.
