@@ -15,6 +15,9 @@ pub enum BackendError {
     Invalid(String),
     #[error("the conversation changed concurrently; try again")]
     Conflict,
+    /// No database connection came free in time; nothing was written.
+    #[error("the database is busy; try again")]
+    Busy,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("redis error: {0}")]
@@ -31,6 +34,7 @@ impl From<AggregateError<ConversationError>> for BackendError {
             AggregateError::UserError(ConversationError::NotFound) => BackendError::NotFound,
             AggregateError::UserError(rule) => BackendError::Domain(rule),
             AggregateError::AggregateConflict => BackendError::Conflict,
+            AggregateError::DatabaseConnectionError(error) if is_pool_timeout(error.as_ref()) => BackendError::Busy,
             other => BackendError::Store(other.to_string()),
         }
     }
@@ -40,5 +44,30 @@ impl BackendError {
     /// A request the caller got wrong, with a message for them.
     pub fn invalid(message: impl Into<String>) -> Self {
         BackendError::Invalid(message.into())
+    }
+}
+
+/// True when an error (or its cause) is a pool timeout: the command never reached the database.
+fn is_pool_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if matches!(error.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)) {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_timeout_is_busy_and_other_connection_errors_are_not() {
+        let timeout = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::PoolTimedOut));
+        assert!(matches!(BackendError::from(timeout), BackendError::Busy));
+        let closed = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::PoolClosed));
+        assert!(matches!(BackendError::from(closed), BackendError::Store(_)));
     }
 }

@@ -34,12 +34,16 @@ impl From<BackendError> for ApiError {
             BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
             BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => StatusCode::BAD_REQUEST,
             BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,
-            BackendError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BackendError::Redis(_) | BackendError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %error, error.debug = ?error, "request failed");
-            let message = if status == StatusCode::SERVICE_UNAVAILABLE { "the job queue is unavailable; try again" } else { "internal error" };
+            let message = match &error {
+                BackendError::Busy => "the server is busy; try again",
+                BackendError::Redis(_) => "the job queue is unavailable; try again",
+                _ => "internal error",
+            };
             return Self::new(status, message);
         }
         Self::new(status, error.to_string())

@@ -41,7 +41,7 @@ impl OutputWriter {
                     batch.push(item);
                 }
                 let command = ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: merge_text(batch) };
-                if let Err(error) = backend.execute(&id, command).await {
+                if let Err(error) = execute_patiently(&backend, &id, command).await {
                     let _ = stop_sender.send(true);
                     return Err(classify(error));
                 }
@@ -60,6 +60,23 @@ impl OutputWriter {
         drop(self.items);
         self.task.await.unwrap_or_else(|join| Err(WriteStop::Failed(BackendError::Store(join.to_string()))))
     }
+}
+
+/// Runs a command, waiting out a busy database (a pool timeout writes nothing, so retrying cannot
+/// duplicate output) instead of failing the turn under load.
+async fn execute_patiently(backend: &Backend, id: &str, command: ConversationCommand) -> Result<(), BackendError> {
+    let mut wait = std::time::Duration::from_millis(100);
+    for _ in 0..8 {
+        match backend.execute(id, command.clone()).await {
+            Err(BackendError::Busy) => {
+                tracing::warn!(conversation = id, "database busy; retrying the output write");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+    backend.execute(id, command).await
 }
 
 /// Whether an error means "someone else ended this turn" rather than "something broke".
