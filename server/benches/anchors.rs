@@ -11,11 +11,14 @@
 
 #[path = "common.rs"]
 mod common;
+#[path = "../tests/api/nginx.rs"]
+mod nginx;
+
+use nginx::Nginx;
 
 use common::{config, env, fresh_database, percentile, proc_status_mb, text_deltas};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -150,70 +153,6 @@ fn cpu_seconds(pid: u32) -> f64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     ticks / 100.0
-}
-
-/// The shipped nginx gateway (deploy/proxy), through its entrypoint, on loopback.
-struct Nginx {
-    child: std::process::Child,
-    dir: PathBuf,
-    url: String,
-}
-
-impl Nginx {
-    async fn start(upstream_port: u16) -> Nginx {
-        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists()).expect("nginx is not installed (scripts/setup.sh)");
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("pd-bench-nginx-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let conf = dir.join("nginx.conf");
-        let log = std::fs::File::create(dir.join("output.log")).unwrap();
-        let mut child = std::process::Command::new("/bin/sh")
-            .arg(root().join("deploy/proxy/entrypoint.sh"))
-            .args([nginx, "-e", "stderr", "-p", dir.to_str().unwrap(), "-c", conf.to_str().unwrap(), "-g", "daemon off;"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into()))
-            .env("BASIC_AUTH_USER", USER)
-            .env("BASIC_AUTH_PASS", PASSWORD)
-            .env("NGINX_PORT", port.to_string())
-            .env("PROXY_LISTEN_ADDR", "127.0.0.1")
-            .env("PROXY_UPSTREAM", format!("127.0.0.1:{upstream_port}"))
-            .env("PROXY_RUNTIME_DIR", dir.join("run"))
-            .env("PROXY_CONF", &conf)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("run the entrypoint");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("nginx exited with {status}: {}", std::fs::read_to_string(dir.join("output.log")).unwrap_or_default());
-            }
-            assert!(Instant::now() < deadline, "nginx did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Nginx { child, dir, url: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..40 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Where the client talks to: the server directly, or nginx with Basic credentials.
@@ -595,8 +534,8 @@ async fn main() {
             first_token("Anthropic path, direct", &direct, "anthropic", turns, &taps, "original ≤ 100 ms (polling); OpenCode ~135 ms; CloudCLI ~1.3 s to first text").await;
         }
         if wants("nginx") {
-            let nginx = Nginx::start(serve.port).await;
-            let proxied = Target { base: nginx.url.clone(), auth: Some(basic_auth()) };
+            let nginx = Nginx::start(serve.port, USER, PASSWORD, &[]).await;
+            let proxied = Target { base: nginx.address.clone(), auth: Some(basic_auth()) };
             first_token("Anthropic path, through nginx (deploy/proxy)", &proxied, "anthropic", turns, &taps, "as above").await;
             if wants("claude") {
                 first_token("claude_code path, through nginx", &proxied, "claude_code", (turns / 3).max(5), &taps, "as above").await;

@@ -148,13 +148,8 @@ pub fn workspace_root() -> Result<PathBuf, ConfigError> {
 /// How to run the Claude Code CLI: the binary, its HOME, and what to pass through.
 pub fn claude_code() -> Result<providers::claude_code::ClaudeCodeConfig, ConfigError> {
     let home = optional("CLAUDE_HOME").or_else(|| optional("HOME")).ok_or_else(|| error("HOME", "is not set"))?;
-    let mut env = vec![
-        // No telemetry, update checks or other traffic from the CLI.
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".to_string(), "1".to_string()),
-        ("DISABLE_AUTOUPDATER".to_string(), "1".to_string()),
-        ("DISABLE_TELEMETRY".to_string(), "1".to_string()),
-        ("DISABLE_ERROR_REPORTING".to_string(), "1".to_string()),
-    ];
+    // The adapter itself turns off the CLI's telemetry and other traffic; these are passed through.
+    let mut env = Vec::new();
     for variable in ["ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "IS_SANDBOX", "CLAUDE_CODE_MAX_RETRIES"] {
         if let Some(value) = optional(variable) {
             env.push((variable.to_string(), value));

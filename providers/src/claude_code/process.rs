@@ -16,6 +16,15 @@ use super::parse::{Line, LineParser};
 use super::{arguments, locate, ClaudeCodeConfig, ClaudeCodeRequest, GRACE};
 use crate::{ProviderError, ProviderEvent, ProviderStream};
 
+/// Always set for the CLI: no telemetry, update checks, error reports or other traffic
+/// besides the model API. `ClaudeCodeConfig::env` comes after and may override them.
+const QUIET: [(&str, &str); 4] = [
+    ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+    ("DISABLE_AUTOUPDATER", "1"),
+    ("DISABLE_TELEMETRY", "1"),
+    ("DISABLE_ERROR_REPORTING", "1"),
+];
+
 /// How much of stderr is kept for error messages.
 const STDERR_TAIL: usize = 4096;
 
@@ -88,6 +97,7 @@ pub fn start(config: &ClaudeCodeConfig, request: &ClaudeCodeRequest) -> Result<C
         .env("HOME", &config.home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("LANG", "C.UTF-8")
+        .envs(QUIET.iter().copied())
         .envs(config.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -98,10 +98,6 @@ pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> B
             env: vec![
                 ("ANTHROPIC_BASE_URL".into(), mock_url.to_string()),
                 ("ANTHROPIC_API_KEY".into(), "test-key".into()),
-                ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
-                ("DISABLE_AUTOUPDATER".into(), "1".into()),
-                ("DISABLE_TELEMETRY".into(), "1".into()),
-                ("DISABLE_ERROR_REPORTING".into(), "1".into()),
                 ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
             ],
             home: std::env::temp_dir().join(format!("pd-claude-home-{}", uuid::Uuid::new_v4().simple())),

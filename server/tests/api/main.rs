@@ -11,6 +11,7 @@ mod providers;
 mod replay;
 mod resume;
 mod store;
+mod nginx;
 mod proxy;
 mod security;
 mod traversal;

@@ -2,99 +2,14 @@
 //! shipped POSIX entrypoint from the shipped template, on loopback in front of a real
 //! `pocket-dev serve` (which checks the same credentials again, trusting nginx's forwarded address).
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::helpers::{fresh_database, prompt, spawn_mock, AbortOnDrop};
-use crate::security::{basic, client_from, free_port, protected_routes, request, ServerProcess, PASSWORD, USER};
-
-fn entrypoint() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/proxy/entrypoint.sh").canonicalize().unwrap()
-}
-
-fn nginx_binary() -> String {
-    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).exists() {
-            return candidate.into();
-        }
-    }
-    panic!("nginx is not installed (scripts/setup.sh installs Debian's nginx)");
-}
-
-/// nginx started through the entrypoint, stopped (SIGTERM to its master, by pid) when dropped.
-struct Nginx {
-    child: std::process::Child,
-    dir: PathBuf,
-    address: String,
-}
-
-impl Nginx {
-    async fn start(upstream_port: u16, extra: &[(&str, &str)]) -> Nginx {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("pd-nginx-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // nginx's workers run as an unprivileged user and must reach the files below.
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let conf = dir.join("nginx.conf");
-        let log = std::fs::File::create(dir.join("output.log")).unwrap();
-        let mut command = std::process::Command::new("/bin/sh");
-        command
-            .arg(entrypoint())
-            .args([&nginx_binary(), "-e", "stderr", "-p", dir.to_str().unwrap(), "-c", conf.to_str().unwrap(), "-g", "daemon off;"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into()))
-            .env("BASIC_AUTH_USER", USER)
-            .env("BASIC_AUTH_PASS", PASSWORD)
-            .env("NGINX_PORT", port.to_string())
-            .env("PROXY_LISTEN_ADDR", "127.0.0.1")
-            .env("PROXY_UPSTREAM", format!("127.0.0.1:{upstream_port}"))
-            .env("PROXY_RUNTIME_DIR", dir.join("run"))
-            .env("PROXY_CONF", &conf)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        for (name, value) in extra {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("run the entrypoint");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("nginx exited with {status}: {}", std::fs::read_to_string(dir.join("output.log")).unwrap_or_default());
-            }
-            assert!(Instant::now() < deadline, "nginx did not listen: {}", std::fs::read_to_string(dir.join("output.log")).unwrap_or_default());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Nginx { child, dir, address: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..40 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use crate::nginx::{entrypoint, Nginx};
+use crate::security::{basic, client_from, protected_routes, request, ServerProcess, PASSWORD, USER};
 
 /// The app behind the proxy: same credentials, nginx's address trusted for X-Forwarded-For.
 async fn app_behind_proxy(extra: &[(&str, String)]) -> (ServerProcess, AbortOnDrop) {
@@ -115,7 +30,7 @@ async fn app_behind_proxy(extra: &[(&str, String)]) -> (ServerProcess, AbortOnDr
 #[tokio::test]
 async fn through_nginx_every_route_but_health_answers_401_and_with_credentials_the_app_works() {
     let (app, _mock) = app_behind_proxy(&[]).await;
-    let nginx = Nginx::start(app.port, &[]).await;
+    let nginx = Nginx::start(app.port, USER, PASSWORD, &[]).await;
     let client = reqwest::Client::new();
     let conversation = uuid::Uuid::new_v4().to_string();
     for (method, path) in protected_routes(&conversation) {
@@ -158,7 +73,7 @@ async fn through_nginx_every_route_but_health_answers_401_and_with_credentials_t
 #[tokio::test]
 async fn through_nginx_a_streamed_reply_arrives_unbuffered_in_many_chunks() {
     let (app, _mock) = app_behind_proxy(&[]).await;
-    let nginx = Nginx::start(app.port, &[]).await;
+    let nginx = Nginx::start(app.port, USER, PASSWORD, &[]).await;
     let auth = basic(USER, PASSWORD);
     let client = reqwest::Client::new();
     let created: Value = client
@@ -204,7 +119,7 @@ async fn through_nginx_a_streamed_reply_arrives_unbuffered_in_many_chunks() {
 #[tokio::test]
 async fn with_the_app_stopped_nginx_answers_503_with_the_maintenance_page() {
     let (mut app, _mock) = app_behind_proxy(&[]).await;
-    let nginx = Nginx::start(app.port, &[]).await;
+    let nginx = Nginx::start(app.port, USER, PASSWORD, &[]).await;
     let auth = basic(USER, PASSWORD);
     let client = reqwest::Client::new();
     assert_eq!(request(&client, "GET", &format!("{}/", nginx.address), Some(&auth)).await.status(), 200);
@@ -229,7 +144,7 @@ async fn with_the_app_stopped_nginx_answers_503_with_the_maintenance_page() {
 #[tokio::test]
 async fn with_ip_whitelist_127_0_0_2_a_client_on_127_0_0_1_gets_403_and_one_on_127_0_0_2_passes() {
     let (app, _mock) = app_behind_proxy(&[("IP_WHITELIST", "127.0.0.2".into())]).await;
-    let nginx = Nginx::start(app.port, &[("IP_WHITELIST", "127.0.0.2")]).await;
+    let nginx = Nginx::start(app.port, USER, PASSWORD, &[("IP_WHITELIST", "127.0.0.2")]).await;
     let auth = basic(USER, PASSWORD);
     let outsider = client_from("127.0.0.1");
     let insider = client_from("127.0.0.2");
