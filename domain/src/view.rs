@@ -123,6 +123,10 @@ pub struct Block {
     pub input: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
+    /// Sanitized HTML of a finished text block (markdown, highlighted code), filled in by the read
+    /// side; the fold never sets it, and streamed text clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// A user prompt or an assistant reply.
@@ -167,6 +171,9 @@ pub struct ConversationView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cli_session_id: Option<String>,
     pub messages: Vec<Message>,
+    /// True when `messages` is the newest page only: older turns exist and load on demand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_older: bool,
     /// The sequence number of the last event folded in; live updates resume after it.
     pub seq: u64,
 }

@@ -105,11 +105,13 @@ impl ConversationView {
                     id: tool_use_id.clone(),
                     input: None,
                     is_error: None,
+                    html: None,
                 });
             }
             E::TextAppended { turn, block, text } => {
                 if let Some(target) = self.block_mut(*turn, *block) {
                     target.text.get_or_insert_with(String::new).push_str(text);
+                    target.html = None;
                 }
             }
             E::BlockFinished { turn, block, input, is_error, .. } => {
@@ -194,7 +196,7 @@ impl ConversationView {
 }
 
 fn text_block(kind: &str, index: u32, text: &str) -> Block {
-    Block { kind: kind.into(), index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None }
+    Block { kind: kind.into(), index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, html: None }
 }
 
 fn kind_name(kind: BlockKind) -> &'static str {
