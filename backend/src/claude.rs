@@ -5,5 +5,6 @@ mod import;
 mod sessions;
 
 pub use credentials::{auth_status, delete_credentials, store_credentials, AuthStatus, CredentialsStatus};
-pub use import::{import_session, Imported};
+/// `SessionLines` is the import's pure line reader (the fuzz targets drive it).
+pub use import::{import_session, Imported, SessionLines, Step};
 pub use sessions::{list_sessions, session_file, SessionInfo};

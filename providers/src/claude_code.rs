@@ -5,7 +5,7 @@
 mod parse;
 mod process;
 
-pub use parse::{parse_line, LineParser};
+pub use parse::{parse_line, Line, LineParser};
 pub use process::{start, ClaudeCodeRun, ClaudeControl};
 
 use std::path::{Path, PathBuf};

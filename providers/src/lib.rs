@@ -8,6 +8,8 @@ pub mod anthropic;
 pub mod claude_code;
 mod error;
 mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod openai;
 mod transport;
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use domain::{BlockKind, ConversationCommand, OutputItem, PermissionMode, MAX_PROMPT_BYTES};
+use domain::{ConversationCommand, OutputItem, PermissionMode, MAX_PROMPT_BYTES};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -14,10 +14,12 @@ use crate::catalog;
 use crate::error::BackendError;
 use crate::state::Backend;
 
+mod lines;
+
+pub use lines::{prompt_text, SessionLines, Step};
+
 /// Output items recorded per command while importing.
 const BATCH: usize = 200;
-/// Line types the CLI writes that carry nothing for the conversation.
-const IGNORED: [&str; 7] = ["queue-operation", "attachment", "last-prompt", "summary", "system", "file-history-snapshot", "progress"];
 
 /// The outcome of an import.
 #[derive(Debug, Clone, Serialize)]
@@ -28,36 +30,11 @@ pub struct Imported {
     pub skipped: u64,
 }
 
-/// The text of a user line that starts a turn (not a tool result, not a sidechain or meta line).
-pub fn prompt_text(line: &Value) -> Option<String> {
-    if line.get("type").and_then(Value::as_str) != Some("user") || is_aside(line) {
-        return None;
-    }
-    match line.pointer("/message/content")? {
-        Value::String(text) => Some(text.clone()),
-        Value::Array(blocks) => {
-            let texts: Vec<&str> = blocks
-                .iter()
-                .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-                .filter_map(|b| b.get("text").and_then(Value::as_str))
-                .collect();
-            (!texts.is_empty()).then(|| texts.join("\n"))
-        }
-        _ => None,
-    }
-    .filter(|text| !text.trim().is_empty())
-}
-
-fn is_aside(line: &Value) -> bool {
-    line.get("isSidechain").and_then(Value::as_bool).unwrap_or(false) || line.get("isMeta").and_then(Value::as_bool).unwrap_or(false)
-}
-
 /// Turns and their output, recorded as they are read.
 struct Recorder<'a> {
     backend: &'a Backend,
     id: String,
     turn: u32,
-    block: u32,
     items: Vec<OutputItem>,
     session_id: Option<String>,
 }
@@ -72,7 +49,6 @@ impl Recorder<'_> {
         let text = truncate(prompt);
         self.backend.execute_bulk(&self.id, ConversationCommand::SubmitPrompt { text, job_id: "import".into() }).await?;
         self.turn += 1;
-        self.block = 0;
         let begin = ConversationCommand::BeginAttempt { turn: self.turn, attempt_id: self.attempt(), worker: "import".into(), takeover: false };
         self.backend.execute_bulk(&self.id, begin).await?;
         if let Some(session_id) = self.session_id.take() {
@@ -105,75 +81,6 @@ impl Recorder<'_> {
         let complete = ConversationCommand::CompleteTurn { turn: self.turn, attempt_id: self.attempt(), stop_reason: "end_turn".into() };
         self.backend.execute_bulk(&self.id, complete).await
     }
-
-    fn next_block(&mut self) -> u32 {
-        self.block += 1;
-        self.block - 1
-    }
-
-    /// The blocks of an assistant line (the CLI writes one line per block).
-    fn assistant(&mut self, line: &Value) -> Vec<OutputItem> {
-        let Some(blocks) = line.pointer("/message/content").and_then(Value::as_array) else { return vec![] };
-        let mut items = Vec::new();
-        for block in blocks {
-            let kind = block.get("type").and_then(Value::as_str).unwrap_or_default();
-            let (kind, text, name, tool_id, input) = match kind {
-                "text" => (BlockKind::Text, block.get("text"), None, None, None),
-                "thinking" => (BlockKind::Thinking, block.get("thinking"), None, None, None),
-                "tool_use" => (
-                    BlockKind::ToolUse,
-                    None,
-                    block.get("name").and_then(Value::as_str).map(str::to_string),
-                    block.get("id").and_then(Value::as_str).map(str::to_string),
-                    block.get("input").cloned(),
-                ),
-                _ => continue,
-            };
-            let index = self.next_block();
-            items.push(OutputItem::BlockStarted { block: index, kind, name, tool_use_id: tool_id });
-            if let Some(text) = text.and_then(Value::as_str).filter(|t| !t.is_empty()) {
-                let text = if kind == BlockKind::Thinking { preview(text) } else { text.to_string() };
-                items.push(OutputItem::TextAppended { block: index, text });
-            }
-            items.push(OutputItem::BlockFinished { block: index, input, signature: None, is_error: None });
-        }
-        items
-    }
-
-    /// The tool results of a user line.
-    fn tool_results(&mut self, line: &Value) -> Vec<OutputItem> {
-        let Some(blocks) = line.pointer("/message/content").and_then(Value::as_array) else { return vec![] };
-        let mut items = Vec::new();
-        for block in blocks.iter().filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")) {
-            let index = self.next_block();
-            let tool_use_id = block.get("tool_use_id").and_then(Value::as_str).map(str::to_string);
-            let text = match block.get("content") {
-                Some(Value::String(text)) => text.clone(),
-                Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n"),
-                _ => String::new(),
-            };
-            items.push(OutputItem::BlockStarted { block: index, kind: BlockKind::ToolResult, name: None, tool_use_id });
-            items.push(OutputItem::TextAppended { block: index, text: preview(&text) });
-            let is_error = block.get("is_error").and_then(Value::as_bool).unwrap_or(false);
-            items.push(OutputItem::BlockFinished { block: index, input: None, signature: None, is_error: Some(is_error) });
-        }
-        items
-    }
-}
-
-/// Tool results and thinking longer than this are kept as a preview: the CLI's own session
-/// file still holds them whole, and `--resume` gives the model the full context.
-const PREVIEW_BYTES: usize = 2048;
-
-fn preview(text: &str) -> String {
-    if text.len() <= PREVIEW_BYTES {
-        return text.to_string();
-    }
-    let mut end = PREVIEW_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}\n[{} more bytes in the CLI session file]", &text[..end], text.len() - end)
 }
 
 fn truncate(mut text: String) -> String {
@@ -199,19 +106,19 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
         backend,
         id: id.clone(),
         turn: 0,
-        block: 0,
         items: Vec::new(),
         session_id: Some(session_id.to_string()),
     };
     let (mut count, mut skipped, mut title) = (0u64, 0u64, None::<String>);
+    let mut session = SessionLines::default();
     while let Some(raw) = lines.next_line().await.map_err(|e| BackendError::Store(format!("reading session: {e}")))? {
         count += 1;
-        let Ok(line) = serde_json::from_str::<Value>(&raw) else {
+        let Some(line) = lines::parse(&raw) else {
             skipped += 1;
             continue;
         };
         drop(raw);
-        if !started && (line.get("cwd").is_some() || line.get("type").and_then(Value::as_str) == Some("user")) {
+        if !started && lines::starts_conversation(&line) {
             let workspace = workspace_of(&backend.config.workspace_root, &line);
             let model = catalog::default_model(&backend.config, catalog::CLAUDE_CODE).unwrap_or_default();
             let settings = crate::settings::resolve(&backend.config, catalog::CLAUDE_CODE, &model, Default::default()).ok();
@@ -226,26 +133,12 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
             backend.execute_bulk(&id, start).await?;
             started = true;
         }
-        let kind = line.get("type").and_then(Value::as_str).unwrap_or_default();
-        match kind {
-            "user" if is_aside(&line) => {}
-            "user" => match prompt_text(&line) {
-                Some(prompt) => recorder.start_turn(prompt).await?,
-                None => {
-                    let items = recorder.tool_results(&line);
-                    recorder.push(items).await?;
-                }
-            },
-            "assistant" if is_aside(&line) || recorder.turn == 0 => {}
-            "assistant" => {
-                let items = recorder.assistant(&line);
-                recorder.push(items).await?;
-            }
-            "ai-title" | "summary" if title.is_none() => {
-                title = line.get("title").or_else(|| line.get("summary")).and_then(Value::as_str).map(str::to_string);
-            }
-            known if IGNORED.contains(&known) || known == "ai-title" || known == "summary" => {}
-            _ => skipped += 1,
+        match session.step(&line) {
+            Step::Prompt(prompt) => recorder.start_turn(prompt).await?,
+            Step::Output(items) => recorder.push(items).await?,
+            Step::Title(text) => title = Some(text),
+            Step::Ignored => {}
+            Step::Skipped => skipped += 1,
         }
     }
     if !started {
@@ -253,7 +146,7 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
     }
     recorder.finish_turn().await?;
     if let Some(title) = title.filter(|t| !t.trim().is_empty()) {
-        let _ = backend.execute_bulk(&id, ConversationCommand::Rename { title: title.chars().take(200).collect() }).await;
+        let _ = backend.execute_bulk(&id, ConversationCommand::Rename { title }).await;
     }
     backend.projector.catch_up(&id).await?;
     Ok(Imported { conversation_id: id, turns: recorder.turn, lines: count, skipped })

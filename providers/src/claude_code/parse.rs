@@ -27,6 +27,8 @@ pub struct LineParser {
     base: u32,
     /// The next unused block index in the turn.
     next: u32,
+    /// Block indices already started in the turn.
+    started: std::collections::HashSet<u32>,
 }
 
 /// Parses one line with a fresh parser (for tests and one-off checks).
@@ -76,16 +78,27 @@ impl LineParser {
 
     /// Moves block indices into the turn's index space; drops per-call usage and stops (the result has the totals).
     fn shift(&mut self, event: ProviderEvent) -> Option<ProviderEvent> {
+        // A block index that starts twice (malformed output; found by fuzzing) opens a new block
+        // rather than writing into the earlier one.
+        if let ProviderEvent::BlockStart { index, .. } = &event {
+            if self.started.contains(&self.base.saturating_add(*index)) {
+                self.base = self.next;
+            }
+        }
         let base = self.base;
+        let started = &mut self.started;
+        let next = &mut self.next;
         let mut claim = |index: u32| {
-            self.next = self.next.max(base + index + 1);
-            base + index
+            let index = base.saturating_add(index);
+            started.insert(index);
+            *next = (*next).max(index.saturating_add(1));
+            index
         };
         Some(match event {
             ProviderEvent::BlockStart { index, kind, name, id } => ProviderEvent::BlockStart { index: claim(index), kind, name, id },
-            ProviderEvent::BlockDelta { index, text } => ProviderEvent::BlockDelta { index: base + index, text },
-            ProviderEvent::Signature { index, signature } => ProviderEvent::Signature { index: base + index, signature },
-            ProviderEvent::BlockStop { index } => ProviderEvent::BlockStop { index: base + index },
+            ProviderEvent::BlockDelta { index, text } => ProviderEvent::BlockDelta { index: base.saturating_add(index), text },
+            ProviderEvent::Signature { index, signature } => ProviderEvent::Signature { index: base.saturating_add(index), signature },
+            ProviderEvent::BlockStop { index } => ProviderEvent::BlockStop { index: base.saturating_add(index) },
             ProviderEvent::Usage(_) | ProviderEvent::Stop { .. } => return None,
             other => other,
         })
@@ -98,7 +111,8 @@ impl LineParser {
             .filter(|block| block.get("type").and_then(Value::as_str) == Some("tool_result"))
             .map(|block| {
                 let index = self.next;
-                self.next += 1;
+                self.started.insert(index);
+                self.next = self.next.saturating_add(1);
                 ProviderEvent::ToolResult {
                     index,
                     tool_use_id: block.get("tool_use_id").and_then(Value::as_str).unwrap_or_default().to_string(),

@@ -97,7 +97,7 @@ struct CompletionDetails {
 
 /// The per-stream decoding state.
 #[derive(Debug, Default)]
-pub(super) struct Decoder {
+pub(crate) struct Decoder {
     blocks: Blocks,
     usage: Option<Usage>,
     finish_reason: Option<String>,

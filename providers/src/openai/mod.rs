@@ -10,8 +10,8 @@
 //! These are chat models here: no tools are offered, so tool calls never come back.
 
 mod blocks;
-mod chat;
-mod responses;
+pub(crate) mod chat;
+pub(crate) mod responses;
 
 use std::fmt;
 use std::time::Duration;

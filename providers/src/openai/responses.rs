@@ -46,7 +46,7 @@ pub(super) fn body(req: &ChatRequest) -> Value {
 
 /// The per-stream decoding state.
 #[derive(Debug, Default)]
-pub(super) struct Decoder {
+pub(crate) struct Decoder {
     blocks: Blocks,
     /// The summary part last streamed into each reasoning item's block.
     summary_part: HashMap<u64, u64>,

@@ -63,3 +63,15 @@ fn unknown_messages_are_kept_raw_and_garbage_is_malformed() {
     assert_eq!(events(&mut LineParser::default(), raw), vec![ProviderEvent::Raw(serde_json::json!({"type": "something_new", "x": 1}))]);
     assert_eq!(parse_line("not json {"), Line::Malformed("not json {".into()));
 }
+
+#[test]
+fn a_block_index_started_twice_opens_a_new_block_instead_of_reusing_the_first() {
+    let mut parser = LineParser::default();
+    let stream = |event: &str| format!(r#"{{"type":"stream_event","event":{event},"parent_tool_use_id":null}}"#);
+    events(&mut parser, &stream(r#"{"type":"message_start","message":{"usage":{"input_tokens":3}}}"#));
+    let start = stream(r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#);
+    let first = events(&mut parser, &start);
+    let second = events(&mut parser, &start);
+    assert!(matches!(first.as_slice(), [ProviderEvent::BlockStart { index: 0, .. }]), "{first:?}");
+    assert!(matches!(second.as_slice(), [ProviderEvent::BlockStart { index: 1, .. }]), "{second:?}");
+}
