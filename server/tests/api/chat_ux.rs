@@ -341,3 +341,20 @@ async fn the_newest_page_of_a_ten_thousand_message_conversation_opens_in_millise
     eprintln!("newest page of 10,000 messages: {elapsed:?} rendered, {:?} read", started.elapsed());
     assert!(elapsed < Duration::from_millis(250), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn a_cross_site_page_cannot_write_config_defaults_or_workspaces() {
+    let app = spawn_app().await;
+    let writes = [
+        app.client.put(format!("{}/api/claude/config/file?scope=global&path=CLAUDE.md", app.address)).json(&json!({"content": "pwned"})),
+        app.client.put(format!("{}/api/claude/config/hooks?scope=global", app.address)).json(&json!({"hooks": {}})),
+        app.client.put(format!("{}/api/settings/defaults", app.address)).json(&json!({"provider": "anthropic"})),
+        app.client.post(format!("{}/api/workspaces", app.address)).json(&json!({"name": "csrf-test"})),
+    ];
+    for write in writes {
+        let response = write.header("origin", "https://evil.example").send().await.unwrap();
+        assert_eq!(response.status(), 403);
+    }
+    assert!(!app.claude_home.join(".claude/CLAUDE.md").exists());
+    assert!(get_json(&app, "/api/settings/defaults").await["provider"].is_null());
+}
