@@ -440,6 +440,61 @@ async fn idle_subscribers(count: usize, mock: &str) {
     drop(streams);
 }
 
+/// The pinned CLI on its own, through the same adapter the worker uses (no HTTP, no event store,
+/// no SSE): start → first text delta, with the same reply directive. Prints a row; returns the median.
+async fn cli_alone(turns: usize, mock: &str) -> Option<f64> {
+    use providers::claude_code::{self, ClaudeCodeConfig, ClaudeCodeRequest, Permissions};
+    use providers::ProviderEvent;
+    let directive = std::env::var("BENCH_DIRECTIVE").unwrap_or_else(|_| "[[mock tokens=20 rate=200 delay_ms=0]]".to_string());
+    let scratch = std::env::temp_dir().join(format!("pd-anchors-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(scratch.join("home")).unwrap();
+    let config = ClaudeCodeConfig {
+        bin: std::env::var("CLAUDE_BIN").unwrap_or_else(|_| root().join("tools/node_modules/.bin/claude").display().to_string()),
+        env: vec![
+            ("ANTHROPIC_BASE_URL".into(), mock.to_string()),
+            ("ANTHROPIC_API_KEY".into(), "bench-key".into()),
+            ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
+        ],
+        home: scratch.join("home"),
+    };
+    let mut samples = Vec::new();
+    for n in 0..=turns {
+        let request = ClaudeCodeRequest {
+            prompt: format!("{} {directive}", key("cli_alone", n)),
+            model: "claude-sonnet-4-5".into(),
+            cwd: scratch.clone(),
+            resume: None,
+            permissions: Permissions::Bypass,
+            allowed_tools: vec![],
+            thinking_budget: None,
+        };
+        let started = Instant::now();
+        let Ok(mut run) = claude_code::start(&config, &request) else { return None };
+        let mut first = None;
+        while let Some(event) = run.events.next().await {
+            if matches!(event, Ok(ProviderEvent::BlockDelta { ref text, .. }) if !text.is_empty()) && first.is_none() {
+                first = Some(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        // The first run warms the CLI's caches, as the first_token rows' warm-up turn does.
+        if let (Some(ms), true) = (first, n > 0) {
+            samples.push(ms);
+        }
+    }
+    let samples = sorted(samples);
+    if samples.is_empty() {
+        println!("| The pinned `claude` CLI alone (no PocketDev), start → first text | every run failed | — | — |");
+        return None;
+    }
+    println!(
+        "| The pinned `claude` CLI alone, through the worker's adapter (no HTTP, store or SSE): start → first text | p50 **{:.0} ms**, p95 {:.0} ms ({} runs after one warm-up; reply `{directive}`) | — | the CLI's own start-up, in every tool that drives it |",
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.95),
+        samples.len(),
+    );
+    Some(percentile(&samples, 0.5))
+}
+
 /// Builds a conversation of `messages` messages (half prompts, half ~60-word replies) through
 /// `Backend::execute`, then times `GET /c/{id}` on a release server: first body byte and full body.
 async fn open_long_conversation(messages: usize, mock: &str) {
@@ -491,11 +546,29 @@ async fn open_long_conversation(messages: usize, mock: &str) {
     }
     let (first_byte, full) = (sorted(first_byte), sorted(full));
     println!(
-        "| Open a {messages}-message conversation, `GET /c/{{id}}` (SSR) | first byte median **{:.0} ms**, full page median **{:.0} ms** ({:.1} MB of HTML; 5 loads after one warm-up; built in {build_seconds:.0} s through `Backend::execute`) | — | — |",
+        "| Open a {messages}-message conversation, `GET /c/{{id}}` (SSR, newest page) | first byte median **{:.0} ms**, full page median **{:.0} ms** ({:.1} KB of HTML; 5 loads after one warm-up; built in {build_seconds:.0} s through `Backend::execute`) | first byte < 300 ms | — |",
         percentile(&first_byte, 0.5),
         percentile(&full, 0.5),
-        size as f64 / 1024.0 / 1024.0,
+        size as f64 / 1024.0,
     );
+    let shown = last_message_shown(&format!("{}/c/{id}", serve.url));
+    println!(
+        "| Open a {messages}-message conversation in Chromium: navigation start → last message in view | median **{:.0} ms**, max {:.0} ms ({} messages in the DOM; 5 loads after one warm-up; `end2end/bench/open-long.mjs`) | < 1 s | — |",
+        percentile(&shown.0, 0.5),
+        shown.0.last().copied().unwrap_or(f64::NAN),
+        shown.1,
+    );
+}
+
+/// Loads `url` in Chromium (Playwright, `end2end/bench/open-long.mjs`) and returns the sorted
+/// times to the last message in view, in ms, and how many messages the page holds.
+fn last_message_shown(url: &str) -> (Vec<f64>, u64) {
+    let end2end = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
+    let output = std::process::Command::new("node").arg("bench/open-long.mjs").arg(url).arg("6").current_dir(&end2end).output().expect("run node");
+    assert!(output.status.success(), "open-long.mjs: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("open-long.mjs prints JSON");
+    let samples = report["samples"].as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
+    (sorted(samples), report["messages_in_dom"].as_u64().unwrap_or(0))
 }
 
 /// Gzipped size of the site's WASM (after `cargo leptos build --release`).
@@ -542,7 +615,14 @@ async fn main() {
             }
         }
         if wants("claude") {
-            first_token("claude_code path (pinned `claude` CLI against the mock), direct", &direct, "claude_code", (turns / 3).max(5), &taps, "CloudCLI drives the same CLI: ~1.3 s to first text").await;
+            let through_us = first_token("claude_code path (pinned `claude` CLI against the mock), direct", &direct, "claude_code", (turns / 3).max(5), &taps, "CloudCLI drives the same CLI: ~1.3 s to first text").await;
+            let alone = cli_alone((turns / 3).max(5), &mock).await;
+            if let (Some(through_us), Some(alone)) = (through_us, alone) {
+                println!(
+                    "| claude_code relay overhead: submit → first text through PocketDev minus the CLI alone | **{:.0} ms** ({through_us:.0} − {alone:.0} ms, medians) | 10× under CloudCLI's | CloudCLI: its first-text median minus the same CLI-alone median |",
+                    through_us - alone
+                );
+            }
         }
         if wants("concurrency") {
             for streams in [1, 10, 100] {

@@ -90,10 +90,13 @@ pub struct ListParams {
 
 pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> ApiResult<Json<ListPage>> {
     let archived = match params.archived.as_deref().unwrap_or("") {
-        "" | "false" => ArchivedFilter::Active,
-        "true" => ArchivedFilter::Archived,
+        "" | "false" | "active" => ArchivedFilter::Active,
+        "true" | "archived" => ArchivedFilter::Archived,
         "all" => ArchivedFilter::All,
-        other => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("`archived` must be true, false or all, not `{other}`"))),
+        other => {
+            let message = format!("`archived` must be active, archived or all (or false, true), not `{other}`");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
+        }
     };
     let limit = match params.limit.as_deref() {
         None | Some("") => 50,

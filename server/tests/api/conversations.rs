@@ -44,6 +44,9 @@ async fn archiving_hides_a_conversation_from_the_default_list_and_refuses_messag
     let listed: serde_json::Value =
         app.client.get(format!("{}/api/conversations?archived=true", app.address)).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed["items"][0]["id"], id.as_str());
+    let by_name: serde_json::Value =
+        app.client.get(format!("{}/api/conversations?archived=archived", app.address)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_name["items"], listed["items"]);
     let refused = app.post_json(&format!("/api/conversations/{id}/messages"), json!({"text": "hello"})).await;
     assert_eq!(refused.status(), 409);
     let unarchived = app.post_json(&format!("/api/conversations/{id}/unarchive"), json!({})).await;

@@ -1,0 +1,41 @@
+// Times how long Chromium takes to show the last message of a conversation: navigation start to
+// the moment the newest message is in the viewport, over several loads (first one is a warm-up).
+// Usage: node end2end/bench/open-long.mjs URL [loads]   → prints one JSON line with the samples (ms).
+// Run by `scripts/bench.sh anchors open` (server/benches/anchors.rs); Debian's Chromium, as the tests.
+import { chromium } from "@playwright/test";
+
+const [url, loadsArg] = process.argv.slice(2);
+const loads = Number(loadsArg ?? 6);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const samples = [];
+let messages = 0;
+for (let i = 0; i < loads; i++) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: "commit" });
+  const shown = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const check = () => {
+          const all = document.querySelectorAll('[data-testid="message"]');
+          const last = all[all.length - 1];
+          if (last) {
+            const box = last.getBoundingClientRect();
+            if (box.height > 0 && box.top < window.innerHeight && box.bottom > 0) {
+              return resolve({ ms: performance.now(), count: all.length });
+            }
+          }
+          requestAnimationFrame(check);
+        };
+        check();
+      }),
+  );
+  if (i > 0) samples.push(shown.ms);
+  messages = shown.count;
+  await context.close();
+}
+await browser.close();
+console.log(JSON.stringify({ samples, messages_in_dom: messages }));
