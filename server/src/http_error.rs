@@ -2,12 +2,14 @@
 //! "Your fault" is 4xx with a message; "our fault" is a logged 500 with an opaque body.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use backend::BackendError;
 use domain::ConversationError;
+use serde::de::DeserializeOwned;
 
 /// An error answered to an API client.
 #[derive(Debug)]
@@ -73,6 +75,42 @@ where
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {}", rejection.body_text()))),
+        }
+    }
+}
+
+/// `Query<T>` whose rejections (a duplicated or malformed parameter) are JSON 400s, not axum's plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid query string: {}", rejection.body_text()))),
+        }
+    }
+}
+
+/// `Path<T>` whose rejections (a segment that is not UTF-8 once decoded) are JSON 400s.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid path: {}", rejection.body_text()))),
         }
     }
 }
