@@ -347,7 +347,7 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("GET", "/api/claude/config", "/api/claude/config?scope=elsewhere", NoBody, 400),
         case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), Json(json!({"content": "Say hello"})), 200),
         case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=settings.json"), Json(json!({"content": "{not json"})), 400),
-        case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=../x.md"), Json(json!({"content": "x"})), 400),
+        case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=../x.md"), Json(json!({"content": "x"})), 403),
         case("GET", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), NoBody, 200),
         case("GET", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}"), NoBody, 400),
         case("DELETE", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), NoBody, 204),
