@@ -10,8 +10,9 @@
 #
 # Checks: not_a_server_error (no 5xx), status_code_conformance (the status is documented),
 # content_type_conformance and response_schema_conformance (the body matches the documented schema).
-# Phases: examples, coverage (boundary and invalid values of every parameter and body field), fuzzing;
-# both positive and negative data. Excluded: GET /api/conversations/live, an SSE stream that never ends by
+# Phases: examples, coverage (boundary and invalid values of every parameter and body field), fuzzing, and
+# stateful (sequences that follow the spec's links: create a conversation, then call its operations with its
+# real id); both positive and negative data. Excluded: GET /api/conversations/live, an SSE stream that never ends by
 # design (tests/api/openapi.rs checks its answer).
 #
 # Usage: scripts/schemathesis.sh   (after `cargo leptos build`, or with PD_BIN=path/to/pocket-dev)
@@ -108,7 +109,7 @@ t0=$SECONDS
 rc=0
 "$VENV/bin/st" run "$APP_URL/api/openapi.json" --url "$APP_URL" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --phases examples,coverage,fuzzing --mode all \
+  --phases examples,coverage,fuzzing,stateful --mode all \
   --max-examples "${PD_ST_MAX_EXAMPLES:-30}" --seed "${PD_ST_SEED:-1}" --max-time "${PD_ST_MAX_TIME:-90}" \
   --exclude-path /api/conversations/live \
   --request-timeout 10 --workers 2 --generation-database none --suppress-health-check all \

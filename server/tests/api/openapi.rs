@@ -296,6 +296,11 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("PATCH", c, format!("/api/conversations/{id}"), Json(json!({"title": ""})), 400),
         case("PATCH", c, format!("/api/conversations/{id}"), Json(json!({})), 400),
         case("PATCH", c, format!("/api/conversations/{missing}"), Json(json!({"title": "x"})), 404),
+        // NUL cannot be stored (Postgres text and jsonb): 400, not 500
+        case("PATCH", c, format!("/api/conversations/{id}"), Json(json!({"title": "a\u{0}b"})), 400),
+        case("POST", "/api/conversations", "/api/conversations", Json(json!({"provider": "anthropic", "model": "m\u{0}"})), 400),
+        case("GET", "/api/search", "/api/search?q=a%00b", NoBody, 400),
+        case("GET", "/api/conversations", "/api/conversations?q=%00", NoBody, 400),
         case("GET", "/api/conversations/live", "/api/conversations/live", NoBody, 200),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages?before_turn=2&limit=5"), NoBody, 200),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages"), NoBody, 400),
