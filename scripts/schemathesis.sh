@@ -112,7 +112,7 @@ rc=0
   --phases examples,coverage,fuzzing,stateful --mode all \
   --max-examples "${PD_ST_MAX_EXAMPLES:-30}" --seed "${PD_ST_SEED:-1}" --max-time "${PD_ST_MAX_TIME:-90}" \
   --exclude-path /api/conversations/live \
-  --request-timeout 10 --workers 2 --generation-database none --suppress-health-check all \
+  --request-timeout 5 --workers 2 --generation-database none --suppress-health-check all \
   --report junit --report-dir "$REPORT" --no-color || rc=$?
 say "finished in $((SECONDS - t0)) s (exit $rc); report $REPORT"
 if grep -q ' 500 \| panicked' "$SERVER_LOG"; then

@@ -7,7 +7,7 @@
 //! - every operation, called with a valid example (and, for most, an invalid one), answers a
 //!   status the spec documents, with a body that validates against the documented schema (a small
 //!   JSON Schema checker below: `type`, `properties`, `required`, `additionalProperties`, `items`,
-//!   `enum`, `const`, `anyOf`/`oneOf`, `minimum`/`maximum`, `minLength`, `$ref`).
+//!   `enum`, `const`, `allOf`/`anyOf`/`oneOf`, `minimum`/`maximum`, `minLength`, `$ref`).
 //!
 //! `scripts/schemathesis.sh` then fuzzes a running server against the same document.
 
@@ -136,6 +136,11 @@ fn check(spec: &Value, schema: &Value, value: &Value, at: &str) -> Option<String
             return Some(format!("{at}: {value:?} is shorter than {min}"));
         }
     }
+    for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(problem) = check(spec, part, value, at) {
+            return Some(problem);
+        }
+    }
     if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
         if options.iter().all(|option| check(spec, option, value, at).is_some()) {
             return Some(format!("{at}: {value} matches none of anyOf"));
@@ -227,7 +232,20 @@ async fn run(app: &TestApp, spec: &Value, case: &Case) -> Value {
     if content_type.starts_with("text/event-stream") {
         assert_eq!(status, case.expect, "{what}: status");
         assert!(documented["content"]["text/event-stream"].is_object(), "{what}: SSE answer not documented as text/event-stream");
-        return Value::Null; // an endless stream: the headers are the answer
+        if case.template.ends_with("/events") {
+            // A conversation's feed starts with its history: its first event must match the event schema.
+            let frame = first_event(response).await.unwrap_or_else(|| panic!("{what}: no event within 5 s"));
+            let schema = &documented["content"]["text/event-stream"]["schema"];
+            if let Some(problem) = check(spec, schema, &frame, "event") {
+                panic!("{what}: the first event does not match the spec: {problem}");
+            }
+            let data: Value = serde_json::from_str(frame["data"].as_str().unwrap()).unwrap();
+            let data_schema = &resolve(spec, schema["$ref"].as_str().unwrap())["properties"]["data"]["contentSchema"];
+            if let Some(problem) = check(spec, data_schema, &data, "event.data") {
+                panic!("{what}: the first event's data does not match the spec: {problem}");
+            }
+        }
+        return Value::Null; // an endless stream: the headers (and the first event) are the answer
     }
     let text = response.text().await.unwrap();
     assert_eq!(status, case.expect, "{what}: status; body {text}");
@@ -247,6 +265,25 @@ async fn run(app: &TestApp, spec: &Value, case: &Case) -> Value {
         panic!("{what}: the {status} answer does not match the spec: {problem}");
     }
     body
+}
+
+/// The first server-sent event of a stream as `{id, event, data}`, read for at most 5 s.
+async fn first_event(response: reqwest::Response) -> Option<Value> {
+    use futures::StreamExt;
+    let mut chunks = response.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout_at(deadline, chunks.next()).await.ok()??.ok()?;
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let mut frame = serde_json::Map::new();
+    for line in text.split("\n\n").next()?.lines() {
+        if let Some((field, value)) = line.split_once(':') {
+            frame.insert(field.to_string(), Value::String(value.strip_prefix(' ').unwrap_or(value).to_string()));
+        }
+    }
+    Some(Value::Object(frame))
 }
 
 #[tokio::test]
