@@ -107,15 +107,16 @@ say "pocket-dev on $APP_URL (log $SERVER_LOG), mock LLM on $MOCK_URL"
 # ---------------------------------------------------------------- the run
 t0=$SECONDS
 rc=0
+# One worker: with two, Hypothesis' lambda-source cache races in the coverage phase (a tool error, not the API's).
 "$VENV/bin/st" run "$APP_URL/api/openapi.json" --url "$APP_URL" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful --mode all \
   --max-examples "${PD_ST_MAX_EXAMPLES:-30}" --seed "${PD_ST_SEED:-1}" --max-time "${PD_ST_MAX_TIME:-90}" \
   --exclude-path /api/conversations/live \
-  --request-timeout 5 --workers 2 --generation-database none --suppress-health-check all \
+  --request-timeout 5 --workers 1 --generation-database none --suppress-health-check all \
   --report junit --report-dir "$REPORT" --no-color || rc=$?
 say "finished in $((SECONDS - t0)) s (exit $rc); report $REPORT"
-if grep -q ' 500 \| panicked' "$SERVER_LOG"; then
-  say "server log lines about 500s or panics:"; grep -m 20 ' 500 \| panicked' "$SERVER_LOG" >&2 || true
+if grep -q 'request failed\|panicked' "$SERVER_LOG"; then
+  say "server log lines about 500s or panics:"; grep -m 20 'request failed\|panicked' "$SERVER_LOG" >&2 || true
 fi
 [ "$rc" = 0 ] || die "Schemathesis found failures (above); the server log is $SERVER_LOG"
