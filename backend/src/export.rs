@@ -2,6 +2,17 @@
 
 use domain::{ConversationView, Message};
 
+use crate::error::BackendError;
+use crate::state::Backend;
+
+impl Backend {
+    /// The conversation as a Markdown document: `(file name, body)`.
+    pub async fn export_markdown(&self, id: &str) -> Result<(String, String), BackendError> {
+        let view = self.view(id, None).await?;
+        Ok((file_name(&view.title), markdown(&view)))
+    }
+}
+
 /// The whole conversation: its title, then `## You` / `## Assistant` per message, thinking in a
 /// `<details>` block, tool calls and results as fenced JSON, errors and interruptions marked.
 pub fn markdown(view: &ConversationView) -> String {

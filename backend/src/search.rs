@@ -63,3 +63,10 @@ pub async fn search(pool: &PgPool, query: &str, limit: u32) -> Result<SearchResu
     }
     Ok(SearchResults { hits })
 }
+
+impl crate::state::Backend {
+    /// Full-text search over messages: see [`search`].
+    pub async fn search(&self, query: &str, limit: u32) -> Result<SearchResults, BackendError> {
+        search(&self.pool, query, limit).await
+    }
+}

@@ -87,3 +87,15 @@ mod tests {
         }
     }
 }
+
+impl crate::state::Backend {
+    /// The workspace names under `WORKSPACE_ROOT`, sorted.
+    pub fn workspaces(&self) -> Result<Vec<String>, BackendError> {
+        list(&self.config.workspace_root)
+    }
+
+    /// Creates a workspace; `BackendError::Exists` when the name is taken.
+    pub fn create_workspace(&self, name: &str) -> Result<String, BackendError> {
+        create(&self.config.workspace_root, name)
+    }
+}

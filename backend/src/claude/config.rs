@@ -52,6 +52,13 @@ pub struct ConfigRoots {
     pub workspace_root: PathBuf,
 }
 
+impl crate::state::Backend {
+    /// Where the config editor's scopes live: the Claude Code adapter's HOME and `WORKSPACE_ROOT`.
+    pub fn claude_config_roots(&self) -> ConfigRoots {
+        ConfigRoots { home: self.config.claude_code.home.clone(), workspace_root: self.config.workspace_root.clone() }
+    }
+}
+
 /// One editable file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {

@@ -25,7 +25,7 @@ pub struct ConfigParams {
 }
 
 fn roots(state: &AppState) -> ConfigRoots {
-    ConfigRoots { home: state.backend.config.claude_code.home.clone(), workspace_root: state.backend.config.workspace_root.clone() }
+    state.backend.claude_config_roots()
 }
 
 fn scope(params: &ConfigParams) -> ApiResult<Scope> {

@@ -46,9 +46,8 @@ pub async fn messages(State(state): State<AppState>, Path(id): Path<String>, Que
 
 pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = conversation_id(&id)?;
-    let view = state.backend.view(&id, None).await?;
-    let body = backend::export::markdown(&view);
-    let disposition = format!("attachment; filename=\"{}\"", backend::export::file_name(&view.title));
+    let (file_name, body) = state.backend.export_markdown(&id).await?;
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));

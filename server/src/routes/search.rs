@@ -26,5 +26,5 @@ pub async fn search(State(state): State<AppState>, Query(params): Query<SearchPa
     if !(1..=backend::search::MAX_HITS).contains(&limit) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, bad_limit));
     }
-    Ok(Json(backend::search::search(&state.backend.pool, &q, limit).await?))
+    Ok(Json(state.backend.search(&q, limit).await?))
 }

@@ -11,7 +11,7 @@ use crate::startup::AppState;
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let root = state.backend.config.workspace_root.clone();
-    let names = backend::workspaces::list(&root)?;
+    let names = state.backend.workspaces()?;
     let workspaces: Vec<Value> = names.into_iter().map(|name| json!({ "name": name })).collect();
     Ok(Json(json!({ "root": root.display().to_string(), "workspaces": workspaces })))
 }
@@ -23,7 +23,7 @@ pub struct CreateBody {
 }
 
 pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<CreateBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let name = backend::workspaces::create(&state.backend.config.workspace_root, &body.name)?;
+    let name = state.backend.create_workspace(&body.name)?;
     tracing::info!(workspace = %name, "workspace created");
     Ok((StatusCode::CREATED, Json(json!({ "name": name }))))
 }

@@ -299,3 +299,62 @@ async fn a_text_file_preview_comes_with_its_language_and_highlighted_html() {
     assert!(plain["language"].is_null());
     assert_eq!(plain["html"], "&lt;b&gt;plain&lt;/b&gt;");
 }
+
+#[tokio::test]
+async fn the_newest_page_of_a_ten_thousand_message_conversation_opens_in_milliseconds() {
+    let app = spawn_app().await;
+    let id = app.create_conversation().await;
+    let turns: Vec<i32> = (1..=5000).flat_map(|t| [t, t]).collect();
+    let positions: Vec<i16> = (1..=5000).flat_map(|_| [0i16, 1]).collect();
+    let payloads: Vec<String> = (1..=5000)
+        .flat_map(|t| {
+            [
+                json!({"role": "user", "turn": t, "blocks": [{"type": "text", "index": 0, "text": format!("question {t}")}]}).to_string(),
+                json!({"role": "assistant", "turn": t, "blocks": [{"type": "text", "index": 0, "text": format!("answer **{t}**")}], "stop_reason": "end_turn"}).to_string(),
+            ]
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO conversation_messages (conversation_id, turn, position, payload) \
+         SELECT $1, turn, position, payload::jsonb FROM UNNEST($2::int[], $3::smallint[], $4::text[]) AS t(turn, position, payload)",
+    )
+    .bind(&id)
+    .bind(&turns)
+    .bind(&positions)
+    .bind(&payloads)
+    .execute(&app.backend.pool)
+    .await
+    .unwrap();
+    let page = backend::PageRequest { turns: Some(20), from_turn: None };
+    app.backend.view_page(&id, None, page).await.unwrap();
+    let started = std::time::Instant::now();
+    let view = app.backend.view_page(&id, None, page).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(view.messages.len(), 40);
+    assert_eq!(view.messages[0].turn, 4981);
+    assert!(view.has_older);
+    assert!(view.messages[1].blocks[0].html.as_deref().is_some_and(|h| h.contains("<strong>4981</strong>")));
+    let older = app.backend.messages_before(&id, 4981, 20).await.unwrap();
+    assert_eq!(older.messages.first().map(|m| m.turn), Some(4961));
+    let started = std::time::Instant::now();
+    backend::views::load_page(&app.backend.pool, &app.backend.log, &id, None, page).await.unwrap();
+    eprintln!("newest page of 10,000 messages: {elapsed:?} rendered, {:?} read", started.elapsed());
+    assert!(elapsed < Duration::from_millis(250), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_cross_site_page_cannot_write_config_defaults_or_workspaces() {
+    let app = spawn_app().await;
+    let writes = [
+        app.client.put(format!("{}/api/claude/config/file?scope=global&path=CLAUDE.md", app.address)).json(&json!({"content": "pwned"})),
+        app.client.put(format!("{}/api/claude/config/hooks?scope=global", app.address)).json(&json!({"hooks": {}})),
+        app.client.put(format!("{}/api/settings/defaults", app.address)).json(&json!({"provider": "anthropic"})),
+        app.client.post(format!("{}/api/workspaces", app.address)).json(&json!({"name": "csrf-test"})),
+    ];
+    for write in writes {
+        let response = write.header("origin", "https://evil.example").send().await.unwrap();
+        assert_eq!(response.status(), 403);
+    }
+    assert!(!app.claude_home.join(".claude/CLAUDE.md").exists());
+    assert!(get_json(&app, "/api/settings/defaults").await["provider"].is_null());
+}
