@@ -338,6 +338,9 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("POST", "/api/conversations", "/api/conversations", Json(json!({"provider": "anthropic", "model": "m\u{0}"})), 400),
         case("GET", "/api/search", "/api/search?q=a%00b", NoBody, 400),
         case("GET", "/api/conversations", "/api/conversations?q=%00", NoBody, 400),
+        // axum's own rejections are JSON 400s too: a path segment that is not UTF-8, a repeated parameter
+        case("GET", c, "/api/conversations/%FF%FE", NoBody, 400),
+        case("GET", "/api/search", "/api/search?q=a&q=b", NoBody, 400),
         case("GET", "/api/conversations/live", "/api/conversations/live", NoBody, 200),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages?before_turn=2&limit=5"), NoBody, 200),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages"), NoBody, 400),
