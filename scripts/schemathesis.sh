@@ -17,8 +17,8 @@
 #
 # Usage: scripts/schemathesis.sh   (after `cargo leptos build`, or with PD_BIN=path/to/pocket-dev)
 # Environment: PD_BIN (default target/debug/pocket-dev), PD_ST_MAX_EXAMPLES (default 30 per operation),
-#   PD_ST_MAX_TIME (default 90 s for the whole run), PD_ST_SEED (default 1), DATABASE_URL/REDIS_URL
-#   of the private services (`eval "$(scripts/services.sh env)"`; ./test sets them).
+#   PD_ST_MAX_TIME (default 90 s for the whole run), PD_ST_SEED (default 1); the private services
+#   (scripts/services.sh) must be up, on PD_PG_PORT (55432) and PD_REDIS_PORT (56379) as in ./test.
 # Logs: .data/schemathesis-server.log, .data/schemathesis-mock.log; report: .data/schemathesis-report/.
 set -euo pipefail
 
@@ -77,11 +77,10 @@ wait_http() { # URL TIMEOUT_S PID
 for u in "$APP_URL" "$MOCK_URL"; do
   if curl -s -o /dev/null --max-time 1 "$u/health"; then die "something already answers on $u; stop it first"; fi
 done
-[ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ] || eval "$(scripts/services.sh env)"
+pg_port="${PD_PG_PORT:-55432}" redis_port="${PD_REDIS_PORT:-56379}"
 PGOPTIONS="--client-min-messages=warning" scripts/services.sh psql -q -v ON_ERROR_STOP=1 -d postgres \
   -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER pocketdev"
-redis_url="${REDIS_URL%/*}/2"
-redis-cli -u "$redis_url" flushdb >/dev/null
+redis-cli -h 127.0.0.1 -p "$redis_port" -n 2 flushdb >/dev/null
 rm -rf "$WS" "$CLAUDE_HOME_DIR" "$REPORT"; mkdir -p "$WS" "$CLAUDE_HOME_DIR"
 
 MOCK_LLM_ADDR="$MOCK_ADDR" "$BIN" mock-llm --tokens-per-sec 2000 --tokens 20 >"$MOCK_LOG" 2>&1 &
@@ -89,7 +88,7 @@ MOCK_PID=$!
 wait_http "$MOCK_URL/health" 30 "$MOCK_PID" || { tail -n 20 "$MOCK_LOG" >&2; die "the mock LLM did not start; see $MOCK_LOG"; }
 
 (
-  export DATABASE_URL="${DATABASE_URL%/*}/$DB" REDIS_URL="$redis_url"
+  export DATABASE_URL="postgres://pocketdev:pocketdev@127.0.0.1:$pg_port/$DB" REDIS_URL="redis://127.0.0.1:$redis_port/2"
   export ANTHROPIC_BASE_URL="$MOCK_URL" ANTHROPIC_API_KEY="sk-ant-schemathesis" WORKSPACE_ROOT="$WS"
   export OPENAI_BASE_URL="$MOCK_URL/v1" OPENAI_API_KEY="sk-schemathesis"
   export PD_SECRET_KEY_FILE="$DATA/schemathesis-secret.key" CLAUDE_HOME="$CLAUDE_HOME_DIR"
