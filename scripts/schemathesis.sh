@@ -17,7 +17,8 @@
 #
 # Usage: scripts/schemathesis.sh   (after `cargo leptos build`, or with PD_BIN=path/to/pocket-dev)
 # Environment: PD_BIN (default target/debug/pocket-dev), PD_ST_MAX_EXAMPLES (default 30 per operation),
-#   PD_ST_MAX_TIME (default 90 s for the whole run), PD_ST_SEED (default 1); the private services
+#   PD_ST_MAX_TIME (default 90 s for the whole run), PD_ST_SEED (default 1), PD_ST_CHECKS (the checks above,
+#   comma-separated; `all` for every Schemathesis check); the private services
 #   (scripts/services.sh) must be up, on PD_PG_PORT (55432) and PD_REDIS_PORT (56379) as in ./test.
 # Logs: .data/schemathesis-server.log, .data/schemathesis-mock.log; report: .data/schemathesis-report/.
 set -euo pipefail
@@ -108,7 +109,7 @@ t0=$SECONDS
 rc=0
 # One worker: with two, Hypothesis' lambda-source cache races in the coverage phase (a tool error, not the API's).
 "$VENV/bin/st" run "$APP_URL/api/openapi.json" --url "$APP_URL" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --checks "${PD_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
   --phases examples,coverage,fuzzing,stateful --mode all \
   --max-examples "${PD_ST_MAX_EXAMPLES:-30}" --seed "${PD_ST_SEED:-1}" --max-time "${PD_ST_MAX_TIME:-90}" \
   --exclude-path /api/conversations/live \

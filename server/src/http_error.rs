@@ -60,8 +60,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `Json<T>` whose rejections are 400s with a message saying what was wrong. Strings holding NUL
-/// are refused here too: Postgres can store them neither in `text` nor in `jsonb`.
+/// `Json<T>` whose rejections are 400s with a message saying what was wrong. The body must be a JSON
+/// object, and strings holding NUL are refused: Postgres can store them neither in `text` nor in `jsonb`.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -76,6 +76,10 @@ where
             Ok(Json(value)) => value,
             Err(rejection) => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {}", rejection.body_text()))),
         };
+        // serde reads a struct from an array too (`[null, null]`): every body of this API is an object.
+        if !value.is_object() {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid JSON body: expected an object"));
+        }
         if has_nul(&value) {
             return Err(nul_refused());
         }

@@ -387,6 +387,7 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"provider": "anthropic", "permission_mode": "ask"})), 200),
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"provider": "nope"})), 400),
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"colour": "red"})), 400),
+        case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!([null, null])), 400),
         // Claude Code configuration, sessions and credentials
         case("GET", "/api/claude/config", format!("/api/claude/config?scope={scope}"), NoBody, 200),
         case("GET", "/api/claude/config", "/api/claude/config?scope=elsewhere", NoBody, 400),
