@@ -44,6 +44,7 @@ have chromium                               || missing_pkgs+=(chromium)
 { have htpasswd || [ -x /usr/bin/htpasswd ]; } || missing_pkgs+=(apache2-utils)
 have curl                                   || missing_pkgs+=(curl)
 have python3                                || missing_pkgs+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing_pkgs+=(python3-venv)   # scripts/schemathesis.sh
 { have node && have npm; }                  || missing_pkgs+=(nodejs npm)
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then

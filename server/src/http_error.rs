@@ -1,13 +1,14 @@
 //! The HTTP edge's error type: maps backend errors to statuses with a JSON `{"error": …}` body.
 //! "Your fault" is 4xx with a message; "our fault" is a logged 500 with an opaque body.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use backend::BackendError;
 use domain::ConversationError;
+use serde::de::DeserializeOwned;
 
 /// An error answered to an API client.
 #[derive(Debug)]
@@ -59,20 +60,85 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `Json<T>` whose rejections are 400s with a message saying what was wrong.
+/// `Json<T>` whose rejections are 400s with a message saying what was wrong. The body must be a JSON
+/// object, and strings holding NUL are refused: Postgres can store them neither in `text` nor in `jsonb`.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {}", rejection.body_text()))),
+        let value = match Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(Json(value)) => value,
+            Err(rejection) => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {}", rejection.body_text()))),
+        };
+        // serde reads a struct from an array too (`[null, null]`): every body of this API is an object.
+        if !value.is_object() {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid JSON body: expected an object"));
+        }
+        if has_nul(&value) {
+            return Err(nul_refused());
+        }
+        serde_json::from_value(value).map(Self).map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}")))
+    }
+}
+
+/// Whether a string (or an object key) anywhere in `value` holds a NUL character.
+fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(key, child)| key.contains('\0') || has_nul(child)),
+        _ => false,
+    }
+}
+
+fn nul_refused() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "text may not contain NUL characters (\\u0000)")
+}
+
+/// `Query<T>` whose rejections (a duplicated or malformed parameter) are JSON 400s, not axum's plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::from_request_parts(parts, state).await {
+            if pairs.iter().any(|(name, value)| name.contains('\0') || value.contains('\0')) {
+                return Err(nul_refused());
+            }
+        }
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid query string: {}", rejection.body_text()))),
+        }
+    }
+}
+
+/// `Path<T>` whose rejections (a segment that is not UTF-8 once decoded) are JSON 400s.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid path: {}", rejection.body_text()))),
         }
     }
 }

@@ -12,42 +12,63 @@ mod search;
 mod settings;
 mod workspaces;
 
-use axum::routing::{get, post, put};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::startup::AppState;
 
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/api/providers", get(conversations::list_providers))
-        .route("/api/pricing", get(conversations::pricing))
-        .route("/api/conversations", get(conversations::list).post(conversations::create))
-        .route(
-            "/api/conversations/{id}",
-            get(conversations::show).patch(conversations::rename).delete(conversations::delete),
-        )
-        .route("/api/conversations/live", get(live_list::stream))
-        .route("/api/conversations/{id}/messages", get(history::messages).post(conversations::send_message))
-        .route("/api/conversations/{id}/export.md", get(history::export))
-        .route("/api/search", get(search::search))
-        .route("/highlight.css", get(history::highlight_css))
-        .route("/api/workspaces", get(workspaces::list).post(workspaces::create))
-        .route("/api/conversations/{id}/abort", post(conversations::abort))
-        .route("/api/conversations/{id}/archive", post(conversations::archive))
-        .route("/api/conversations/{id}/unarchive", post(conversations::unarchive))
-        .route("/api/conversations/{id}/log", get(conversations::audit_log))
-        .route("/api/conversations/{id}/approvals/{approval_id}", post(conversations::decide_approval))
-        .route("/api/conversations/{id}/events", get(events::stream))
-        .route("/api/workspaces/{workspace}/files", get(files::read).post(files::upload))
-        .route("/api/settings/keys", get(settings::list))
-        .route("/api/settings/defaults", get(settings::defaults).put(settings::set_defaults))
-        .route("/api/claude/config", get(claude_config::list))
-        .route("/api/claude/config/file", get(claude_config::read).put(claude_config::write).delete(claude_config::delete))
-        .route("/api/claude/config/hooks", get(claude_config::hooks).put(claude_config::set_hooks))
-        .route("/api/settings/keys/{name}", put(settings::set).delete(settings::delete))
-        .route("/api/claude/sessions", get(claude::list_sessions))
-        .route("/api/claude/sessions/import", post(claude::import_session))
-        .route("/api/claude/auth", get(claude::auth_status))
-        .route("/api/claude/credentials", put(claude::store_credentials).delete(claude::delete_credentials))
+/// The OpenAPI 3.1 description of every route below, served at `GET /api/openapi.json`.
+/// `server/tests/api/openapi.rs` checks that it lists exactly [`API_ROUTES`] and that every
+/// operation answers what it documents; `scripts/schemathesis.sh` fuzzes the server against it.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON)
+}
+
+/// Declares the API once: the router and the `(method, path)` table come from the same list, so
+/// the table (which the OpenAPI check compares with the spec) cannot drift from what is served.
+macro_rules! api_routes {
+    ($( $path:literal => { $( $method:ident $handler:expr ),+ $(,)? } )+) => {
+        /// Every `(METHOD, path)` the API router serves, in axum's path syntax.
+        pub const API_ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )+ ];
+
+        pub fn api() -> Router<AppState> {
+            Router::new() $( .route($path, MethodRouter::new() $( .on(MethodFilter::$method, $handler) )+ ) )+
+        }
+    };
+}
+
+api_routes! {
+    "/health" => { GET health::health }
+    "/api/openapi.json" => { GET openapi }
+    "/api/providers" => { GET conversations::list_providers }
+    "/api/pricing" => { GET conversations::pricing }
+    "/api/conversations" => { GET conversations::list, POST conversations::create }
+    "/api/conversations/{id}" => { GET conversations::show, PATCH conversations::rename, DELETE conversations::delete }
+    "/api/conversations/live" => { GET live_list::stream }
+    "/api/conversations/{id}/messages" => { GET history::messages, POST conversations::send_message }
+    "/api/conversations/{id}/export.md" => { GET history::export }
+    "/api/search" => { GET search::search }
+    "/highlight.css" => { GET history::highlight_css }
+    "/api/workspaces" => { GET workspaces::list, POST workspaces::create }
+    "/api/conversations/{id}/abort" => { POST conversations::abort }
+    "/api/conversations/{id}/archive" => { POST conversations::archive }
+    "/api/conversations/{id}/unarchive" => { POST conversations::unarchive }
+    "/api/conversations/{id}/log" => { GET conversations::audit_log }
+    "/api/conversations/{id}/approvals/{approval_id}" => { POST conversations::decide_approval }
+    "/api/conversations/{id}/events" => { GET events::stream }
+    "/api/workspaces/{workspace}/files" => { GET files::read, POST files::upload }
+    "/api/settings/keys" => { GET settings::list }
+    "/api/settings/defaults" => { GET settings::defaults, PUT settings::set_defaults }
+    "/api/claude/config" => { GET claude_config::list }
+    "/api/claude/config/file" => { GET claude_config::read, PUT claude_config::write, DELETE claude_config::delete }
+    "/api/claude/config/hooks" => { GET claude_config::hooks, PUT claude_config::set_hooks }
+    "/api/settings/keys/{name}" => { PUT settings::set, DELETE settings::delete }
+    "/api/claude/sessions" => { GET claude::list_sessions }
+    "/api/claude/sessions/import" => { POST claude::import_session }
+    "/api/claude/auth" => { GET claude::auth_status }
+    "/api/claude/credentials" => { PUT claude::store_credentials, DELETE claude::delete_credentials }
 }

@@ -6,14 +6,14 @@
 //!
 //! `scope` is `global` or `workspace:NAME`; only whitelisted paths are accepted.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use backend::claude::config::{self, ConfigContent, ConfigListing, ConfigRoots, Scope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http_error::{ApiError, ApiJson};
+use crate::http_error::{ApiError, ApiJson, ApiQuery as Query};
 use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -1,6 +1,6 @@
 //! The conversation JSON API: create, list, show, prompt, abort, archive, rename, delete, audit log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http_error::{ApiError, ApiJson};
+use crate::http_error::{ApiError, ApiJson, ApiPath as Path, ApiQuery as Query};
 use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

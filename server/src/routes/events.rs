@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::conversations::conversation_id;
-use crate::http_error::ApiError;
+use crate::http_error::{ApiError, ApiPath as Path, ApiQuery as Query};
 use crate::startup::AppState;
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@
 //! - `GET /api/conversations/{id}/export.md`: the conversation as a Markdown attachment;
 //! - `GET /highlight.css`: the classes of highlighted code.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,7 +14,7 @@ use backend::MessagesPage;
 use serde::Deserialize;
 
 use super::conversations::{conversation_id, number_param};
-use crate::http_error::ApiError;
+use crate::http_error::{ApiError, ApiPath as Path, ApiQuery as Query};
 use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -1,13 +1,13 @@
 //! `GET /api/search?q=&limit=`: full-text search over messages (`backend::search`).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use backend::search::SearchResults;
 use serde::Deserialize;
 
 use super::conversations::number_param;
-use crate::http_error::ApiError;
+use crate::http_error::{ApiError, ApiQuery as Query};
 use crate::startup::AppState;
 
 #[derive(Deserialize)]

@@ -10,14 +10,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use backend::preferences::ChatDefaults;
 use backend::secrets::{KeyStatus, Secrets};
 use serde::Deserialize;
 
-use crate::http_error::{ApiError, ApiJson};
+use crate::http_error::{ApiError, ApiJson, ApiPath as Path};
 use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -13,6 +13,7 @@ mod replay;
 mod resume;
 mod store;
 mod nginx;
+mod openapi;
 mod proxy;
 mod security;
 mod traversal;
