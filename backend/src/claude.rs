@@ -1,5 +1,6 @@
 //! Claude Code's own files under the CLI's HOME: its sessions (list and import) and its credentials.
 
+pub mod config;
 mod credentials;
 mod import;
 mod sessions;

@@ -8,18 +8,21 @@ use crate::error::BackendError;
 use crate::queue::TurnJob;
 use crate::settings::{self, RequestedSettings};
 use crate::state::Backend;
-use crate::views::load_view;
+use crate::render;
+use crate::views::{load_page, load_view, messages_before, MessagesPage, PageRequest};
 use crate::workspaces;
 
-/// What `POST /api/conversations` asks for.
+/// What `POST /api/conversations` asks for. Omitted fields (an empty `provider`, `None`s) get the
+/// chat defaults of the settings page (`Backend::chat_defaults`), then the server's.
 #[derive(Debug, Clone, Default)]
 pub struct NewConversation {
+    /// Empty: the default provider.
     pub provider: String,
     pub model: Option<String>,
     pub title: Option<String>,
     /// A folder name under the workspace root, created if missing.
     pub workspace: Option<String>,
-    pub permission_mode: PermissionMode,
+    pub permission_mode: Option<PermissionMode>,
     /// Response length, thinking budget, reasoning effort; the server's defaults fill the rest.
     pub settings: RequestedSettings,
 }
@@ -27,7 +30,16 @@ pub struct NewConversation {
 impl Backend {
     /// Starts a conversation and returns its view.
     #[tracing::instrument(name = "conversations.create", skip(self))]
-    pub async fn create_conversation(&self, new: NewConversation) -> Result<ConversationView, BackendError> {
+    pub async fn create_conversation(&self, mut new: NewConversation) -> Result<ConversationView, BackendError> {
+        let defaults = self.chat_defaults().await?;
+        let default_provider = new.provider.trim().is_empty();
+        if default_provider {
+            new.provider = defaults.provider.clone().ok_or_else(|| BackendError::invalid("`provider` is required: no default provider is set"))?;
+        }
+        let same_provider = default_provider || defaults.provider.as_deref() == Some(new.provider.as_str());
+        if new.model.is_none() && same_provider {
+            new.model = defaults.model.clone();
+        }
         let known = catalog::providers(&self.config);
         let Some(info) = known.iter().find(|p| p.id == new.provider) else {
             let names: Vec<&str> = known.iter().map(|p| p.id).collect();
@@ -49,6 +61,11 @@ impl Backend {
                 ))
             })?,
         };
+        let thinks = matches!(new.provider.as_str(), catalog::ANTHROPIC | catalog::CLAUDE_CODE);
+        let model_reasons = self.config.catalog.model(&new.provider, &model).is_none_or(|m| m.reasoning);
+        if new.settings.thinking_budget.is_none() && thinks && model_reasons {
+            new.settings.thinking_budget = defaults.thinking_budget;
+        }
         let settings = settings::resolve(&self.config, &new.provider, &model, new.settings)?;
         let workspace = match new.workspace {
             Some(name) => Some(workspaces::ensure(&self.config.workspace_root, &name)?),
@@ -60,7 +77,7 @@ impl Backend {
             model,
             title: new.title,
             workspace,
-            permission_mode: new.permission_mode,
+            permission_mode: new.permission_mode.or(defaults.permission_mode).unwrap_or_default(),
             settings: Some(settings),
         };
         self.execute(&id, command).await?;
@@ -103,6 +120,27 @@ impl Backend {
         self.execute(id, ConversationCommand::Delete).await
     }
 
+    /// The view the UI shows: `page` picks the turns (`PageRequest::ALL`, the newest N with
+    /// `turns`, or from turn T with `from_turn`; `has_older` tells whether earlier turns exist),
+    /// `at` the event it is as of. Text blocks carry rendered, sanitized `html`.
+    pub async fn view_page(&self, id: &str, at: Option<u64>, page: PageRequest) -> Result<ConversationView, BackendError> {
+        let mut view = load_page(&self.pool, &self.log, id, at, page).await?;
+        if view.settings.is_none() && view.context.window == 0 {
+            view.set_context_window(catalog::context_window(&self.config, &view.provider, &view.model));
+        }
+        rendered(view, render::render_view).await
+    }
+
+    /// Up to `limit` turns (1 to 200) before `before_turn`, oldest first, text blocks rendered to
+    /// `html`; `has_older` tells whether still earlier turns exist.
+    pub async fn messages_before(&self, id: &str, before_turn: u32, limit: u32) -> Result<MessagesPage, BackendError> {
+        if !(1..=MAX_PAGE_TURNS).contains(&limit) {
+            return Err(BackendError::invalid(format!("`limit` must be a number of turns from 1 to {MAX_PAGE_TURNS}")));
+        }
+        let page = messages_before(&self.pool, &self.log, id, before_turn, limit).await?;
+        rendered(page, |page| render::render_messages(&mut page.messages)).await
+    }
+
     /// The conversation's view. A conversation from before settings existed gets its context
     /// window from today's catalogue.
     pub async fn view(&self, id: &str, at: Option<u64>) -> Result<ConversationView, BackendError> {
@@ -112,4 +150,17 @@ impl Backend {
         }
         Ok(view)
     }
+}
+
+/// The most turns one page of messages may hold.
+pub const MAX_PAGE_TURNS: u32 = 200;
+
+/// Renders Markdown off the async threads: a long page is a few milliseconds of CPU.
+async fn rendered<T: Send + 'static>(mut value: T, render: impl FnOnce(&mut T) + Send + 'static) -> Result<T, BackendError> {
+    tokio::task::spawn_blocking(move || {
+        render(&mut value);
+        value
+    })
+    .await
+    .map_err(|e| BackendError::Store(format!("rendering failed: {e}")))
 }

@@ -13,6 +13,15 @@ pub enum BackendError {
     NotFound,
     #[error("{0}")]
     Invalid(String),
+    /// The thing to create exists already (409).
+    #[error("{0}")]
+    Exists(String),
+    /// The request names something the caller may not touch (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request body is larger than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the conversation changed concurrently; try again")]
     Conflict,
     /// No database connection came free in time; nothing was written.

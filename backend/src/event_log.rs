@@ -11,6 +11,9 @@ use crate::aggregate::CONVERSATION;
 use crate::error::BackendError;
 use crate::upcasters::{needs_upcast, upcast, upcasters};
 
+mod summary;
+pub use summary::summarize;
+
 /// One row of the audit log: `GET /api/conversations/{id}/log`.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
@@ -20,6 +23,8 @@ pub struct AuditEntry {
     pub version: String,
     pub at: String,
     pub data: serde_json::Value,
+    /// One human line, e.g. "Turn 3 completed (end_turn)".
+    pub summary: String,
 }
 
 /// Read access to the event table.
@@ -56,6 +61,18 @@ impl EventLog {
         rows.iter().map(|row| self.decode(row).map(|(_, event)| event)).collect()
     }
 
+    /// Events of a conversation after `after` except streamed text (`TextAppended`): what changes
+    /// its header and list row.
+    #[tracing::instrument(name = "event_log.header_range", skip(self))]
+    pub async fn header_range(&self, id: &str, after: u64) -> Result<Vec<LoggedEvent>, BackendError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+             AND sequence > $3 AND event_type <> 'TextAppended' ORDER BY sequence"
+        );
+        let rows = sqlx::query(&sql).bind(CONVERSATION).bind(id).bind(after as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| self.decode(row).map(|(_, event)| event)).collect()
+    }
+
     /// The full audit log of a conversation, with raw payloads.
     #[tracing::instrument(name = "event_log.audit", skip(self))]
     pub async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, BackendError> {
@@ -66,12 +83,14 @@ impl EventLog {
         rows.iter()
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
+                let summary = summary::summarize(&self.decode(row)?.1.event);
                 Ok(AuditEntry {
                     seq: row.try_get::<i64, _>("sequence")? as u64,
                     event_type: row.try_get("event_type")?,
                     version: row.try_get("event_version")?,
                     at: format_time(row.try_get("recorded_at")?),
                     data: serde_json::from_str(&payload).map_err(|e| BackendError::Corrupt(e.to_string()))?,
+                    summary,
                 })
             })
             .collect()

@@ -18,7 +18,7 @@ use crate::event_log::EventLog;
 /// The channel the events trigger notifies.
 pub const CHANNEL: &str = "pocketdev_events";
 /// Sent to every subscriber when notifications may have been missed.
-const EVERYONE: &str = "*";
+pub(crate) const EVERYONE: &str = "*";
 
 /// Fans committed-event signals out to subscribers in this process.
 pub struct LiveHub {

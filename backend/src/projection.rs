@@ -186,17 +186,38 @@ async fn insert_message_rows(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, 
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO conversation_messages (conversation_id, turn, position, payload) \
-         SELECT id, turn, position, payload::jsonb FROM UNNEST($1::text[], $2::int[], $3::smallint[], $4::text[]) AS t(id, turn, position, payload)",
+        "INSERT INTO conversation_messages (conversation_id, turn, position, payload, search) \
+         SELECT id, turn, position, payload::jsonb, to_tsvector('simple', search) \
+         FROM UNNEST($1::text[], $2::int[], $3::smallint[], $4::text[], $5::text[]) AS t(id, turn, position, payload, search)",
     )
     .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, m)| m.turn as i32).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, m)| position(m)).collect::<Vec<_>>())
     .bind(rows.iter().map(|(_, m)| serde_json::to_string(m).expect("a message always serializes")).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, m)| searchable_text(m)).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
+
+/// What full-text search indexes of a message: its text and thinking blocks.
+fn searchable_text(message: &Message) -> String {
+    let parts: Vec<&str> =
+        message.blocks.iter().filter(|b| b.kind == "text" || b.kind == "thinking").filter_map(|b| b.text.as_deref()).collect();
+    let mut text = parts.join(" ");
+    // A tsvector holds at most 1 MB; a longer reply is searchable by its beginning.
+    if text.len() > SEARCH_MAX_BYTES {
+        let mut cut = SEARCH_MAX_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
+
+/// The most text of one message full-text search indexes.
+const SEARCH_MAX_BYTES: usize = 256 * 1024;
 
 fn listed(view: &ConversationView) -> bool {
     !view.deleted && !view.created_at.is_empty()

@@ -31,40 +31,150 @@ pub struct ListQuery {
     pub before: Option<String>,
 }
 
+/// Which turns of a conversation a view carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct PageRequest {
+    /// Only the newest N turns (`None`: every turn).
+    pub turns: Option<u32>,
+    /// Open at this turn: the page holds turn T-1 to the newest (and at least the newest `turns`).
+    pub from_turn: Option<u32>,
+}
+
+impl PageRequest {
+    /// Every turn: the whole view.
+    pub const ALL: PageRequest = PageRequest { turns: None, from_turn: None };
+
+    /// The first turn of the page when the newest turn is `latest`; 0 for the whole view.
+    fn start(&self, latest: u32) -> u32 {
+        let newest = self.turns.map(|n| latest.saturating_sub(n.max(1)) + 1);
+        let from = self.from_turn.map(|t| t.saturating_sub(1).max(1));
+        match (newest, from) {
+            (None, None) => 0,
+            (Some(a), None) | (None, Some(a)) => a,
+            (Some(a), Some(b)) => a.min(b),
+        }
+    }
+}
+
+/// Older messages of a conversation: `GET /api/conversations/{id}/messages?before_turn=T&limit=N`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MessagesPage {
+    pub messages: Vec<domain::Message>,
+    /// True when turns before this page exist.
+    pub has_older: bool,
+}
+
 /// The conversation as of its last event, or as of event `at`.
 #[tracing::instrument(name = "views.load", skip(pool, log))]
 pub async fn load_view(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>) -> Result<ConversationView, BackendError> {
-    let view = match at {
-        Some(at) => ConversationView::fold(id, &log.range(id, 0, Some(at)).await?),
+    load_page(pool, log, id, at, PageRequest::ALL).await
+}
+
+/// The conversation (as of event `at`, if given) with only the turns `page` asks for; `has_older`
+/// says whether earlier turns exist. Reads the turn range through the messages' primary key.
+#[tracing::instrument(name = "views.load_page", skip(pool, log))]
+pub async fn load_page(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>, page: PageRequest) -> Result<ConversationView, BackendError> {
+    let mut view = match at {
+        Some(at) => {
+            let mut view = ConversationView::fold(id, &log.range(id, 0, Some(at)).await?);
+            let latest = view.messages.iter().map(|m| m.turn).max().unwrap_or(0);
+            let start = page.start(latest);
+            view.has_older = view.messages.iter().any(|m| m.turn < start);
+            view.messages.retain(|m| m.turn >= start);
+            view
+        }
         None => {
-            let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1").bind(id).fetch_optional(pool).await?;
-            let mut view = match row {
-                Some(row) => {
-                    let sqlx::types::Json(view): sqlx::types::Json<ConversationView> =
-                        row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
-                    view
-                }
-                None => ConversationView::new(id),
+            let mut view = load_header(pool, id).await?;
+            let tail = log.range(id, view.seq, None).await?;
+            let tail_turns = tail.iter().filter_map(|logged| logged.event.message_turn());
+            let tail_min = tail_turns.clone().min();
+            let tail_max = tail_turns.max().unwrap_or(0);
+            let start = if page == PageRequest::ALL {
+                0
+            } else {
+                let stored_max: Option<i32> = sqlx::query_scalar("SELECT max(turn) FROM conversation_messages WHERE conversation_id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await?;
+                let latest = (stored_max.unwrap_or(0).max(0) as u32).max(tail_max);
+                // A tail event touching an older turn needs that turn's stored messages to fold onto.
+                page.start(latest).min(tail_min.unwrap_or(u32::MAX))
             };
-            let rows = sqlx::query("SELECT payload FROM conversation_messages WHERE conversation_id = $1 ORDER BY turn, position")
-                .bind(id)
-                .fetch_all(pool)
-                .await?;
-            for row in rows {
-                let sqlx::types::Json(message): sqlx::types::Json<domain::Message> =
-                    row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
-                view.messages.push(message);
+            view.messages = load_messages(pool, id, start, u32::MAX).await?;
+            for logged in &tail {
+                view.apply(logged);
             }
-            for logged in log.range(id, view.seq, None).await? {
-                view.apply(&logged);
-            }
+            view.has_older = start > 1 && has_turns_before(pool, id, start).await?;
             view
         }
     };
     if view.created_at.is_empty() || view.deleted {
         return Err(BackendError::NotFound);
     }
+    view.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
     Ok(view)
+}
+
+/// Up to `limit` turns before `before_turn`, oldest first, with the log tail folded in.
+#[tracing::instrument(name = "views.messages_before", skip(pool, log))]
+pub async fn messages_before(pool: &PgPool, log: &EventLog, id: &str, before_turn: u32, limit: u32) -> Result<MessagesPage, BackendError> {
+    let mut view = load_header(pool, id).await?;
+    if view.created_at.is_empty() || view.deleted {
+        return Err(BackendError::NotFound);
+    }
+    let end = before_turn.saturating_sub(1);
+    let start = before_turn.saturating_sub(limit.max(1)).max(1);
+    if end < start {
+        return Ok(MessagesPage::default());
+    }
+    view.messages = load_messages(pool, id, start, end).await?;
+    for logged in log.range(id, view.seq, None).await? {
+        view.apply(&logged);
+    }
+    view.messages.retain(|m| (start..=end).contains(&m.turn));
+    view.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
+    let has_older = start > 1 && has_turns_before(pool, id, start).await?;
+    Ok(MessagesPage { messages: view.messages, has_older })
+}
+
+/// The projected header row (messages empty), or an empty view when there is none yet.
+pub(crate) async fn load_header(pool: &PgPool, id: &str) -> Result<ConversationView, BackendError> {
+    let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    Ok(match row {
+        Some(row) => {
+            let sqlx::types::Json(view): sqlx::types::Json<ConversationView> =
+                row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+            view
+        }
+        None => ConversationView::new(id),
+    })
+}
+
+/// The stored messages of turns `start..=end`, in conversation order.
+async fn load_messages(pool: &PgPool, id: &str, start: u32, end: u32) -> Result<Vec<domain::Message>, BackendError> {
+    let rows = sqlx::query(
+        "SELECT payload FROM conversation_messages WHERE conversation_id = $1 AND turn >= $2 AND turn <= $3 ORDER BY turn, position",
+    )
+    .bind(id)
+    .bind(start.min(i32::MAX as u32) as i32)
+    .bind(end.min(i32::MAX as u32) as i32)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let sqlx::types::Json(message): sqlx::types::Json<domain::Message> =
+                row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
+            Ok(message)
+        })
+        .collect()
+}
+
+async fn has_turns_before(pool: &PgPool, id: &str, turn: u32) -> Result<bool, BackendError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = $1 AND turn < $2)")
+        .bind(id)
+        .bind(turn.min(i32::MAX as u32) as i32)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// A page of conversations, newest activity first.

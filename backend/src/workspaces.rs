@@ -35,6 +35,36 @@ pub fn ensure(root: &Path, name: &str) -> Result<String, BackendError> {
     Ok(name.to_string())
 }
 
+/// The workspaces: folders directly under `root` (links to folders inside it included), sorted by
+/// name, hidden ones skipped.
+#[tracing::instrument(name = "workspaces.list")]
+pub fn list(root: &Path) -> Result<Vec<String>, BackendError> {
+    let entries = std::fs::read_dir(root).map_err(|e| BackendError::Store(format!("cannot read WORKSPACE_ROOT {}: {e}", root.display())))?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| validate(name).is_ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Creates a new workspace; `Exists` when the name is taken.
+#[tracing::instrument(name = "workspaces.create")]
+pub fn create(root: &Path, name: &str) -> Result<String, BackendError> {
+    let name = validate(name)?;
+    let path = root.join(name);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(BackendError::Exists(format!("workspace `{name}` exists")));
+    }
+    match std::fs::create_dir(&path) {
+        Ok(()) => ensure(root, name),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(BackendError::Exists(format!("workspace `{name}` exists"))),
+        Err(e) => Err(BackendError::Store(format!("cannot create workspace {}: {e}", path.display()))),
+    }
+}
+
 /// The directory a conversation runs in: its workspace, or the root itself.
 pub fn directory(root: &Path, workspace: Option<&str>) -> PathBuf {
     match workspace {
@@ -55,5 +85,17 @@ mod tests {
         for good in ["project", "my-app_2", "v1.2"] {
             assert!(validate(good).is_ok(), "{good:?}");
         }
+    }
+}
+
+impl crate::state::Backend {
+    /// The workspace names under `WORKSPACE_ROOT`, sorted.
+    pub fn workspaces(&self) -> Result<Vec<String>, BackendError> {
+        list(&self.config.workspace_root)
+    }
+
+    /// Creates a workspace; `BackendError::Exists` when the name is taken.
+    pub fn create_workspace(&self, name: &str) -> Result<String, BackendError> {
+        create(&self.config.workspace_root, name)
     }
 }

@@ -32,6 +32,9 @@ impl From<BackendError> for ApiError {
         let status = match &error {
             BackendError::NotFound | BackendError::Domain(R::NotFound | R::ApprovalNotFound) => StatusCode::NOT_FOUND,
             BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
+            BackendError::Exists(_) => StatusCode::CONFLICT,
+            BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
+            BackendError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => StatusCode::BAD_REQUEST,
             BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,
             BackendError::Redis(_) | BackendError::Busy => StatusCode::SERVICE_UNAVAILABLE,

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use backend::views::{ArchivedFilter, ListPage, ListQuery};
 use backend::settings::RequestedSettings;
-use backend::NewConversation;
+use backend::{NewConversation, PageRequest};
 use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
 use serde_json::json;
@@ -32,12 +32,14 @@ pub async fn pricing(State(state): State<AppState>) -> impl IntoResponse {
 
 #[derive(Deserialize)]
 pub struct CreateBody {
-    provider: String,
+    /// Omitted: the chat default (`/api/settings/defaults`).
+    #[serde(default)]
+    provider: Option<String>,
     model: Option<String>,
     title: Option<String>,
     workspace: Option<String>,
     #[serde(default)]
-    permission_mode: PermissionMode,
+    permission_mode: Option<PermissionMode>,
     /// Response length in tokens.
     max_tokens: Option<u32>,
     /// Extended thinking budget (anthropic, claude_code); 0 turns it off.
@@ -48,7 +50,7 @@ pub struct CreateBody {
 
 pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
     let new = NewConversation {
-        provider: body.provider,
+        provider: body.provider.unwrap_or_default(),
         model: body.model,
         title: body.title,
         workspace: body.workspace,
@@ -60,7 +62,7 @@ pub async fn create(State(state): State<AppState>, ApiJson(body): ApiJson<Create
         },
     };
     let view = state.backend.create_conversation(new).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(rendered(view))))
 }
 
 #[derive(Deserialize)]
@@ -75,7 +77,7 @@ pub async fn decide_approval(
 ) -> ApiResult<Json<ConversationView>> {
     let id = conversation_id(&id)?;
     state.backend.decide_approval(&id, &approval_id, body.decision).await?;
-    Ok(Json(state.backend.view(&id, None).await?))
+    Ok(Json(rendered(state.backend.view(&id, None).await?)))
 }
 
 #[derive(Deserialize)]
@@ -108,15 +110,28 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
 #[derive(Deserialize)]
 pub struct ShowParams {
     at: Option<String>,
+    turns: Option<String>,
+    from_turn: Option<String>,
 }
 
+/// An optional number query parameter: absent or empty is `None`, anything else must parse.
+pub fn number_param<T: std::str::FromStr>(raw: Option<&str>, what: &str) -> ApiResult<Option<T>> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(raw) => raw.trim().parse::<T>().map(Some).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, what.to_string())),
+    }
+}
+
+/// `GET /api/conversations/{id}?at=SEQ&turns=N&from_turn=T`
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>, Query(params): Query<ShowParams>) -> ApiResult<Json<ConversationView>> {
     let id = conversation_id(&id)?;
-    let at = match params.at.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "`at` must be an event sequence number"))?),
-    };
-    Ok(Json(state.backend.view(&id, at).await?))
+    let at = number_param::<u64>(params.at.as_deref(), "`at` must be an event sequence number")?;
+    let turns = number_param::<u32>(params.turns.as_deref(), "`turns` must be a number of turns from 1 to 200")?;
+    if turns.is_some_and(|n| !(1..=backend::MAX_PAGE_TURNS).contains(&n)) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "`turns` must be a number of turns from 1 to 200"));
+    }
+    let from_turn = number_param::<u32>(params.from_turn.as_deref(), "`from_turn` must be a turn number")?;
+    Ok(Json(state.backend.view_page(&id, at, PageRequest { turns, from_turn }).await?))
 }
 
 #[derive(Deserialize)]
@@ -155,7 +170,13 @@ pub async fn rename(State(state): State<AppState>, Path(id): Path<String>, ApiJs
 
 async fn update(state: &AppState, id: &str, command: ConversationCommand) -> ApiResult<Json<ConversationView>> {
     let id = conversation_id(id)?;
-    Ok(Json(state.backend.update_conversation(&id, command).await?))
+    Ok(Json(rendered(state.backend.update_conversation(&id, command).await?)))
+}
+
+/// A view answered to the client: text blocks carry their rendered `html`.
+fn rendered(mut view: ConversationView) -> ConversationView {
+    backend::render::render_view(&mut view);
+    view
 }
 
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {

@@ -1,7 +1,8 @@
 //! Workspace files: preview (`GET`) and upload (`POST`), every path confined to the workspace.
 //!
 //! - `GET /api/workspaces/{workspace}/files?path=…`: a folder lists its entries; a text file up to
-//!   2 MB comes back as `{"path","size","text"}`; binary files are 415, larger ones 413, and
+//!   2 MB comes back as `{"path","size","text","language","html"}` (`html` highlighted by extension,
+//!   escaped plain text when the kind is unknown); binary files are 415, larger ones 413, and
 //!   credentials files (`.env`, private keys, …) 403.
 //! - `POST /api/workspaces/{workspace}/files?path=…[&overwrite=true]`: the raw body becomes the file;
 //!   at most `PD_UPLOAD_MAX_BYTES` (413 beyond), safe names only, 409 if it exists and
@@ -124,7 +125,14 @@ pub async fn read(
         Ok(text) if !text.contains('\0') => text,
         _ => return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "binary files cannot be previewed")),
     };
-    Ok(Json(json!({ "path": relative, "size": meta.len(), "text": text })).into_response())
+    let name = relative.clone();
+    let (text, language, html) = tokio::task::spawn_blocking(move || {
+        let (language, html) = backend::render::highlight_file(&name, &text);
+        (text, language, html)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?;
+    Ok(Json(json!({ "path": relative, "size": meta.len(), "text": text, "language": language, "html": html })).into_response())
 }
 
 /// A name an upload may create: no leading dot or dash, no separators or control characters,

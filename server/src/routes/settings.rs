@@ -4,6 +4,8 @@
 //! - `PUT /api/settings/keys/{name}` with `{"value"}`: stores or replaces the key; answers its status;
 //! - `DELETE /api/settings/keys/{name}`: deletes it (the environment's key, if any, applies again).
 //!
+//! - `GET /api/settings/defaults` / `PUT`: chat defaults `{provider, model, thinking_budget, permission_mode}`.
+//!
 //! A value is never returned, logged or recorded: the answers carry at most its last 4 characters.
 
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use backend::preferences::ChatDefaults;
 use backend::secrets::{KeyStatus, Secrets};
 use serde::Deserialize;
 
@@ -41,4 +44,12 @@ pub async fn set(State(state): State<AppState>, Path(name): Path<String>, ApiJso
 
 pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<KeyStatus>> {
     Ok(Json(store(&state)?.delete(&name).await?))
+}
+
+pub async fn defaults(State(state): State<AppState>) -> ApiResult<Json<ChatDefaults>> {
+    Ok(Json(state.backend.chat_defaults().await?))
+}
+
+pub async fn set_defaults(State(state): State<AppState>, ApiJson(body): ApiJson<ChatDefaults>) -> ApiResult<Json<ChatDefaults>> {
+    Ok(Json(state.backend.set_chat_defaults(body).await?))
 }

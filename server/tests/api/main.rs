@@ -3,6 +3,7 @@
 mod helpers;
 
 mod bad_input;
+mod chat_ux;
 mod claude_code;
 mod claude_sessions;
 mod conversations;
