@@ -90,6 +90,18 @@ mod browser {
         target.closest("code[data-path]").ok().flatten()?.get_attribute("data-path")
     }
 
+    /// Gives the server-rendered file paths (`code[data-path]`) their test hook.
+    pub fn tag_file_paths() {
+        let Some(found) = document().and_then(|d| d.query_selector_all(".markdown code[data-path]").ok()) else { return };
+        for i in 0..found.length() {
+            if let Some(element) = found.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                let _ = element.set_attribute("data-testid", "file-path");
+                let _ = element.set_attribute("role", "button");
+                let _ = element.set_attribute("tabindex", "0");
+            }
+        }
+    }
+
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.local_storage().ok().flatten()
     }
@@ -141,6 +153,7 @@ mod server_side {
     pub fn typing() -> bool {
         false
     }
+    pub fn tag_file_paths() {}
     pub fn scroll_to_id(_id: &str) -> bool {
         false
     }

@@ -39,11 +39,11 @@ pub fn ConversationItem(
             return;
         }
         let id = id.get_value();
+        let mut updated = summary.get_value();
         leptos::task::spawn_local(async move {
             let body = serde_json::json!({ "title": title }).to_string();
             match actions::send_json("PATCH", &format!("/api/conversations/{id}"), &body).await {
                 Ok(_) => {
-                    let mut updated = summary.get_value();
                     updated.title = title;
                     changed.run(updated);
                 }
@@ -54,11 +54,11 @@ pub fn ConversationItem(
     let toggle_archive = move |_| {
         let id = id.get_value();
         let archived = summary.with_value(|s| s.archived);
+        let mut updated = summary.get_value();
         leptos::task::spawn_local(async move {
             let verb = if archived { "unarchive" } else { "archive" };
             match actions::send_json("POST", &format!("/api/conversations/{id}/{verb}"), "").await {
                 Ok(_) => {
-                    let mut updated = summary.get_value();
                     updated.archived = !archived;
                     changed.run(updated);
                 }
@@ -69,13 +69,14 @@ pub fn ConversationItem(
     let delete = move |_| {
         confirming.set(false);
         let id = id.get_value();
+        let was_open = current.get_untracked();
         leptos::task::spawn_local(async move {
             match actions::send_json("DELETE", &format!("/api/conversations/{id}"), "").await {
                 Ok(_) => {
-                    remove.run(id.clone());
-                    if current.get_untracked() {
+                    if was_open {
                         actions::go_to("/");
                     }
+                    remove.run(id.clone());
                 }
                 Err(message) => error.set(Some(message)),
             }

@@ -84,11 +84,18 @@ pub fn MessageList(view: RwSignal<ConversationView>, #[prop(into)] highlight: Si
         }
     };
     // Opening at a turn scrolls there; otherwise follow the newest message while at the bottom.
+    let opened_at_turn = StoredValue::new(false);
     Effect::new(move |_| {
         view.track();
-        let target = highlight.get_untracked();
+        // Only the first render goes to the asked-for turn; later updates follow the bottom.
+        let target = highlight.get_untracked().filter(|_| !opened_at_turn.get_value());
+        if target.is_some() {
+            opened_at_turn.set_value(true);
+            stick.set_value(false);
+        }
         let follow = stick.get_value();
         request_animation_frame(move || {
+            crate::dom::tag_file_paths();
             if let Some(turn) = target {
                 if crate::dom::scroll_to_id(&format!("turn-{turn}")) {
                     return;

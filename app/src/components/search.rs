@@ -24,6 +24,19 @@ struct Hits {
     hits: Vec<Hit>,
 }
 
+/// The snippet with its matched words (between « and ») in `<mark>`, as text nodes.
+fn marked(snippet: &str) -> Vec<AnyView> {
+    let mut parts = Vec::new();
+    for (i, piece) in snippet.split(['«', '»']).enumerate() {
+        if piece.is_empty() {
+            continue;
+        }
+        let piece = piece.to_string();
+        parts.push(if i % 2 == 1 { view! { <mark>{piece}</mark> }.into_any() } else { piece.into_any() });
+    }
+    parts
+}
+
 #[component]
 pub fn SearchBox() -> impl IntoView {
     let query = RwSignal::new(String::new());
@@ -89,7 +102,7 @@ pub fn SearchBox() -> impl IntoView {
                                     <a data-testid="search-result" href=href on:click=move |_| clear()>
                                         <strong>{title}</strong>
                                         <span class="meta">{format!(" · turn {} · {}", hit.turn, hit.role)}</span>
-                                        <span class="snippet">{hit.snippet}</span>
+                                        <span class="snippet">{marked(&hit.snippet)}</span>
                                     </a>
                                 </li>
                             }
