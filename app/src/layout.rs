@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::components::{HelpDialog, PreviewDialog, SearchBox, Sidebar};
+use crate::components::{HelpDialog, Icon, PreviewDialog, SearchBox, Sidebar};
 use crate::dom;
 
 /// UI state shared by the whole page.
@@ -79,7 +79,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <button type="button" class="icon" data-testid="notify-toggle" aria-pressed=move || notify.get().to_string()
                     title="Notify me when a turn ends or needs approval while this tab is hidden"
                     on:click=move |_| notify.set(dom::toggle_notifications())>
-                    {move || if notify.get() { "🔔" } else { "🔕" }}
+                    {move || if notify.get() { view! { <Icon name="bell"/> } } else { view! { <Icon name="bell-off"/> } }}
                 </button>
                 <button type="button" class="icon" aria-label="Keyboard shortcuts" on:click=move |_| ui.help.set(true)>"?"</button>
             </header>

@@ -36,7 +36,7 @@ pub fn WorkspacesPage() -> impl IntoView {
             <p class="details">"Folders the agents work in. Pick one when you start a conversation."</p>
             <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); create(); }>
                 <input data-testid="workspace-new" placeholder="new workspace name" aria-label="New workspace name"
-                    pattern="[A-Za-z0-9._-]+" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <button type="submit" class="primary" data-testid="workspace-create">"Create"</button>
             </form>
             {move || message.get().map(|(ok, text)| view! { <p class=if ok { "notice" } else { "error" } role="status">{text}</p> })}

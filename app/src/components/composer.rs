@@ -4,6 +4,7 @@
 use domain::{ConversationView, Status};
 use leptos::prelude::*;
 
+use super::Icon;
 use crate::actions;
 
 /// The prompt with the attached paths appended.
@@ -113,9 +114,9 @@ pub fn Composer(view: RwSignal<ConversationView>) -> impl IntoView {
                 <label class="attach" class:disabled=move || workspace().is_none()
                     title=move || if workspace().is_some() { "Attach files (uploaded to uploads/ in the workspace)".to_string() } else { "Files need a workspace: this conversation has none".to_string() }>
                     <input type="file" multiple data-testid="attach" aria-label="Attach files" disabled=move || workspace().is_none() on:change=on_files/>
-                    <span aria-hidden="true">"📎"</span>
+                    <Icon name="clip"/>
                 </label>
-                {move || workspace().is_none().then(|| view! { <span class="hint">"No workspace: attachments are off"</span> })}
+                {move || workspace().is_none().then(|| view! { <span class="hint">"No workspace: no attachments"</span> })}
                 <button type="button" data-testid="stop" class="secondary" on:click=stop disabled=move || !running()>"Stop"</button>
                 <button type="submit" data-testid="send" class="primary">"Send"</button>
             </div>

@@ -4,6 +4,7 @@
 use domain::ConversationSummary;
 use leptos::prelude::*;
 
+use super::Icon;
 use crate::actions;
 
 #[component]
@@ -108,9 +109,9 @@ pub fn ConversationItem(
                 <button type="button" class="icon" data-testid="rename" aria-label="Rename" title="Rename"
                     on:click=move |_| { draft.set(summary.with_value(|s| s.title.clone())); renaming.set(true); request_animation_frame(|| crate::dom::focus("[data-testid=rename-input]")); }>"✎"</button>
                 <button type="button" class="icon" data-testid="archive" aria-label=if archived { "Unarchive" } else { "Archive" }
-                    title=if archived { "Unarchive" } else { "Archive" } on:click=toggle_archive>{if archived { "⤴" } else { "🗄" }}</button>
+                    title=if archived { "Unarchive" } else { "Archive" } on:click=toggle_archive><Icon name=if archived { "unarchive" } else { "archive" }/></button>
                 <button type="button" class="icon" data-testid="delete" aria-label="Delete" title="Delete"
-                    on:click=move |_| confirming.set(true)>"🗑"</button>
+                    on:click=move |_| confirming.set(true)><Icon name="trash"/></button>
             </span>
             {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
             <Show when=move || confirming.get()>
