@@ -63,7 +63,12 @@ fn ConversationList(initial: ListPage) -> impl IntoView {
     let selected = Memo::new(move |_| location.pathname.get().strip_prefix("/c/").map(|rest| rest.split('/').next().unwrap_or("").to_string()));
 
     let fetch = move |before: Option<String>| {
-        let archived = filter.get_untracked();
+        // The API takes `archived=false|true|all` (docs/UI.md says active|archived|all).
+        let archived = match filter.get_untracked().as_str() {
+            "archived" => "true",
+            "all" => "all",
+            _ => "false",
+        };
         loading.set(true);
         leptos::task::spawn_local(async move {
             let mut url = format!("/api/conversations?archived={archived}&limit=50");
