@@ -1,4 +1,5 @@
-//! Browser-side calls to the JSON API: create a conversation, send a prompt, stop a turn.
+//! Browser-side calls to the JSON API: create a conversation, send a prompt, stop a turn, and the
+//! generic JSON get/send and raw file upload the other components use.
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -70,6 +71,7 @@ mod browser {
         let builder = match method {
             "PUT" => Request::put(url),
             "DELETE" => Request::delete(url),
+            "PATCH" => Request::patch(url),
             _ => Request::post(url),
         };
         let request = if body.is_empty() {
@@ -87,6 +89,21 @@ mod browser {
     pub async fn stop(id: &str) -> Result<(), String> {
         let response = Request::post(&format!("/api/conversations/{id}/abort")).send().await.map_err(|e| e.to_string())?;
         if response.ok() || response.status() == 409 { Ok(()) } else { Err(problem(response).await) }
+    }
+
+    /// POSTs a file's bytes as the raw body (`POST /api/workspaces/{ws}/files?path=`).
+    pub async fn upload(url: &str, file: web_sys::File) -> Result<serde_json::Value, String> {
+        let response = Request::post(url)
+            .header("content-type", "application/octet-stream")
+            .body(file)
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        Ok(response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     pub fn go_to(path: &str) {
@@ -115,6 +132,10 @@ mod server_side {
         Err("not available during server rendering".into())
     }
     pub fn go_to(_path: &str) {}
+    #[allow(dead_code)]
+    pub async fn upload(_url: &str, _file: ()) -> Result<serde_json::Value, String> {
+        Err("not available during server rendering".into())
+    }
     pub async fn get_json(_url: &str) -> Result<serde_json::Value, String> {
         Err("not available during server rendering".into())
     }
@@ -125,3 +146,24 @@ mod server_side {
 
 #[cfg(not(feature = "hydrate"))]
 pub use server_side::*;
+
+/// Percent-encodes a query-string value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(super::encode("uploads/a b&c.txt"), "uploads/a%20b%26c.txt");
+        assert_eq!(super::encode("ü"), "%C3%BC");
+    }
+}

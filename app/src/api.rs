@@ -2,24 +2,43 @@
 
 use domain::{ConversationSummary, ConversationView};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// The newest conversations for the sidebar.
-#[server]
-pub async fn list_conversations() -> Result<Vec<ConversationSummary>, ServerFnError> {
-    use backend::views::{list, ListQuery};
-    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
-    let page = list(&backend.pool, &ListQuery { limit: 100, ..ListQuery::default() })
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(page.items)
+/// How many turns the chat page loads at first, and per "load older".
+pub const PAGE_TURNS: u32 = 20;
+
+/// One page of the conversation list, as `GET /api/conversations` answers it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListPage {
+    pub items: Vec<ConversationSummary>,
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
-/// One conversation, or `None` when it does not exist.
+/// The newest conversations for the sidebar (`archived`: active, archived or all).
 #[server]
-pub async fn get_conversation(id: String) -> Result<Option<ConversationView>, ServerFnError> {
+pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnError> {
+    use backend::views::{list, ArchivedFilter, ListQuery};
+    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let archived = match archived.as_str() {
+        "archived" => ArchivedFilter::Archived,
+        "all" => ArchivedFilter::All,
+        _ => ArchivedFilter::Active,
+    };
+    let page = list(&backend.pool, &ListQuery { limit: 50, archived, ..ListQuery::default() })
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(ListPage { items: page.items, next: page.next })
+}
+
+/// One conversation, or `None` when it does not exist: as of event `at` when given, and only its
+/// newest turns (down to `turn`, when asked to open there).
+#[server]
+pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) -> Result<Option<ConversationView>, ServerFnError> {
     let backend = expect_context::<std::sync::Arc<backend::Backend>>();
     let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(None) };
-    match backend.view(&id.0, None).await {
+    let page = backend::PageRequest { turns: Some(PAGE_TURNS), from_turn: turn };
+    match backend.view_page(&id.0, at, page).await {
         Ok(view) => Ok(Some(view)),
         Err(backend::BackendError::NotFound) => Ok(None),
         Err(error) => Err(ServerFnError::new(error.to_string())),
@@ -38,4 +57,13 @@ mod uuid_like {
             if ok { Ok(Id(raw.to_ascii_lowercase())) } else { Err(()) }
         }
     }
+}
+
+/// A conversation's audit log, oldest first: `[{seq, type|event_type, at, data, summary?}]`.
+#[server]
+pub async fn conversation_log(id: String) -> Result<Vec<serde_json::Value>, ServerFnError> {
+    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(vec![]) };
+    let entries = backend.log.audit(&id.0).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(entries.into_iter().filter_map(|entry| serde_json::to_value(entry).ok()).collect())
 }

@@ -47,6 +47,7 @@ pub fn ClaudePage() -> impl IntoView {
         <main class="chat settings">
             <p><a href="/">"← Conversations"</a></p>
             <h1>"Claude Code"</h1>
+            <p><a href="/claude/config" data-testid="config-link">"Edit Claude Code's configuration (CLAUDE.md, settings, commands, agents, skills, hooks) →"</a></p>
             {move || message.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
             <section>
                 <h2>"Login"</h2>

@@ -2,12 +2,24 @@
 
 mod approvals;
 mod composer;
+mod conversation_item;
+mod help;
+mod icons;
 mod messages;
+mod new_conversation;
+mod preview;
+mod search;
 mod sidebar;
 
 pub use approvals::Approvals;
 pub use composer::Composer;
+pub use conversation_item::ConversationItem;
+pub use help::HelpDialog;
+pub use icons::Icon;
 pub use messages::MessageList;
+pub use new_conversation::NewConversation;
+pub use preview::PreviewDialog;
+pub use search::SearchBox;
 pub use sidebar::Sidebar;
 
 /// A token count, short: `950`, `12.3k`, `1.05M`.

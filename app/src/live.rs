@@ -1,15 +1,18 @@
-//! The browser's live feed: an EventSource on the conversation's events, folded into the view signal.
+//! The browser's live feeds: the open conversation's events, folded into its view signal (with
+//! the finished turn re-fetched so its rendered HTML appears), and the conversation list's
+//! summaries (`GET /api/conversations/live`).
 //!
 //! The browser's EventSource reconnects by itself and sends `Last-Event-ID`; the server resumes
-//! after it, and `ConversationView::apply` ignores anything already applied.
+//! after it, and `ConversationView::apply` ignores anything already applied. Each feed closes
+//! when the component that opened it goes away.
 
-use domain::ConversationView;
+use domain::{ConversationSummary, ConversationView};
 use leptos::prelude::*;
-
 
 /// Keeps `view` current with the server's events, from its `seq` on.
 #[cfg(feature = "hydrate")]
 pub fn follow(view: RwSignal<ConversationView>) {
+    use domain::ConversationEvent as E;
     use futures::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
 
@@ -19,17 +22,77 @@ pub fn follow(view: RwSignal<ConversationView>) {
     };
     let subscriptions: Vec<_> = domain::ConversationEvent::TYPES.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
     let mut frames = futures::stream::select_all(subscriptions);
+    // Dropping the EventSource (when this component's owner is cleaned up) closes it.
+    let alive = StoredValue::new_local(source);
     leptos::task::spawn_local(async move {
-        let _source = source;
         while let Some(frame) = frames.next().await {
+            if alive.is_disposed() {
+                break;
+            }
             let Ok((_, message)) = frame else { continue };
             let Some(data) = message.data().as_string() else { continue };
-            if let Ok(logged) = serde_json::from_str::<domain::LoggedEvent>(&data) {
-                view.update(|v| v.apply(&logged));
+            let Ok(logged) = serde_json::from_str::<domain::LoggedEvent>(&data) else { continue };
+            view.update(|v| v.apply(&logged));
+            let title = view.with_untracked(|v| if v.title.is_empty() { "Conversation".to_string() } else { v.title.clone() });
+            match &logged.event {
+                E::TurnCompleted { turn, .. } | E::TurnFailed { turn, .. } | E::TurnAborted { turn } => {
+                    let done = if matches!(logged.event, E::TurnFailed { .. }) { "failed" } else { "finished" };
+                    crate::dom::notify(&format!("{title}: the turn {done}"));
+                    refetch_turn(view, id.clone(), *turn).await;
+                }
+                E::ApprovalRequested { tool, .. } => crate::dom::notify(&format!("{title}: {tool} needs your approval")),
+                _ => {}
             }
+        }
+    });
+}
+
+/// Replaces turn `turn`'s messages with the server's (which carry the rendered HTML).
+#[cfg(feature = "hydrate")]
+async fn refetch_turn(view: RwSignal<ConversationView>, id: String, turn: u32) {
+    let url = format!("/api/conversations/{id}/messages?before_turn={}&limit=1", turn + 1);
+    let Ok(page) = crate::actions::get_json(&url).await else { return };
+    let Ok(fresh) = serde_json::from_value::<Vec<domain::Message>>(page["messages"].clone()) else { return };
+    let fresh: Vec<_> = fresh.into_iter().filter(|m| m.turn == turn).collect();
+    if fresh.is_empty() {
+        return;
+    }
+    view.update(|v| {
+        let Some(at) = v.messages.iter().position(|m| m.turn == turn) else { return };
+        v.messages.retain(|m| m.turn != turn);
+        for (offset, message) in fresh.into_iter().enumerate() {
+            v.messages.insert(at + offset, message);
         }
     });
 }
 
 #[cfg(not(feature = "hydrate"))]
 pub fn follow(_view: RwSignal<ConversationView>) {}
+
+/// Calls `apply(summary, deleted)` for every conversation-list change, from now on.
+#[cfg(feature = "hydrate")]
+pub fn follow_summaries(apply: impl Fn(ConversationSummary, bool) + 'static) {
+    use futures::StreamExt;
+    use gloo_net::eventsource::futures::EventSource;
+
+    let Ok(mut source) = EventSource::new("/api/conversations/live") else { return };
+    let Ok(mut frames) = source.subscribe("summary") else { return };
+    let alive = StoredValue::new_local(source);
+    leptos::task::spawn_local(async move {
+        while let Some(frame) = frames.next().await {
+            if alive.is_disposed() {
+                break;
+            }
+            let Ok((_, message)) = frame else { continue };
+            let Some(data) = message.data().as_string() else { continue };
+            let Ok(raw) = serde_json::from_str::<serde_json::Value>(&data) else { continue };
+            let deleted = raw["deleted"] == true;
+            if let Ok(summary) = serde_json::from_value::<ConversationSummary>(raw) {
+                apply(summary, deleted);
+            }
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn follow_summaries(_apply: impl Fn(ConversationSummary, bool) + 'static) {}

@@ -1,50 +1,54 @@
-//! The chat page: sidebar, the selected conversation with its live messages, and the composer.
+//! The chat page: the selected conversation (live, or read-only as of an event with `?at=`), its
+//! header, messages, approvals and composer. The sidebar lives in the layout.
 
 use domain::ConversationView;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{get_conversation, list_conversations};
-use crate::components::{format_tokens, format_usd, Approvals, Composer, MessageList, Sidebar};
+use crate::api::get_conversation;
+use crate::components::{format_tokens, format_usd, Approvals, Composer, MessageList};
 use crate::live;
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let selected = move || params.read().get("id");
-    let conversations = Resource::new(|| (), |_| list_conversations());
-    let conversation = Resource::new(selected, |id| async move {
+    let at = move || query.read().get("at").and_then(|s| s.parse::<u64>().ok());
+    let turn = move || query.read().get("turn").and_then(|s| s.parse::<u32>().ok());
+    let conversation = Resource::new(move || (selected(), at(), turn()), |(id, at, turn)| async move {
         match id {
-            Some(id) => get_conversation(id).await,
+            Some(id) => get_conversation(id, at, turn).await,
             None => Ok(None),
         }
     });
     view! {
-        <div class="layout">
-            <Sidebar conversations selected=Signal::derive(selected)/>
-            <main class="chat">
-                <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                    {move || conversation.get().map(|loaded| match loaded {
-                        Ok(Some(initial)) => view! { <Conversation initial/> }.into_any(),
-                        Ok(None) if selected().is_some() => view! { <p class="empty">"This conversation does not exist."</p> }.into_any(),
-                        Ok(None) => view! { <p class="empty">"Start a new conversation, or pick one on the left."</p> }.into_any(),
-                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                    })}
-                </Suspense>
-            </main>
-        </div>
+        <main class="chat">
+            <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || conversation.get().map(|loaded| match loaded {
+                    Ok(Some(initial)) => view! { <Conversation initial at=at() turn=turn()/> }.into_any(),
+                    Ok(None) if selected().is_some() => view! { <p class="empty">"This conversation does not exist."</p> }.into_any(),
+                    Ok(None) => view! { <p class="empty">"Start a new conversation, or pick one from the list."</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </main>
     }
 }
 
 #[component]
-fn Conversation(initial: ConversationView) -> impl IntoView {
+fn Conversation(initial: ConversationView, at: Option<u64>, turn: Option<u32>) -> impl IntoView {
+    let live = at.is_none();
     let view = RwSignal::new(initial);
-    Effect::new(move |started: Option<bool>| {
-        if started.is_none() {
-            live::follow(view);
-        }
-        true
-    });
+    if live {
+        Effect::new(move |started: Option<bool>| {
+            if started.is_none() {
+                live::follow(view);
+            }
+            true
+        });
+    }
+    let id = view.with_untracked(|v| v.id.clone());
     let status = move || view.with(|v| v.status.as_str());
     let title = move || view.with(|v| if v.title.is_empty() { "New conversation".to_string() } else { v.title.clone() });
     let details = move || {
@@ -55,7 +59,7 @@ fn Conversation(initial: ConversationView) -> impl IntoView {
     };
     view! {
         <header class="chat-header">
-            <div>
+            <div class="chat-title">
                 <h1>{title}</h1>
                 <p class="details" data-testid="conversation-details">{details}</p>
             </div>
@@ -65,11 +69,22 @@ fn Conversation(initial: ConversationView) -> impl IntoView {
                     {move || view.with(|v| format_usd(v.usage.cost_usd))}
                 </span>
                 <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
+                <a class="header-link" data-testid="timeline-link" href=format!("/c/{id}/timeline") title="Audit timeline">"Timeline"</a>
+                <a class="header-link" data-testid="export" href=format!("/api/conversations/{id}/export.md") download="" rel="external"
+                    title="Export as Markdown">"Export"</a>
             </div>
         </header>
-        <MessageList view/>
-        <Approvals view/>
-        <Composer view/>
+        {at.map(|seq| view! {
+            <p class="at-banner" data-testid="at-banner" role="status">
+                {format!("Read-only: this conversation as of event {seq}. ")}
+                <a href=format!("/c/{id}") rel="external">"Back to the live conversation"</a>
+            </p>
+        })}
+        <MessageList view highlight=Signal::stored(turn) live/>
+        {live.then(|| view! {
+            <Approvals view/>
+            <Composer view/>
+        })}
     }
 }
 

@@ -1,4 +1,4 @@
-//! The settings page: API keys, set, replaced or deleted.
+//! The settings page: API keys, set, replaced or deleted; and the chat defaults (`defaults.rs`).
 //!
 //! A key's value is never shown again, nor sent back to the browser: only whether it is set, where
 //! from (this page or the environment), and its last 4 characters. Keys saved here are stored
@@ -7,6 +7,8 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::defaults::ChatDefaults;
 
 /// What the page may know about a key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,7 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <ChatDefaults/>
         </main>
     }
 }

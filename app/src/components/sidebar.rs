@@ -1,186 +1,182 @@
-//! The sidebar: the new-conversation button and the conversation list.
+//! The sidebar drawer: the new-conversation form, links, and the live conversation list
+//! (newest activity first, archived filter, "Load more", kept current by the summaries feed).
 
 use domain::ConversationSummary;
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
+use super::{ConversationItem, NewConversation};
 use crate::actions;
+use crate::api::{list_conversations, ListPage};
+use crate::layout::Ui;
+use crate::live;
 
 #[component]
-pub fn Sidebar(
-    conversations: Resource<Result<Vec<ConversationSummary>, ServerFnError>>,
-    selected: Signal<Option<String>>,
-) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let provider = RwSignal::new("anthropic".to_string());
-    let workspace = RwSignal::new(String::new());
-    let mode = RwSignal::new("ask".to_string());
-    let model = RwSignal::new(String::new());
-    let max_tokens = RwSignal::new(String::new());
-    let thinking = RwSignal::new(String::new());
-    let effort = RwSignal::new(String::new());
-    let thinks = move || matches!(provider.get().as_str(), "anthropic" | "claude_code");
-    let reasons = move || matches!(provider.get().as_str(), "openai" | "openai_compatible");
-    let create = move |_| {
-        let form = NewConversationForm {
-            provider: provider.get_untracked(),
-            workspace: workspace.get_untracked(),
-            permission_mode: mode.get_untracked(),
-            model: model.get_untracked(),
-            max_tokens: max_tokens.get_untracked(),
-            thinking_budget: thinking.get_untracked(),
-            reasoning_effort: effort.get_untracked(),
-        };
-        let body = match form.body() {
-            Ok(body) => body,
-            Err(message) => return error.set(Some(message)),
-        };
-        leptos::task::spawn_local(async move {
-            match actions::create_conversation(body).await {
-                Ok(id) => actions::go_to(&format!("/c/{id}")),
-                Err(message) => error.set(Some(message)),
-            }
-        });
-    };
+pub fn Sidebar() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let first = Resource::new(|| (), |_| list_conversations("active".to_string()));
     view! {
-        <nav class="sidebar">
-            <div class="new">
-                <select data-testid="provider" aria-label="Provider" on:change=move |ev| provider.set(event_target_value(&ev))>
-                    <option value="anthropic" selected>"Anthropic API"</option>
-                    <option value="claude_code">"Claude Code"</option>
-                    <option value="openai">"OpenAI API"</option>
-                    <option value="openai_compatible">"OpenAI-compatible server"</option>
-                </select>
-                <input data-testid="model" placeholder="model (default)" aria-label="Model"
-                    on:input=move |ev| model.set(event_target_value(&ev))/>
-                <input data-testid="max-tokens" type="number" min="1" placeholder="reply tokens (default)" aria-label="Response length in tokens"
-                    on:input=move |ev| max_tokens.set(event_target_value(&ev))/>
-                {move || thinks().then(|| view! {
-                    <input data-testid="thinking-budget" type="number" min="0" placeholder="thinking budget (default)"
-                        aria-label="Extended thinking budget in tokens (0: off)" on:input=move |ev| thinking.set(event_target_value(&ev))/>
-                })}
-                {move || reasons().then(|| view! {
-                    <select data-testid="reasoning-effort" aria-label="Reasoning effort" on:change=move |ev| effort.set(event_target_value(&ev))>
-                        <option value="" selected>"reasoning effort (default)"</option>
-                        <option value="minimal">"minimal"</option>
-                        <option value="low">"low"</option>
-                        <option value="medium">"medium"</option>
-                        <option value="high">"high"</option>
-                    </select>
-                })}
-                <input data-testid="workspace" placeholder="workspace (Claude Code)" aria-label="Workspace"
-                    on:input=move |ev| workspace.set(event_target_value(&ev))/>
-                <select data-testid="permission-mode" aria-label="Tool permissions" on:change=move |ev| mode.set(event_target_value(&ev))>
-                    <option value="ask" selected>"Ask before tools"</option>
-                    <option value="accept_edits">"Accept edits"</option>
-                    <option value="bypass">"Never ask"</option>
-                </select>
-                <button class="primary" data-testid="new-conversation" on:click=create>"+ New conversation"</button>
-            </div>
+        <nav class="sidebar" id="sidebar" data-testid="sidebar" data-open=move || ui.drawer.get().to_string()>
+            <NewConversation/>
             <p class="links">
-                <a href="/claude" data-testid="claude-link">"Claude Code sessions and login"</a>
-                " · "
-                <a href="/settings" data-testid="settings-link">"API keys"</a>
+                <a href="/claude" data-testid="claude-link">"Claude Code"</a>
+                <a href="/workspaces" data-testid="workspaces-link">"Workspaces"</a>
+                <a href="/settings" data-testid="settings-link">"Settings"</a>
             </p>
-            {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                <ul class="conversations">
-                    {move || conversations.get().map(|loaded| match loaded {
-                        Ok(items) => items
-                            .into_iter()
-                            .map(|item| {
-                                let href = format!("/c/{}", item.id);
-                                let current = selected.get().as_deref() == Some(item.id.as_str());
-                                let title = if item.title.is_empty() { "New conversation".to_string() } else { item.title };
-                                view! {
-                                    <li>
-                                        <a data-testid="conversation-item" href=href class:current=current data-status=item.status.as_str()>
-                                            {title}
-                                        </a>
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                            .into_any(),
-                        Err(error) => view! { <li class="error">{error.to_string()}</li> }.into_any(),
-                    })}
-                </ul>
+                {move || first.get().map(|loaded| match loaded {
+                    Ok(initial) => view! { <ConversationList initial/> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                })}
             </Suspense>
         </nav>
     }
 }
 
-/// The new-conversation form's values, as typed.
-struct NewConversationForm {
-    provider: String,
-    workspace: String,
-    permission_mode: String,
-    model: String,
-    max_tokens: String,
-    thinking_budget: String,
-    reasoning_effort: String,
+/// Where a summary goes in a list sorted by newest activity: `None` when it belongs to a page
+/// not loaded yet.
+pub fn insert_position(items: &[ConversationSummary], summary: &ConversationSummary, more: bool) -> Option<usize> {
+    match items.iter().position(|item| item.updated_at < summary.updated_at) {
+        Some(position) => Some(position),
+        None if more => None,
+        None => Some(items.len()),
+    }
 }
 
-impl NewConversationForm {
-    /// The `POST /api/conversations` body: empty fields are left out (the server's defaults
-    /// apply), and only the settings the provider has are sent.
-    fn body(&self) -> Result<serde_json::Value, String> {
-        let mut body = serde_json::json!({ "provider": self.provider, "permission_mode": self.permission_mode });
-        let number = |field: &str, text: &str| -> Result<Option<u32>, String> {
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            text.parse().map(Some).map_err(|_| format!("{field} must be a whole number"))
+/// Whether a conversation shows under the archived filter.
+fn shown(filter: &str, archived: bool) -> bool {
+    match filter {
+        "archived" => archived,
+        "all" => true,
+        _ => !archived,
+    }
+}
+
+#[component]
+fn ConversationList(initial: ListPage) -> impl IntoView {
+    let items = RwSignal::new(initial.items);
+    let next = RwSignal::new(initial.next);
+    let filter = RwSignal::new("active".to_string());
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let location = use_location();
+    let selected = Memo::new(move |_| location.pathname.get().strip_prefix("/c/").map(|rest| rest.split('/').next().unwrap_or("").to_string()));
+
+    let fetch = move |before: Option<String>| {
+        // The API takes `archived=false|true|all` (docs/UI.md says active|archived|all).
+        let archived = match filter.get_untracked().as_str() {
+            "archived" => "true",
+            "all" => "all",
+            _ => "false",
         };
-        let thinks = matches!(self.provider.as_str(), "anthropic" | "claude_code");
-        let reasons = matches!(self.provider.as_str(), "openai" | "openai_compatible");
-        if !self.workspace.trim().is_empty() {
-            body["workspace"] = self.workspace.trim().into();
-        }
-        if !self.model.trim().is_empty() {
-            body["model"] = self.model.trim().into();
-        }
-        if let Some(tokens) = number("The response length", &self.max_tokens)? {
-            body["max_tokens"] = tokens.into();
-        }
-        if let Some(budget) = number("The thinking budget", &self.thinking_budget)?.filter(|_| thinks) {
-            body["thinking_budget"] = budget.into();
-        }
-        if reasons && !self.reasoning_effort.is_empty() {
-            body["reasoning_effort"] = self.reasoning_effort.clone().into();
-        }
-        Ok(body)
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let mut url = format!("/api/conversations?archived={archived}&limit=50");
+            if let Some(before) = &before {
+                url.push_str(&format!("&before={}", actions::encode(before)));
+            }
+            let answer = actions::get_json(&url).await.and_then(|v| serde_json::from_value::<ListPage>(v).map_err(|e| e.to_string()));
+            loading.set(false);
+            match answer {
+                Ok(page) => {
+                    error.set(None);
+                    if before.is_some() {
+                        items.update(|list| {
+                            for item in page.items {
+                                if !list.iter().any(|known| known.id == item.id) {
+                                    list.push(item);
+                                }
+                            }
+                        });
+                    } else {
+                        items.set(page.items);
+                    }
+                    next.set(page.next);
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        live::follow_summaries(move |summary, deleted| {
+            let more = next.with_untracked(Option::is_some);
+            let visible = !deleted && shown(&filter.get_untracked(), summary.archived);
+            items.update(|list| {
+                list.retain(|item| item.id != summary.id);
+                if visible {
+                    if let Some(position) = insert_position(list, &summary, more) {
+                        list.insert(position, summary);
+                    }
+                }
+            });
+        });
+    });
+    let remove = Callback::new(move |id: String| items.update(|list| list.retain(|item| item.id != id)));
+    let changed = Callback::new(move |summary: ConversationSummary| {
+        let keep = shown(&filter.get_untracked(), summary.archived);
+        items.update(|list| {
+            if keep {
+                if let Some(item) = list.iter_mut().find(|item| item.id == summary.id) {
+                    *item = summary;
+                }
+            } else {
+                list.retain(|item| item.id != summary.id);
+            }
+        });
+    });
+    view! {
+        <label class="filter">
+            <span>"Show"</span>
+            <select data-testid="archived-filter" aria-label="Which conversations" prop:value=move || filter.get()
+                on:change=move |ev| { filter.set(event_target_value(&ev)); fetch(None); }>
+                <option value="active" selected>"Active"</option>
+                <option value="archived">"Archived"</option>
+                <option value="all">"All"</option>
+            </select>
+        </label>
+        {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
+        <ul class="conversations">
+            <For each=move || items.get() key=|item| (item.id.clone(), item.title.clone(), item.status.as_str(), item.archived, item.updated_at.clone())
+                children=move |item| {
+                    let current = Signal::derive({
+                        let id = item.id.clone();
+                        move || selected.get().as_deref() == Some(id.as_str())
+                    });
+                    view! { <ConversationItem item current remove changed/> }
+                }/>
+        </ul>
+        {move || items.with(Vec::is_empty).then(|| view! { <p class="empty">"No conversations yet."</p> })}
+        <Show when=move || next.with(Option::is_some)>
+            <button type="button" class="secondary more" data-testid="load-more" disabled=move || loading.get()
+                on:click=move |_| fetch(next.get_untracked())>"Load more"</button>
+        </Show>
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::Status;
 
-    fn form(provider: &str) -> NewConversationForm {
-        NewConversationForm {
-            provider: provider.into(),
-            workspace: String::new(),
-            permission_mode: "ask".into(),
-            model: " gpt-5-mini ".into(),
-            max_tokens: "2000".into(),
-            thinking_budget: "4096".into(),
-            reasoning_effort: "low".into(),
+    fn summary(id: &str, at: &str) -> ConversationSummary {
+        ConversationSummary {
+            id: id.into(),
+            title: String::new(),
+            status: Status::Idle,
+            provider: "anthropic".into(),
+            model: String::new(),
+            archived: false,
+            updated_at: at.into(),
         }
     }
 
     #[test]
-    fn only_the_settings_of_the_chosen_provider_are_sent() {
-        let body = form("openai").body().unwrap();
-        assert_eq!(
-            body,
-            serde_json::json!({"provider": "openai", "permission_mode": "ask", "model": "gpt-5-mini", "max_tokens": 2000, "reasoning_effort": "low"})
-        );
-        let body = form("anthropic").body().unwrap();
-        assert_eq!(body["thinking_budget"], 4096);
-        assert!(body.get("reasoning_effort").is_none());
-        let mut bad = form("anthropic");
-        bad.max_tokens = "lots".into();
-        assert!(bad.body().unwrap_err().contains("whole number"));
+    fn newer_activity_goes_first_and_older_waits_for_its_page() {
+        let list = vec![summary("a", "2026-01-03T00:00:00Z"), summary("b", "2026-01-01T00:00:00Z")];
+        assert_eq!(insert_position(&list, &summary("c", "2026-01-04T00:00:00Z"), true), Some(0));
+        assert_eq!(insert_position(&list, &summary("c", "2026-01-02T00:00:00Z"), true), Some(1));
+        assert_eq!(insert_position(&list, &summary("c", "2025-01-02T00:00:00Z"), true), None);
+        assert_eq!(insert_position(&list, &summary("c", "2025-01-02T00:00:00Z"), false), Some(2));
+        assert!(shown("all", true) && shown("archived", true) && !shown("active", true));
     }
 }
