@@ -6,6 +6,8 @@ mod bad_input;
 mod claude_code;
 mod claude_sessions;
 mod conversations;
+mod faults;
+mod private_services;
 mod processes;
 mod providers;
 mod replay;
