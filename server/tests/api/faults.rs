@@ -62,13 +62,18 @@ impl Rig {
 
     async fn create_conversation(&self, base: &str) -> String {
         let response = self.request(reqwest::Method::POST, format!("{base}/api/conversations")).json(&json!({"provider": "anthropic"})).send().await.unwrap();
-        assert_eq!(response.status(), 201, "creating a conversation");
+        assert_eq!(response.status(), 201, "creating a conversation (logs in {})", self.logs.display());
         response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
     }
 
     async fn send(&self, base: &str, id: &str, text: &str) -> reqwest::StatusCode {
         let response = self.request(reqwest::Method::POST, format!("{base}/api/conversations/{id}/messages")).json(&json!({"text": text})).send().await.unwrap();
-        response.status()
+        let status = response.status();
+        if !status.is_success() {
+            // Shown with a failing test's output.
+            println!("POST messages to {id}: {status} {}", response.text().await.unwrap_or_default());
+        }
+        status
     }
 
     /// Polls the view (through any transient 5xx) until the turn is no longer running.
@@ -214,7 +219,7 @@ async fn killing_a_worker_with_sigkill_mid_turn_20_times_loses_and_repeats_no_to
     let kills = kills_started.elapsed();
     // Two healthy workers take every killed job over once it has been silent for their lease.
     let rescue_started = Instant::now();
-    let rescuers = [("PD_JOB_LEASE_MS", "1000"), ("PD_WORKER_CONCURRENCY", "10")];
+    let rescuers = [("PD_JOB_LEASE_MS", "3000"), ("PD_WORKER_CONCURRENCY", "10")];
     let _rescuer_a = rig.process(&["worker"], "rescuer-a", &rescuers).await;
     let _rescuer_b = rig.process(&["worker"], "rescuer-b", &rescuers).await;
     for id in &conversations {
@@ -223,12 +228,21 @@ async fn killing_a_worker_with_sigkill_mid_turn_20_times_loses_and_repeats_no_to
         assert_eq!(reply_text(&view, 1), expected, "{id}: the view");
     }
     let rescue = rescue_started.elapsed();
+    let mut third_attempts = 0;
     for id in &conversations {
         let feed = crate::helpers::read_frames(&rig.client, &base, id, None, Duration::from_secs(10), |f, _| ends_turn(f, 1)).await;
         assert_exact(&feed, id, 1, &expected, id);
-        assert_eq!(attempts(&feed, 1), 2, "{id}: the killed attempt and the one that finished");
+        // The killed attempt and the one that finished; on a loaded machine a rescuer's heartbeat
+        // may come late, and the other rescuer takes over once more (fenced, so still exact).
+        let attempts = attempts(&feed, 1);
+        assert!((2..=3).contains(&attempts), "{id}: {attempts} attempts");
+        third_attempts += usize::from(attempts == 3);
     }
-    eprintln!("[faults] kill -9: 20 workers killed mid-turn in {}; all 20 turns completed exactly {} after two workers started", secs(kills), secs(rescue));
+    eprintln!(
+        "[faults] kill -9: 20 workers killed mid-turn in {}; all 20 turns completed exactly {} after two workers started (lease 3 s); {third_attempts} needed a third attempt",
+        secs(kills),
+        secs(rescue)
+    );
 }
 
 /// Runs `turns` concurrent turns with one follower each, applies `fault` while they stream,
@@ -338,15 +352,20 @@ async fn restarting_redis_mid_load_loses_and_repeats_no_token_and_later_turns_ru
 /// Polls `/health` until `check` accepts its answer; returns how long that took.
 async fn health_until(client: &reqwest::Client, base: &str, within: Duration, check: impl Fn(u16, &Value) -> bool) -> (Duration, Value) {
     let started = Instant::now();
+    let mut last = String::new();
     loop {
-        if let Ok(response) = client.get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().await {
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            if check(status, &body) {
-                return (started.elapsed(), body);
+        match client.get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                if check(status, &body) {
+                    return (started.elapsed(), body);
+                }
+                last = format!("{status} {body}");
             }
+            Err(error) => last = error.to_string(),
         }
-        assert!(started.elapsed() < within, "/health did not change within {within:?}");
+        assert!(started.elapsed() < within, "/health did not change within {within:?}; last answer: {last}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
