@@ -46,17 +46,20 @@ pub async fn run_worker(backend: Arc<Backend>, name: String) -> Result<(), Backe
                         tracing::warn!(%error, "re-queueing lost turns failed");
                     }
                 }
-                let free = slots.available_permits();
-                match janitor.claim_stale(config.lease, free).await {
+                // Slots first, then claims: a claimed job that waited for a slot would send no
+                // heartbeat, and another worker would take it over once more after the lease.
+                let mut free: Vec<_> = std::iter::from_fn(|| slots.clone().try_acquire_owned().ok()).collect();
+                match janitor.claim_stale(config.lease, free.len()).await {
                     Ok(deliveries) => {
                         for delivery in deliveries {
                             tracing::warn!(entry = %delivery.entry_id, "reclaimed a job from a silent worker");
-                            let permit = slots.clone().acquire_owned().await.expect("semaphore never closes");
+                            let permit = free.pop().expect("no more claims than free slots");
                             spawn_job(backend.clone(), janitor.clone(), delivery, permit);
                         }
                     }
                     Err(error) => tracing::warn!(%error, "reclaiming stale jobs failed"),
                 }
+                drop(free);
                 tokio::select! {
                     _ = tokio::time::sleep((config.lease / 3).max(Duration::from_millis(200))) => {}
                     _ = draining.wait_for(|draining| *draining) => {}
