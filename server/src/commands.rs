@@ -84,19 +84,21 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
     // SIGTERM: stop accepting, end the live feeds (their clients reconnect elsewhere), let the
     // embedded worker finish its running turns; whatever outlasts PD_DRAIN_TIMEOUT_S is cut off
     // (an unfinished turn is reclaimed by another worker after its lease).
-    let signalled = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (signalled, deadline) = (Arc::new(tokio::sync::Notify::new()), Arc::new(std::sync::OnceLock::new()));
     let shutdown = {
-        let (backend, signalled) = (backend.clone(), signalled.clone());
+        let (backend, signalled, deadline) = (backend.clone(), signalled.clone(), deadline.clone());
         async move {
             startup::shutdown_signal().await;
             tracing::info!("shutdown signal: draining");
+            let _ = deadline.set(tokio::time::Instant::now() + drain_timeout);
             backend.drain();
             signalled.notify_one();
         }
     };
+    let drain_deadline = || deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + drain_timeout);
     let cut_off = async {
         signalled.notified().await;
-        tokio::time::sleep(drain_timeout).await;
+        tokio::time::sleep_until(drain_deadline()).await;
     };
     tokio::select! {
         served = startup::serve_until(listener, router, shutdown) => served?,
@@ -106,7 +108,7 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
         }
     }
     if let Some(worker) = worker {
-        if tokio::time::timeout(drain_timeout, worker).await.is_err() {
+        if tokio::time::timeout_at(drain_deadline(), worker).await.is_err() {
             tracing::warn!(timeout_s = drain_timeout.as_secs(), "turns still running after the drain timeout; another worker takes them over");
         }
     }
