@@ -347,19 +347,18 @@ async fn restarting_redis_mid_load_loses_and_repeats_no_token_and_later_turns_ru
 /// Polls `/health` until `check` accepts its answer; returns how long that took.
 async fn health_until(client: &reqwest::Client, base: &str, within: Duration, check: impl Fn(u16, &Value) -> bool) -> (Duration, Value) {
     let started = Instant::now();
-    let mut last = String::new();
     loop {
-        match client.get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().await {
+        let last = match client.get(format!("{base}/health")).timeout(Duration::from_secs(5)).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let body: Value = response.json().await.unwrap_or(Value::Null);
                 if check(status, &body) {
                     return (started.elapsed(), body);
                 }
-                last = format!("{status} {body}");
+                format!("{status} {body}")
             }
-            Err(error) => last = error.to_string(),
-        }
+            Err(error) => error.to_string(),
+        };
         assert!(started.elapsed() < within, "/health did not change within {within:?}; last answer: {last}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -418,13 +417,13 @@ async fn gateway(rig: &mut Rig, a: &Process, b: &Process) -> Nginx {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_drains_a_serve_node_its_feeds_resume_on_the_other_and_its_turns_finish_without_a_retry() {
+async fn sigterm_drains_a_serve_node_and_a_worker_feeds_resume_on_the_other_node_and_running_turns_finish_without_a_retry() {
     let _serial = SERIAL.lock().await;
     let mut rig = Rig::new("sigterm").await;
     let node = [("PD_JOB_LEASE_MS", "3000"), ("PD_WORKER_CONCURRENCY", "4")];
     let mut a = rig.process(&["serve"], "serve-a", &node).await;
     let b = rig.process(&["serve", "--no-worker"], "serve-b", &node).await;
-    let _worker = rig.process(&["worker"], "worker", &node).await;
+    let mut worker = rig.process(&["worker"], "worker", &node).await;
     let nginx = gateway(&mut rig, &a, &b).await;
     let base = nginx.address.clone();
     let expected = mockllm::reply_text(300);
@@ -445,8 +444,12 @@ async fn sigterm_drains_a_serve_node_its_feeds_resume_on_the_other_and_its_turns
         assert_eq!(rig.send(&base, id, &prompt("tokens=300 rate=100")).await, 202);
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let exited_after = a.terminate(Duration::from_secs(40)).await.expect("serve A exits after draining");
+    // Both nodes that run turns are stopped at once: A (serve + embedded worker) and the worker.
+    let (a_exited, worker_exited) = tokio::join!(a.terminate(Duration::from_secs(40)), worker.terminate(Duration::from_secs(40)));
+    let exited_after = a_exited.expect("serve A exits after draining");
+    let worker_exited_after = worker_exited.expect("the worker exits after draining");
     assert!(a.child.try_wait().unwrap().is_some_and(|status| status.success()), "serve A exits cleanly");
+    assert!(worker.child.try_wait().unwrap().is_some_and(|status| status.success()), "the worker exits cleanly");
     let mut cuts = 0;
     let mut on_a = 0;
     for (id, follower) in followers {
@@ -462,11 +465,15 @@ async fn sigterm_drains_a_serve_node_its_feeds_resume_on_the_other_and_its_turns
         let view = rig.settled(&base, id, Duration::from_secs(30)).await;
         assert_eq!(reply_text(&view, 1), expected, "{id}: the view");
     }
+    // B still serves through nginx, and a new worker runs the next turn.
+    let _next_worker = rig.process(&["worker"], "worker-2", &node).await;
+    assert_eq!(rig.send(&base, &ids[0], &prompt("tokens=20")).await, 202);
+    assert_eq!(reply_text(&rig.settled(&base, &ids[0], Duration::from_secs(30)).await, 2), mockllm::reply_text(20));
     eprintln!(
-        "[faults] SIGTERM: serve A exited {} after the signal, having finished its {} running turns ({} feeds); {cuts} feed cuts resumed on B; 8/8 turns exact, none retried",
+        "[faults] SIGTERM: serve A exited {} and the worker {} after the signal, each having finished its running turns ({} of 8 on A); {cuts} feed cuts resumed on B; 8/8 turns exact, none retried",
         secs(exited_after),
-        on_a / 2,
-        on_a
+        secs(worker_exited_after),
+        on_a / 2
     );
 }
 
