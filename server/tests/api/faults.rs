@@ -529,8 +529,21 @@ async fn two_serve_and_two_worker_nodes_behind_nginx_deliver_every_event_of_50_c
         let view = rig.settled(&base, id, Duration::from_secs(30)).await;
         assert_eq!(reply_text(&view, 1), expected, "{id}: the view");
     }
+    // Two tabs on different nodes post at the same moment: exactly one turn, and one 409.
+    let short = prompt("tokens=5");
+    for id in ids.iter().take(5) {
+        let (on_a, on_b) = tokio::join!(rig.send(a.address(), id, &short), rig.send(b.address(), id, &short));
+        let mut statuses = [on_a.as_u16(), on_b.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [202, 409], "{id}: two nodes, one winner");
+    }
+    for id in ids.iter().take(5) {
+        let view = rig.settled(&base, id, Duration::from_secs(30)).await;
+        assert_eq!(view["messages"].as_array().unwrap().iter().filter(|m| m["role"] == "user").count(), 2, "{id}: one prompt per round");
+        assert_eq!(reply_text(&view, 2), mockllm::reply_text(5), "{id}: the winner's turn");
+    }
     eprintln!(
-        "[faults] scale-out: 50 turns on 2 workers, 100 subscribers through nginx on 2 serve nodes: {frames} frames, each exactly once ({reconnects} reconnects); all turns done {} after sending ({} in all)",
+        "[faults] scale-out: 50 turns on 2 workers, 100 subscribers through nginx on 2 serve nodes: {frames} frames, each exactly once ({reconnects} reconnects); all turns done {} after sending ({} in all); 5 two-node double posts: one 202 and one 409 each",
         secs(streamed),
         secs(started.elapsed())
     );
