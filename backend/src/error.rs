@@ -27,6 +27,10 @@ pub enum BackendError {
     /// No database connection came free in time; nothing was written.
     #[error("the database is busy; try again")]
     Busy,
+    /// The database connection broke (Postgres restarting, the network dropped): a write in flight
+    /// may or may not have been committed, so it is not retried in place.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("redis error: {0}")]
@@ -44,6 +48,9 @@ impl From<AggregateError<ConversationError>> for BackendError {
             AggregateError::UserError(rule) => BackendError::Domain(rule),
             AggregateError::AggregateConflict => BackendError::Conflict,
             AggregateError::DatabaseConnectionError(error) if is_pool_timeout(error.as_ref()) => BackendError::Busy,
+            AggregateError::DatabaseConnectionError(error) | AggregateError::UnexpectedError(error) if is_connection_loss(error.as_ref()) => {
+                BackendError::Unavailable(error.to_string())
+            }
             other => BackendError::Store(other.to_string()),
         }
     }
@@ -54,6 +61,38 @@ impl BackendError {
     pub fn invalid(message: impl Into<String>) -> Self {
         BackendError::Invalid(message.into())
     }
+}
+
+impl BackendError {
+    /// True when the database (or Redis) could not be reached: the operation may succeed later,
+    /// from this process or another, so a job should be left for a retry rather than failed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            BackendError::Busy | BackendError::Unavailable(_) | BackendError::Redis(_) => true,
+            BackendError::Database(error) => is_connection_loss(error) || matches!(error, sqlx::Error::PoolTimedOut),
+            _ => false,
+        }
+    }
+}
+
+/// True when an error (or its cause) is a broken or refused database connection, or Postgres
+/// shutting down (SQLSTATE class 08 and 57P).
+fn is_connection_loss(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        match error.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed) => return true,
+            Some(sqlx::Error::Database(db)) if db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")) => {
+                return true
+            }
+            _ => {}
+        }
+        if error.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// True when an error (or its cause) is a pool timeout: the command never reached the database.
@@ -76,7 +115,19 @@ mod tests {
     fn a_pool_timeout_is_busy_and_other_connection_errors_are_not() {
         let timeout = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::PoolTimedOut));
         assert!(matches!(BackendError::from(timeout), BackendError::Busy));
-        let closed = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::PoolClosed));
-        assert!(matches!(BackendError::from(closed), BackendError::Store(_)));
+        let protocol = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::Protocol("odd".into())));
+        assert!(matches!(BackendError::from(protocol), BackendError::Store(_)));
+    }
+
+    #[test]
+    fn a_broken_connection_is_unavailable_and_a_rule_is_not() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let broken = AggregateError::<ConversationError>::DatabaseConnectionError(Box::new(sqlx::Error::Io(reset)));
+        let error = BackendError::from(broken);
+        assert!(matches!(error, BackendError::Unavailable(_)), "{error:?}");
+        assert!(error.is_unavailable());
+        assert!(BackendError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!BackendError::Domain(ConversationError::StaleAttempt).is_unavailable());
+        assert!(!BackendError::Conflict.is_unavailable());
     }
 }

@@ -2,12 +2,16 @@
 //!
 //! Postgres stays the source of truth: a job is only a pointer to a `PromptSubmitted` event,
 //! and running it twice is safe because each attempt is fenced by the aggregate.
+//!
+//! Every connection is a `Reconnecting` one: a call that finds its connection dead (Redis restarted,
+//! the network dropped) connects again and is sent once more, so an outage lasts as long as Redis is down.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamClaimOptions, StreamId, StreamMaxlen, StreamReadOptions, StreamReadReply};
-use redis::{AsyncCommands, AsyncConnectionConfig, Client};
+use redis::{AsyncConnectionConfig, Client};
 use serde::{Deserialize, Serialize};
 
 use crate::error::BackendError;
@@ -32,11 +36,72 @@ pub struct Delivery {
     pub reclaimed: bool,
 }
 
+/// A multiplexed connection that is replaced once it has failed with an IO error.
+/// (A `MultiplexedConnection` whose socket died fails every later call.)
+#[derive(Clone)]
+struct Reconnecting {
+    client: Client,
+    config: AsyncConnectionConfig,
+    current: Arc<tokio::sync::Mutex<Option<MultiplexedConnection>>>,
+}
+
+impl Reconnecting {
+    async fn connect(client: Client, config: AsyncConnectionConfig) -> Result<Self, redis::RedisError> {
+        let connection = client.get_multiplexed_async_connection_with_config(&config).await?;
+        Ok(Self { client, config, current: Arc::new(tokio::sync::Mutex::new(Some(connection))) })
+    }
+
+    /// The live connection, connecting again when the last one failed.
+    async fn get(&self) -> Result<MultiplexedConnection, redis::RedisError> {
+        let mut current = self.current.lock().await;
+        if let Some(connection) = current.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = self.client.get_multiplexed_async_connection_with_config(&self.config).await.inspect_err(|error| {
+            tracing::debug!(%error, "redis still unreachable");
+        })?;
+        tracing::info!("reconnected to redis");
+        *current = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Runs `command`. A call that finds the connection dead (Redis restarted since the last one)
+    /// is sent once more on a new connection: every command here may run twice harmlessly (a job
+    /// twice is fenced; claims, acks and reads are idempotent or reclaimed).
+    async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, redis::RedisError> {
+        let mut connection = self.get().await?;
+        match command.query_async(&mut connection).await {
+            Err(error) if is_connection_lost(&error) => {
+                self.drop_connection(&error).await;
+                let mut connection = self.get().await?;
+                let again = command.query_async(&mut connection).await;
+                if let Err(error) = &again {
+                    if is_connection_lost(error) {
+                        self.drop_connection(error).await;
+                    }
+                }
+                again
+            }
+            other => other,
+        }
+    }
+
+    async fn drop_connection(&self, error: &redis::RedisError) {
+        if self.current.lock().await.take().is_some() {
+            tracing::warn!(%error, "redis connection lost; reconnecting");
+        }
+    }
+}
+
+fn is_connection_lost(error: &redis::RedisError) -> bool {
+    error.is_unrecoverable_error() || error.is_io_error() || error.is_connection_dropped()
+}
+
 /// The producer side, and a factory for consumers.
 #[derive(Clone)]
 pub struct JobQueue {
     client: Client,
-    connection: MultiplexedConnection,
+    connection: Reconnecting,
     stream: String,
 }
 
@@ -45,15 +110,14 @@ impl JobQueue {
     #[tracing::instrument(name = "queue.connect", skip(url))]
     pub async fn connect(url: &str, stream: &str) -> Result<Self, BackendError> {
         let client = Client::open(url)?;
-        let connection = client.get_multiplexed_async_connection().await?;
+        let connection = Reconnecting::connect(client.clone(), AsyncConnectionConfig::new()).await?;
         let queue = Self { client, connection, stream: stream.to_string() };
         queue.ensure_group().await?;
         Ok(queue)
     }
 
     async fn ensure_group(&self) -> Result<(), BackendError> {
-        let mut connection = self.connection.clone();
-        let created: Result<(), redis::RedisError> = connection.xgroup_create_mkstream(&self.stream, GROUP, "0").await;
+        let created: Result<(), redis::RedisError> = self.connection.query(&redis::Cmd::xgroup_create_mkstream(&self.stream, GROUP, "0")).await;
         match created {
             Err(error) if error.code() != Some("BUSYGROUP") => Err(error.into()),
             _ => Ok(()),
@@ -63,32 +127,37 @@ impl JobQueue {
     /// Appends a job to the stream.
     #[tracing::instrument(name = "queue.enqueue", skip(self))]
     pub async fn enqueue(&self, job: &TurnJob) -> Result<String, BackendError> {
-        let mut connection = self.connection.clone();
         let body = serde_json::to_string(job).expect("a job always serializes");
-        let id: String = connection.xadd_maxlen(&self.stream, StreamMaxlen::Approx(100_000), "*", &[(FIELD, body)]).await?;
-        Ok(id)
+        let add = redis::Cmd::xadd_maxlen(&self.stream, StreamMaxlen::Approx(100_000), "*", &[(FIELD, body)]);
+        Ok(self.connection.query(&add).await?)
     }
 
     /// A consumer with its own blocking connection: redis 1.x times out async calls after
     /// 500 ms by default, which would break `XREADGROUP BLOCK`.
     pub async fn consumer(&self, name: &str) -> Result<Consumer, BackendError> {
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
-        let blocking = self.client.get_multiplexed_async_connection_with_config(&config).await?;
+        let blocking = Reconnecting::connect(self.client.clone(), config).await?;
         Ok(Consumer { queue: self.clone(), blocking, name: name.to_string() })
     }
 
     /// How many entries are delivered but not yet acknowledged.
     pub async fn pending(&self) -> Result<usize, BackendError> {
-        let mut connection = self.connection.clone();
-        let reply: redis::streams::StreamPendingReply = connection.xpending(&self.stream, GROUP).await?;
+        let reply: redis::streams::StreamPendingReply = self.connection.query(&redis::Cmd::xpending(&self.stream, GROUP)).await?;
         Ok(reply.count())
+    }
+
+    /// `PING`: whether Redis answers (for `/health`).
+    #[tracing::instrument(name = "queue.ping", skip(self))]
+    pub async fn ping(&self) -> Result<(), BackendError> {
+        let _pong: String = self.connection.query(&redis::cmd("PING")).await?;
+        Ok(())
     }
 }
 
 /// One named member of the consumer group.
 pub struct Consumer {
     queue: JobQueue,
-    blocking: MultiplexedConnection,
+    blocking: Reconnecting,
     name: String,
 }
 
@@ -100,7 +169,8 @@ impl Consumer {
     /// Waits up to `block` for a new job.
     pub async fn read(&mut self, block: Duration) -> Result<Option<Delivery>, BackendError> {
         let options = StreamReadOptions::default().group(GROUP, &self.name).count(1).block(block.as_millis() as usize);
-        let reply: Option<StreamReadReply> = match self.blocking.xread_options(&[&self.queue.stream], &[">"], &options).await {
+        let read = redis::Cmd::xread_options(&[&self.queue.stream], &[">"], &options);
+        let reply: Option<StreamReadReply> = match self.blocking.query(&read).await {
             Err(error) if error.code() == Some("NOGROUP") => {
                 // The stream was lost (e.g. Redis restarted without its data): recreate it.
                 tracing::warn!("job stream or group missing; recreating it");
@@ -118,12 +188,9 @@ impl Consumer {
         if count == 0 {
             return Ok(vec![]);
         }
-        let mut connection = self.queue.connection.clone();
         let options = StreamAutoClaimOptions::default().count(count);
-        let reply: StreamAutoClaimReply = match connection
-            .xautoclaim_options(&self.queue.stream, GROUP, &self.name, lease.as_millis() as usize, "0-0", options)
-            .await
-        {
+        let claim = redis::Cmd::xautoclaim_options(&self.queue.stream, GROUP, &self.name, lease.as_millis() as usize, "0-0", options);
+        let reply: StreamAutoClaimReply = match self.queue.connection.query(&claim).await {
             Err(error) if error.code() == Some("NOGROUP") => {
                 self.queue.ensure_group().await?;
                 return Ok(vec![]);
@@ -138,15 +205,13 @@ impl Consumer {
 
     /// Resets the idle time of a job we are running, so nobody reclaims it.
     pub async fn heartbeat(&self, entry_id: &str) -> Result<(), BackendError> {
-        let mut connection = self.queue.connection.clone();
         let options = StreamClaimOptions::default().with_justid();
-        let _: redis::Value = connection.xclaim_options(&self.queue.stream, GROUP, &self.name, 0, &[entry_id], options).await?;
+        let _: redis::Value = self.queue.connection.query(&redis::Cmd::xclaim_options(&self.queue.stream, GROUP, &self.name, 0, &[entry_id], options)).await?;
         Ok(())
     }
 
     pub async fn ack(&self, entry_id: &str) -> Result<(), BackendError> {
-        let mut connection = self.queue.connection.clone();
-        let _: usize = connection.xack(&self.queue.stream, GROUP, &[entry_id]).await?;
+        let _: usize = self.queue.connection.query(&redis::Cmd::xack(&self.queue.stream, GROUP, &[entry_id])).await?;
         Ok(())
     }
 }

@@ -96,6 +96,9 @@ pub struct Backend {
     pub openai_compatible: OpenAiProvider,
     /// The encrypted API key store, when `config.secret_key` is set.
     pub secrets: Option<Arc<crate::secrets::Secrets>>,
+    /// Flips to true once the process is shutting down (`drain`): live feeds end so their clients
+    /// reconnect elsewhere, and workers take no new jobs but finish the ones they run.
+    draining: tokio::sync::watch::Sender<bool>,
 }
 
 impl Backend {
@@ -120,7 +123,20 @@ impl Backend {
             Some(key) => Some(crate::secrets::Secrets::start(pool.clone(), key, environment_keys(&config), runtime_keys(&config)).await?),
             None => None,
         };
-        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets }))
+        let draining = tokio::sync::watch::Sender::new(false);
+        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
+    }
+
+    /// Starts the shutdown: see `draining`. Idempotent.
+    pub fn drain(&self) {
+        if !self.draining.send_replace(true) {
+            tracing::info!("draining: live feeds close, workers take no new jobs");
+        }
+    }
+
+    /// Watches the shutdown flag (`*receiver.borrow()` is true once draining).
+    pub fn draining(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.draining.subscribe()
     }
 
     /// Runs a command, retrying when another writer got in first.
@@ -153,6 +169,13 @@ impl Backend {
                 other => return other,
             }
         }
+    }
+
+    /// `SELECT 1` through the pool: whether Postgres answers (for `/health`).
+    #[tracing::instrument(name = "backend.ping_postgres", skip(self))]
+    pub async fn ping_postgres(&self) -> Result<(), BackendError> {
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
     }
 
     /// The aggregate's decision state, from its snapshot.

@@ -1,5 +1,7 @@
 //! The job consumer: reads turns from the stream, heartbeats while running them, reclaims the
 //! jobs of dead workers after their lease, and acknowledges a job only once it has ended.
+//! Once the backend drains (`Backend::drain`), it takes no new jobs and returns when the running
+//! ones have ended; a job cut off by the process exiting is reclaimed by another worker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,46 +23,59 @@ pub fn consumer_name() -> String {
     format!("{host}-{}-{}", std::process::id(), &Uuid::new_v4().to_string()[..8])
 }
 
-/// Runs jobs until the task is dropped.
+/// Runs jobs until the task is dropped, or until the backend drains and the running jobs have ended.
 #[tracing::instrument(name = "worker", skip(backend))]
 pub async fn run_worker(backend: Arc<Backend>, name: String) -> Result<(), BackendError> {
     let config = backend.config.worker.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let mut consumer = backend.queue.consumer(&name).await?;
     let janitor = backend.queue.consumer(&name).await?;
+    let mut draining = backend.draining();
     tracing::info!(consumer = %name, "worker started");
     let reclaim = {
         let backend = backend.clone();
         let slots = slots.clone();
+        let mut draining = draining.clone();
         tokio::spawn(async move {
             let janitor = Arc::new(janitor);
             let mut last_reconcile = std::time::Instant::now() - config.requeue_after;
-            loop {
+            while !*draining.borrow() {
                 if last_reconcile.elapsed() >= config.requeue_after / 2 {
                     last_reconcile = std::time::Instant::now();
                     if let Err(error) = crate::reconcile::requeue_lost_turns(&backend, config.requeue_after).await {
                         tracing::warn!(%error, "re-queueing lost turns failed");
                     }
                 }
-                let free = slots.available_permits();
-                match janitor.claim_stale(config.lease, free).await {
+                // Slots first, then claims: a claimed job that waited for a slot would send no
+                // heartbeat, and another worker would take it over once more after the lease.
+                let mut free: Vec<_> = std::iter::from_fn(|| slots.clone().try_acquire_owned().ok()).collect();
+                match janitor.claim_stale(config.lease, free.len()).await {
                     Ok(deliveries) => {
                         for delivery in deliveries {
                             tracing::warn!(entry = %delivery.entry_id, "reclaimed a job from a silent worker");
-                            let permit = slots.clone().acquire_owned().await.expect("semaphore never closes");
+                            let permit = free.pop().expect("no more claims than free slots");
                             spawn_job(backend.clone(), janitor.clone(), delivery, permit);
                         }
                     }
                     Err(error) => tracing::warn!(%error, "reclaiming stale jobs failed"),
                 }
-                tokio::time::sleep((config.lease / 3).max(Duration::from_millis(200))).await;
+                drop(free);
+                tokio::select! {
+                    _ = tokio::time::sleep((config.lease / 3).max(Duration::from_millis(200))) => {}
+                    _ = draining.wait_for(|draining| *draining) => {}
+                }
             }
         })
     };
-    let _reclaim = AbortOnDrop(reclaim);
+    let mut reclaim = AbortOnDrop(reclaim);
     let reader = Arc::new(backend.queue.consumer(&name).await?);
-    loop {
-        let permit = slots.clone().acquire_owned().await.expect("semaphore never closes");
+    while !*draining.borrow() {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.expect("semaphore never closes"),
+            _ = draining.wait_for(|draining| *draining) => break,
+        };
+        // Not cancelled by the drain: a job it delivers is run (and waited for) rather than left
+        // to wait for a reclaim.
         let read = consumer.read(BLOCK).await;
         match read {
             Ok(Some(delivery)) => spawn_job(backend.clone(), reader.clone(), delivery, permit),
@@ -72,6 +87,13 @@ pub async fn run_worker(backend: Arc<Backend>, name: String) -> Result<(), Backe
             }
         }
     }
+    // Draining: the janitor stops after its current round; then wait for the running jobs.
+    let _ = (&mut reclaim.0).await;
+    let running = config.concurrency - slots.available_permits();
+    tracing::info!(consumer = %name, running, "worker draining: no new jobs; waiting for the running ones");
+    let _all = slots.acquire_many(config.concurrency as u32).await.expect("semaphore never closes");
+    tracing::info!(consumer = %name, "worker drained");
+    Ok(())
 }
 
 fn spawn_job(backend: Arc<Backend>, consumer: Arc<Consumer>, delivery: Delivery, permit: tokio::sync::OwnedSemaphorePermit) {

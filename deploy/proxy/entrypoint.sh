@@ -13,7 +13,8 @@
 #   IP_WHITELIST         optional: comma-separated IPv4/IPv6 addresses and CIDRs; empty = any address
 #   NGINX_PORT           listen port (80)
 #   PROXY_LISTEN_ADDR    listen address; empty = all addresses (IPv4)
-#   PROXY_UPSTREAM       the app, host:port (pocket-dev-app:3000)
+#   PROXY_UPSTREAM       the app, host:port (pocket-dev-app:3000); several app nodes as a space- or
+#                        comma-separated list (round robin; a node that refuses is skipped)
 #   PD_UPLOAD_MAX_BYTES  body size limit in bytes, the app's upload cap (26214400 = 25 MiB)
 #   PROXY_RUNTIME_DIR    htpasswd, access.conf, pages, pid and temp files (/var/cache/nginx/pocket-dev)
 #   PROXY_CONF           where the rendered config goes (/etc/nginx/nginx.conf)
@@ -162,12 +163,30 @@ if [ -n "$listen_addr" ]; then
 else
     listen=$port
 fi
-upstream=${PROXY_UPSTREAM:-pocket-dev-app:3000}
-case $upstream in
-    *[!A-Za-z0-9.:_-]* | *:) die "PROXY_UPSTREAM: '$upstream' is not host:port" ;;
-    *:*) ;;
-    *) die "PROXY_UPSTREAM: '$upstream' is not host:port" ;;
-esac
+# Fills $upstream_servers with one nginx `server` line per PROXY_UPSTREAM entry, and $upstream with
+# the list for the log (a function: `set --` here must not touch "$@").
+parse_upstreams() {
+    upstream=${PROXY_UPSTREAM:-pocket-dev-app:3000}
+    upstream_servers=""
+    old_ifs=$IFS
+    IFS=', '
+    set -f
+    # shellcheck disable=SC2086
+    set -- $upstream
+    set +f
+    IFS=$old_ifs
+    [ $# -gt 0 ] || die "PROXY_UPSTREAM: '$upstream' is not host:port"
+    for server in "$@"; do
+        case $server in
+            *[!A-Za-z0-9.:_-]* | *:) die "PROXY_UPSTREAM: '$server' is not host:port" ;;
+            *:*) ;;
+            *) die "PROXY_UPSTREAM: '$server' is not host:port" ;;
+        esac
+        upstream_servers="${upstream_servers}server $server; "
+    done
+    upstream=$(printf '%s' "$*" | tr ' ' ',')
+}
+parse_upstreams
 max_body=${PD_UPLOAD_MAX_BYTES:-26214400}
 case $max_body in '' | *[!0-9]*) die "PD_UPLOAD_MAX_BYTES: '$max_body' is not a number of bytes" ;; esac
 
@@ -221,7 +240,7 @@ umask 022
 sed \
     -e "s|@@RUNTIME_DIR@@|$runtime|g" \
     -e "s|@@LISTEN@@|$listen|g" \
-    -e "s|@@UPSTREAM@@|$upstream|g" \
+    -e "s|@@UPSTREAM_SERVERS@@|$upstream_servers|g" \
     -e "s|@@MAX_BODY@@|$max_body|g" \
     -e "s|@@MIME_TYPES@@|$mime|g" \
     -e "s|@@USER_DIRECTIVE@@|$user_directive|g" \

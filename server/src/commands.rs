@@ -76,11 +76,43 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
     if caught_up > 0 {
         tracing::info!(caught_up, "projections caught up with the event log");
     }
-    let _worker = with_worker.then(|| spawn_worker(backend.clone()));
+    let drain_timeout = config::drain_timeout()?;
+    let worker = with_worker.then(|| spawn_worker(backend.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, with_worker, "serving PocketDev");
-    let router = startup::secured_router(backend, startup::leptos_options(addr), security);
-    startup::serve(listener, router).await?;
+    let router = startup::secured_router(backend.clone(), startup::leptos_options(addr), security);
+    // SIGTERM: stop accepting, end the live feeds (their clients reconnect elsewhere), let the
+    // embedded worker finish its running turns; whatever outlasts PD_DRAIN_TIMEOUT_S is cut off
+    // (an unfinished turn is reclaimed by another worker after its lease).
+    let (signalled, deadline) = (Arc::new(tokio::sync::Notify::new()), Arc::new(std::sync::OnceLock::new()));
+    let shutdown = {
+        let (backend, signalled, deadline) = (backend.clone(), signalled.clone(), deadline.clone());
+        async move {
+            startup::shutdown_signal().await;
+            tracing::info!("shutdown signal: draining");
+            let _ = deadline.set(tokio::time::Instant::now() + drain_timeout);
+            backend.drain();
+            signalled.notify_one();
+        }
+    };
+    let drain_deadline = || deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + drain_timeout);
+    let cut_off = async {
+        signalled.notified().await;
+        tokio::time::sleep_until(drain_deadline()).await;
+    };
+    tokio::select! {
+        served = startup::serve_until(listener, router, shutdown) => served?,
+        _ = cut_off => {
+            tracing::warn!(timeout_s = drain_timeout.as_secs(), "requests still open after the drain timeout; exiting");
+            return Ok(());
+        }
+    }
+    if let Some(worker) = worker {
+        if tokio::time::timeout_at(drain_deadline(), worker).await.is_err() {
+            tracing::warn!(timeout_s = drain_timeout.as_secs(), "turns still running after the drain timeout; another worker takes them over");
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -92,12 +124,25 @@ fn spawn_worker(backend: Arc<Backend>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A worker process. SIGTERM: no new jobs; the running turns finish within PD_DRAIN_TIMEOUT_S,
+/// or are reclaimed by another worker after their lease.
 async fn worker() -> Result<(), Failure> {
+    let drain_timeout = config::drain_timeout()?;
     let backend = Backend::connect(config::backend()?).await?;
+    let running = run_worker(backend.clone(), consumer_name());
+    tokio::pin!(running);
     tokio::select! {
-        result = run_worker(backend, consumer_name()) => result?,
-        _ = startup::shutdown_signal() => tracing::info!("worker stopping"),
+        result = &mut running => return Ok(result?),
+        _ = startup::shutdown_signal() => {
+            tracing::info!("shutdown signal: the worker takes no new jobs");
+            backend.drain();
+        }
     }
+    match tokio::time::timeout(drain_timeout, running).await {
+        Ok(result) => result?,
+        Err(_) => tracing::warn!(timeout_s = drain_timeout.as_secs(), "turns still running after the drain timeout; another worker takes them over"),
+    }
+    tracing::info!("worker stopped");
     Ok(())
 }
 

@@ -173,6 +173,11 @@ pub fn worker() -> Result<WorkerConfig, ConfigError> {
     })
 }
 
+/// How long a stopping `serve` or `worker` waits for open requests and running turns (`PD_DRAIN_TIMEOUT_S`).
+pub fn drain_timeout() -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(number("PD_DRAIN_TIMEOUT_S", 30)?))
+}
+
 pub fn job_stream() -> String {
     optional("PD_JOB_STREAM").unwrap_or_else(|| "pocketdev:jobs".into())
 }

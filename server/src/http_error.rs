@@ -38,13 +38,15 @@ impl From<BackendError> for ApiError {
             BackendError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => StatusCode::BAD_REQUEST,
             BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,
-            BackendError::Redis(_) | BackendError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            BackendError::Redis(_) | BackendError::Busy | BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            unavailable if unavailable.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %error, error.debug = ?error, "request failed");
             let message = match &error {
                 BackendError::Busy => "the server is busy; try again",
+                BackendError::Unavailable(_) | BackendError::Database(_) => "the database is unavailable; try again",
                 BackendError::Redis(_) => "the job queue is unavailable; try again",
                 _ => "internal error",
             };

@@ -79,6 +79,16 @@ fn use_gateway_nonce() {
 
 /// Serves until ctrl-c or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    serve_until(listener, router, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and waits for open requests to end.
+/// (Live feeds end when the backend drains, which `pocket-dev serve` does in `shutdown`.)
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     // Without TCP_NODELAY, a small SSE frame written right after another waits for the client's
     // delayed ACK (~40 ms): the first token of every reply would pay it.
@@ -86,7 +96,7 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
         let _ = stream.set_nodelay(true);
     });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
 }
 

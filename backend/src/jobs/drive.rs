@@ -21,6 +21,9 @@ pub enum Ending {
     Failed(String),
     /// The turn ended elsewhere: aborted, deleted, or taken over by a newer attempt.
     Superseded,
+    /// The database became unreachable mid-turn. Whether the last write landed is unknown, so the
+    /// job is left for a reclaim: the next attempt fences this one and streams the reply afresh.
+    Interrupted(crate::error::BackendError),
 }
 
 /// A tool use waiting for the user's decision.
@@ -101,6 +104,10 @@ pub async fn drive(
             driver.abort().await;
             return Ending::Superseded;
         }
+        Err(WriteStop::Failed(error)) if error.is_unavailable() => {
+            driver.abort().await;
+            return Ending::Interrupted(error);
+        }
         Err(WriteStop::Failed(error)) => return Ending::Failed(format!("Recording the reply failed: {error}")),
         Ok(()) => {}
     }
@@ -114,6 +121,7 @@ pub async fn drive(
     match backend.execute(&view.id, complete).await.map_err(classify) {
         Ok(()) => Ending::Completed,
         Err(WriteStop::Superseded) => Ending::Superseded,
+        Err(WriteStop::Failed(error)) if error.is_unavailable() => Ending::Interrupted(error),
         Err(WriteStop::Failed(error)) => Ending::Failed(format!("Recording the reply failed: {error}")),
     }
 }

@@ -1,4 +1,5 @@
 //! The `run_turn` job: take the turn (fencing older attempts), start the provider, drive it, end the turn.
+//! An `Err` leaves the job unacknowledged, for a reclaim after the lease (a database outage mid-turn).
 
 use std::sync::Arc;
 
@@ -71,6 +72,10 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
     };
     match ending {
         Ending::Completed | Ending::Superseded => Ok(()),
+        Ending::Interrupted(error) => {
+            tracing::warn!(%error, "the database became unreachable mid-turn; the job is left for a reclaim");
+            Err(error)
+        }
         Ending::Failed(reason) => ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn: job.turn, reason }).await),
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! The frame id is the event's sequence number in the conversation: totally ordered, and the
 //! same in every process and after restarts, so `Last-Event-ID` (or `?after=`) resumes exactly.
+//! When the process drains (SIGTERM), every stream ends at once, so that its client reconnects,
+//! to another node behind the proxy, with the last id it got.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -42,7 +44,11 @@ pub async fn stream(
     };
     state.backend.view(&id, None).await?;
     let events = state.backend.hub.follow(state.backend.log.clone(), id, after);
-    let frames = ReceiverStream::new(events).map_while(|item| match item {
+    let mut draining = state.backend.draining();
+    let drained = async move {
+        let _ = draining.wait_for(|draining| *draining).await;
+    };
+    let frames = futures::StreamExt::take_until(ReceiverStream::new(events), drained).map_while(|item| match item {
         Ok(logged) => {
             let frame = Event::default()
                 .id(logged.seq.to_string())

@@ -140,7 +140,7 @@ async fn health_reports_ok_and_providers_list_their_models() {
     let app = spawn_app().await;
     let health = app.client.get(format!("{}/health", app.address)).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap(), json!({"status": "ok", "postgres": {"ok": true}, "redis": {"ok": true}}));
     let providers: serde_json::Value = app.client.get(format!("{}/api/providers", app.address)).send().await.unwrap().json().await.unwrap();
     assert_eq!(providers[0]["id"], "anthropic");
     assert_eq!(providers[0]["available"], true);

@@ -313,6 +313,18 @@ pub struct Process {
 impl Process {
     /// Starts `pocket-dev <args>` with the test's configuration; waits for `/health` when serving.
     pub async fn start(args: &[&str], database_url: &str, mock_url: &str, job_stream: &str) -> Process {
+        Process::start_with(args, database_url, mock_url, job_stream, &[], None).await
+    }
+
+    /// `start` with more (or overriding) environment variables, and its output (logs) into `log` when given.
+    pub async fn start_with(
+        args: &[&str],
+        database_url: &str,
+        mock_url: &str,
+        job_stream: &str,
+        extra: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> Process {
         let port = free_port();
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev"));
         command
@@ -330,6 +342,13 @@ impl Process {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        if let Some(log) = log {
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("open the process log");
+            command.stdout(file.try_clone().expect("clone the log handle")).stderr(file);
+        }
         let child = command.spawn().expect("spawn pocket-dev");
         let serving = args.first() == Some(&"serve");
         let address = serving.then(|| format!("http://127.0.0.1:{port}"));
@@ -341,6 +360,14 @@ impl Process {
 
     pub fn address(&self) -> &str {
         self.address.as_deref().expect("a serving process")
+    }
+
+    /// SIGTERM, as a process manager stops it; returns how long it took to exit (at most `within`).
+    pub async fn terminate(&mut self, within: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let pid = self.child.id()?.to_string();
+        let _ = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await;
+        tokio::time::timeout(within, self.child.wait()).await.ok().map(|_| started.elapsed())
     }
 
     /// SIGKILL, as `kill -9` does.

@@ -7,6 +7,8 @@ mod chat_ux;
 mod claude_code;
 mod claude_sessions;
 mod conversations;
+mod faults;
+mod private_services;
 mod processes;
 mod providers;
 mod replay;
