@@ -2,7 +2,43 @@
 // The browser is Debian's Chromium (apt package `chromium`), never a Playwright download: install
 // @playwright/test with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 (scripts/setup.sh does). `./test e2e` starts the
 // server and the mock LLM and sets BASE_URL / MOCK_URL.
-import { defineConfig } from "@playwright/test";
+//
+// Two projects: `desktop` (1280×800) runs every spec; `phone` (390×844, touch) runs the chat UI's specs
+// (tests/ux_*.spec.ts) a second time. The older specs drive the new-conversation form directly and run on
+// the desktop only. The screenshot script has its own config (screenshots.config.ts) and never runs here.
+import { defineConfig, devices } from "@playwright/test";
+
+/** Debian's Chromium with the flags every project uses (also imported by screenshots.config.ts). */
+export const chromium = {
+  browserName: "chromium" as const,
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    // Without the background-networking flags Chromium hammers the closed network at every start.
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  },
+};
+
+/** The two viewports every UX spec runs at. */
+export const viewports = {
+  desktop: { viewport: { width: 1280, height: 800 }, isMobile: false, hasTouch: false },
+  phone: {
+    // Pixel-7-like user agent so the app sees a phone; the size is the iPhone 12-14 CSS viewport.
+    userAgent: devices["Pixel 7"].userAgent,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  },
+};
 
 export default defineConfig({
   testDir: "./tests",
@@ -25,24 +61,13 @@ export default defineConfig({
   },
   projects: [
     {
-      name: "chromium",
-      use: {
-        browserName: "chromium",
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          // Without the background-networking flags Chromium hammers the closed network at every start.
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
-      },
+      name: "desktop",
+      use: { ...chromium, ...viewports.desktop },
+    },
+    {
+      name: "phone",
+      testMatch: /ux_.*\.spec\.ts$/,
+      use: { ...chromium, ...viewports.phone },
     },
   ],
 });

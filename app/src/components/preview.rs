@@ -34,7 +34,7 @@ pub fn PreviewDialog() -> impl IntoView {
                         {move || file.get().flatten().map(|loaded| match loaded {
                             Ok(doc) => match doc["html"].as_str() {
                                 // Highlighted and sanitized by the server.
-                                Some(html) => view! { <div class="code" inner_html=html.to_string()></div> }.into_any(),
+                                Some(html) => view! { <pre class="code" inner_html=html.to_string()></pre> }.into_any(),
                                 None => match doc["text"].as_str() {
                                     Some(text) => view! { <pre>{text.to_string()}</pre> }.into_any(),
                                     None => view! { <p class="empty">"This is a folder."</p> }.into_any(),
