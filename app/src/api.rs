@@ -19,7 +19,7 @@ pub struct ListPage {
 #[server]
 pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnError> {
     use backend::views::{list, ArchivedFilter, ListQuery};
-    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let backend = crate::api::backend()?;
     let archived = match archived.as_str() {
         "archived" => ArchivedFilter::Archived,
         "all" => ArchivedFilter::All,
@@ -35,7 +35,7 @@ pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnEr
 /// newest turns (down to `turn`, when asked to open there).
 #[server]
 pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) -> Result<Option<ConversationView>, ServerFnError> {
-    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let backend = crate::api::backend()?;
     let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(None) };
     let page = backend::PageRequest { turns: Some(PAGE_TURNS), from_turn: turn };
     match backend.view_page(&id.0, at, page).await {
@@ -62,8 +62,15 @@ mod uuid_like {
 /// A conversation's audit log, oldest first: `[{seq, type|event_type, at, data, summary?}]`.
 #[server]
 pub async fn conversation_log(id: String) -> Result<Vec<serde_json::Value>, ServerFnError> {
-    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let backend = crate::api::backend()?;
     let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(vec![]) };
     let entries = backend.log.audit(&id.0).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(entries.into_iter().filter_map(|entry| serde_json::to_value(entry).ok()).collect())
+}
+
+/// The backend, as the server provides it to every rendered page; an error (never a panic) where
+/// a page is rendered without it.
+#[cfg(feature = "ssr")]
+pub fn backend() -> Result<std::sync::Arc<backend::Backend>, ServerFnError> {
+    use_context::<std::sync::Arc<backend::Backend>>().ok_or_else(|| ServerFnError::new("the server is not ready to render this page"))
 }

@@ -22,7 +22,7 @@ pub struct ApiKeyStatus {
 
 #[cfg(feature = "ssr")]
 fn store() -> Result<std::sync::Arc<backend::secrets::Secrets>, ServerFnError> {
-    let backend = expect_context::<std::sync::Arc<backend::Backend>>();
+    let backend = crate::api::backend()?;
     backend.secrets.clone().ok_or_else(|| ServerFnError::new("storing API keys is not configured (POCKET_DEV_SECRET_KEY)"))
 }
 

@@ -62,7 +62,14 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_gateway_nonce, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || {
+                // The "not found" page has the same frame (the sidebar loads conversations).
+                provide_context(backend.clone());
+                use_gateway_nonce();
+            },
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(security, crate::security::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

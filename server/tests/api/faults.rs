@@ -268,27 +268,53 @@ async fn turns_survive(rig: &Rig, base: &str, turns: usize, directive: &str, exp
     feeds
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restarting_postgres_mid_load_loses_and_repeats_no_token_and_later_turns_run() {
-    let _serial = SERIAL.lock().await;
-    let rig = Rig::new("postgres-restart").await;
+/// Which private service a restart test stops.
+#[derive(Clone, Copy)]
+enum Outage {
+    Postgres,
+    Redis,
+}
+
+/// A fresh rig with a `serve --no-worker` node and two workers (3 s lease).
+async fn serve_and_two_workers(name: &str) -> (Rig, Process, [Process; 2]) {
+    let rig = Rig::new(name).await;
     let serve = rig.process(&["serve", "--no-worker"], "serve", &[]).await;
     let workers = [("PD_JOB_LEASE_MS", "3000"), ("PD_WORKER_CONCURRENCY", "8")];
-    let _worker_a = rig.process(&["worker"], "worker-a", &workers).await;
-    let _worker_b = rig.process(&["worker"], "worker-b", &workers).await;
-    let base = serve.address().to_string();
+    let worker_a = rig.process(&["worker"], "worker-a", &workers).await;
+    let worker_b = rig.process(&["worker"], "worker-b", &workers).await;
+    (rig, serve, [worker_a, worker_b])
+}
+
+/// Ten 300-token turns streaming while `service` goes down one second in, for a second; returns
+/// their checked feeds and how long the service was down.
+async fn ten_turns_through_an_outage(rig: &Rig, base: &str, service: Outage) -> (Vec<Feed>, Duration) {
     let expected = mockllm::reply_text(300);
-    let started = Instant::now();
     let mut outage = Duration::ZERO;
-    let feeds = turns_survive(&rig, &base, 10, "tokens=300 rate=100", &expected, async {
+    let feeds = turns_survive(rig, base, 10, "tokens=300 rate=100", &expected, async {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let down = Instant::now();
-        rig.services.postgres.stop();
+        match service {
+            Outage::Postgres => rig.services.postgres.stop(),
+            Outage::Redis => rig.services.redis.stop(),
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        rig.services.postgres.start_again().await;
+        match service {
+            Outage::Postgres => rig.services.postgres.start_again().await,
+            Outage::Redis => rig.services.redis.start_again().await,
+        }
         outage = down.elapsed();
     })
     .await;
+    (feeds, outage)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_postgres_mid_load_loses_and_repeats_no_token_and_later_turns_run() {
+    let _serial = SERIAL.lock().await;
+    let (rig, serve, _workers) = serve_and_two_workers("postgres-restart").await;
+    let base = serve.address().to_string();
+    let started = Instant::now();
+    let (feeds, outage) = ten_turns_through_an_outage(&rig, &base, Outage::Postgres).await;
     let total = started.elapsed();
     let cuts: usize = feeds.iter().map(|f| f.cuts).sum();
     let retried = feeds.iter().filter(|f| attempts(&f.frames, 1) > 1).count();
@@ -309,24 +335,10 @@ async fn restarting_postgres_mid_load_loses_and_repeats_no_token_and_later_turns
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarting_redis_mid_load_loses_and_repeats_no_token_and_later_turns_run() {
     let _serial = SERIAL.lock().await;
-    let rig = Rig::new("redis-restart").await;
-    let serve = rig.process(&["serve", "--no-worker"], "serve", &[]).await;
-    let workers = [("PD_JOB_LEASE_MS", "3000"), ("PD_WORKER_CONCURRENCY", "8")];
-    let _worker_a = rig.process(&["worker"], "worker-a", &workers).await;
-    let _worker_b = rig.process(&["worker"], "worker-b", &workers).await;
+    let (rig, serve, _workers) = serve_and_two_workers("redis-restart").await;
     let base = serve.address().to_string();
-    let expected = mockllm::reply_text(300);
     let started = Instant::now();
-    let mut outage = Duration::ZERO;
-    let feeds = turns_survive(&rig, &base, 10, "tokens=300 rate=100", &expected, async {
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let down = Instant::now();
-        rig.services.redis.stop();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        rig.services.redis.start_again().await;
-        outage = down.elapsed();
-    })
-    .await;
+    let (feeds, outage) = ten_turns_through_an_outage(&rig, &base, Outage::Redis).await;
     let total = started.elapsed();
     let retried = feeds.iter().filter(|f| attempts(&f.frames, 1) > 1).count();
     assert!(feeds.iter().all(|f| attempts(&f.frames, 1) <= 2), "one restart costs at most one retry");
