@@ -55,6 +55,35 @@ mod browser {
         }
     }
 
+    thread_local! {
+        static HYDRATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Called once the app has hydrated: from then on pages are built by the app, not adopted.
+    pub fn mark_hydrated() {
+        HYDRATED.with(|h| h.set(true));
+    }
+
+    /// While hydrating, the value of the form control (textarea, select or input) matching
+    /// `selector`: what the user typed or chose on the server-rendered page before the app took it
+    /// over (hydration would otherwise reset it). Empty afterwards, so nothing follows the user to
+    /// another page.
+    pub fn typed_text(selector: &str) -> String {
+        if HYDRATED.with(|h| h.get()) {
+            return String::new();
+        }
+        let Some(element) = document().and_then(|d| d.query_selector(selector).ok().flatten()) else { return String::new() };
+        if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            area.value()
+        } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+            select.value()
+        } else if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.value()
+        } else {
+            String::new()
+        }
+    }
+
     /// Blurs whatever has the focus.
     pub fn blur_active() {
         if let Some(element) = document().and_then(|d| d.active_element()) {
@@ -150,6 +179,10 @@ mod server_side {
     pub fn register_service_worker() {}
     pub fn focus(_selector: &str) {}
     pub fn blur_active() {}
+    pub fn typed_text(_selector: &str) -> String {
+        String::new()
+    }
+    pub fn mark_hydrated() {}
     pub fn typing() -> bool {
         false
     }

@@ -51,7 +51,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         location.search.track();
         ui.drawer.set(false);
     });
-    Effect::new(move |_| dom::register_service_worker());
+    Effect::new(move |_| {
+        dom::mark_hydrated();
+        dom::register_service_worker();
+    });
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
         let key = ev.key();
         if (ev.ctrl_key() || ev.meta_key()) && key.eq_ignore_ascii_case("k") {

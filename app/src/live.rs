@@ -14,23 +14,13 @@ use leptos::prelude::*;
 pub fn follow(view: RwSignal<ConversationView>) {
     use domain::ConversationEvent as E;
     use futures::StreamExt;
-    use gloo_net::eventsource::futures::EventSource;
 
     let (id, seq) = view.with_untracked(|v| (v.id.clone(), v.seq));
-    let Ok(mut source) = EventSource::new(&format!("/api/conversations/{id}/events?after={seq}")) else {
+    let Some(mut frames) = open(&format!("/api/conversations/{id}/events?after={seq}"), &domain::ConversationEvent::TYPES) else {
         return;
     };
-    let subscriptions: Vec<_> = domain::ConversationEvent::TYPES.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
-    let mut frames = futures::stream::select_all(subscriptions);
-    // Dropping the EventSource (when this component's owner is cleaned up) closes it.
-    let alive = StoredValue::new_local(source);
     leptos::task::spawn_local(async move {
-        while let Some(frame) = frames.next().await {
-            if alive.is_disposed() {
-                break;
-            }
-            let Ok((_, message)) = frame else { continue };
-            let Some(data) = message.data().as_string() else { continue };
+        while let Some(data) = frames.next().await {
             let Ok(logged) = serde_json::from_str::<domain::LoggedEvent>(&data) else { continue };
             view.update(|v| v.apply(&logged));
             let title = view.with_untracked(|v| if v.title.is_empty() { "Conversation".to_string() } else { v.title.clone() });
@@ -45,6 +35,22 @@ pub fn follow(view: RwSignal<ConversationView>) {
             }
         }
     });
+}
+
+/// The data of every frame of the `kinds` events on `url`, while the component that opened it
+/// lives: dropping the EventSource (when its owner is cleaned up) closes it.
+#[cfg(feature = "hydrate")]
+fn open(url: &str, kinds: &[&str]) -> Option<futures::stream::LocalBoxStream<'static, String>> {
+    use futures::{future, StreamExt};
+    use gloo_net::eventsource::futures::EventSource;
+
+    let mut source = EventSource::new(url).ok()?;
+    let subscriptions: Vec<_> = kinds.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
+    let alive = StoredValue::new_local(source);
+    let frames = futures::stream::select_all(subscriptions)
+        .take_while(move |_| future::ready(!alive.is_disposed()))
+        .filter_map(|frame| future::ready(frame.ok().and_then(|(_, message)| message.data().as_string())));
+    Some(frames.boxed_local())
 }
 
 /// Replaces turn `turn`'s messages with the server's (which carry the rendered HTML).
@@ -73,18 +79,10 @@ pub fn follow(_view: RwSignal<ConversationView>) {}
 #[cfg(feature = "hydrate")]
 pub fn follow_summaries(apply: impl Fn(ConversationSummary, bool) + 'static) {
     use futures::StreamExt;
-    use gloo_net::eventsource::futures::EventSource;
 
-    let Ok(mut source) = EventSource::new("/api/conversations/live") else { return };
-    let Ok(mut frames) = source.subscribe("summary") else { return };
-    let alive = StoredValue::new_local(source);
+    let Some(mut frames) = open("/api/conversations/live", &["summary"]) else { return };
     leptos::task::spawn_local(async move {
-        while let Some(frame) = frames.next().await {
-            if alive.is_disposed() {
-                break;
-            }
-            let Ok((_, message)) = frame else { continue };
-            let Some(data) = message.data().as_string() else { continue };
+        while let Some(data) = frames.next().await {
             let Ok(raw) = serde_json::from_str::<serde_json::Value>(&data) else { continue };
             let deleted = raw["deleted"] == true;
             if let Ok(summary) = serde_json::from_value::<ConversationSummary>(raw) {

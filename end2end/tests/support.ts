@@ -250,6 +250,7 @@ export async function importSession(
 export async function openSidebar(page: Page) {
   const toggle = page.getByTestId("drawer-toggle");
   const sidebar = page.getByTestId("sidebar");
+  await waitHydrated(page);
   if (!(await toggle.isVisible())) {
     await expect(sidebar).toBeVisible();
     return;

@@ -18,7 +18,8 @@ pub fn with_attachments(prompt: &str, paths: &[String]) -> String {
 
 #[component]
 pub fn Composer(view: RwSignal<ConversationView>) -> impl IntoView {
-    let text = RwSignal::new(String::new());
+    // Keeps what was typed before the app hydrated.
+    let text = RwSignal::new(crate::dom::typed_text("[data-testid=composer]"));
     let error = RwSignal::new(None::<String>);
     let attached = RwSignal::new(Vec::<String>::new());
     let uploading = RwSignal::new(0usize);

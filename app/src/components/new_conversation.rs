@@ -8,12 +8,18 @@ use crate::actions;
 #[component]
 pub fn NewConversation() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
-    let provider = RwSignal::new("anthropic".to_string());
+    // What the user chose before the app hydrated is kept; the defaults fill only untouched fields.
+    let kept = |testid: &str, fallback: &str| {
+        let typed = crate::dom::typed_text(&format!("[data-testid={testid}]"));
+        RwSignal::new(if typed.is_empty() { fallback.to_string() } else { typed })
+    };
+    let provider = kept("provider", "anthropic");
     let workspace = RwSignal::new(String::new());
-    let mode = RwSignal::new("ask".to_string());
-    let model = RwSignal::new(String::new());
-    let max_tokens = RwSignal::new(String::new());
-    let thinking = RwSignal::new(String::new());
+    let mode = kept("permission-mode", "ask");
+    let model = kept("model", "");
+    let max_tokens = kept("max-tokens", "");
+    let thinking = kept("thinking-budget", "");
+    let touched = RwSignal::new(provider.get_untracked() != "anthropic" || !model.get_untracked().is_empty());
     let effort = RwSignal::new(String::new());
     let workspaces = RwSignal::new(Vec::<String>::new());
     // Browser only: the workspaces and the defaults.
@@ -23,7 +29,7 @@ pub fn NewConversation() -> impl IntoView {
                 let names = list["workspaces"].as_array().into_iter().flatten();
                 workspaces.set(names.filter_map(|w| w["name"].as_str().map(str::to_string)).collect());
             }
-            if let Ok(defaults) = actions::get_json("/api/settings/defaults").await {
+            if let (Ok(defaults), false) = (actions::get_json("/api/settings/defaults").await, touched.get_untracked()) {
                 if let Some(value) = defaults["provider"].as_str().filter(|v| !v.is_empty()) {
                     provider.set(value.to_string());
                 }
@@ -65,14 +71,14 @@ pub fn NewConversation() -> impl IntoView {
     view! {
         <div class="new">
             <select data-testid="provider" aria-label="Provider" prop:value=move || provider.get()
-                on:change=move |ev| provider.set(event_target_value(&ev))>
+                on:change=move |ev| { touched.set(true); provider.set(event_target_value(&ev)) }>
                 <option value="anthropic" selected>"Anthropic API"</option>
                 <option value="claude_code">"Claude Code"</option>
                 <option value="openai">"OpenAI API"</option>
                 <option value="openai_compatible">"OpenAI-compatible server"</option>
             </select>
             <input data-testid="model" placeholder="model (default)" aria-label="Model" prop:value=move || model.get()
-                on:input=move |ev| model.set(event_target_value(&ev))/>
+                on:input=move |ev| { touched.set(true); model.set(event_target_value(&ev)) }/>
             <input data-testid="max-tokens" type="number" min="1" placeholder="reply tokens (default)" aria-label="Response length in tokens"
                 prop:value=move || max_tokens.get() on:input=move |ev| max_tokens.set(event_target_value(&ev))/>
             {move || thinks().then(|| view! {
@@ -95,7 +101,7 @@ pub fn NewConversation() -> impl IntoView {
                 {move || workspaces.get().into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
             </select>
             <select data-testid="permission-mode" aria-label="Tool permissions" prop:value=move || mode.get()
-                on:change=move |ev| mode.set(event_target_value(&ev))>
+                on:change=move |ev| { touched.set(true); mode.set(event_target_value(&ev)) }>
                 <option value="ask" selected>"Ask before tools"</option>
                 <option value="accept_edits">"Accept edits"</option>
                 <option value="bypass">"Never ask"</option>
