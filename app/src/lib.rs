@@ -4,6 +4,9 @@
 //! Invariant: this is the only crate that knows Leptos. Browser-only code lives in `live.rs`
 //! and `actions.rs`; server-only code lives inside `#[server]` bodies in `api.rs`.
 
+// The chat page's view type is deep; release builds (no `erase_components`) need more room.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod actions;
 mod claude_page;

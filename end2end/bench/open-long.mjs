@@ -23,13 +23,25 @@ for (let i = 0; i < loads; i++) {
           const all = document.querySelectorAll('[data-testid="message"]');
           const last = all[all.length - 1];
           if (last) {
+            // In view: inside the window and inside every scrolling ancestor (the message list scrolls).
             const box = last.getBoundingClientRect();
-            if (box.height > 0 && box.top < window.innerHeight && box.bottom > 0) {
+            let top = 0, bottom = window.innerHeight;
+            for (let el = last.parentElement; el; el = el.parentElement) {
+              const style = getComputedStyle(el);
+              if (/(auto|scroll)/.test(style.overflowY)) {
+                const r = el.getBoundingClientRect();
+                top = Math.max(top, r.top);
+                bottom = Math.min(bottom, r.bottom);
+              }
+            }
+            if (box.height > 0 && box.top < bottom && box.bottom > top) {
               return resolve({ ms: performance.now(), count: all.length });
             }
           }
           requestAnimationFrame(check);
         };
+        // Never hang the bench: after 30 s report "not shown".
+        setTimeout(() => resolve({ ms: Number.NaN, count: document.querySelectorAll('[data-testid="message"]').length }), 30_000);
         check();
       }),
   );

@@ -1,5 +1,8 @@
 //! The WASM entry point: hydrates the server-rendered page.
 
+// The app's view types are deep; release builds (no `erase_components`) need more room.
+#![recursion_limit = "256"]
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

@@ -2,6 +2,9 @@
 //!
 //! Invariant: process wiring only. No business rules, no SQL; those live in `domain` and `backend`.
 
+// The app's view types are deep; release builds (no `erase_components`) need more room.
+#![recursion_limit = "256"]
+
 pub mod commands;
 pub mod config;
 pub mod http_error;

@@ -1,5 +1,8 @@
 //! `pocket-dev`: parses the subcommand and hands over to `server::commands`.
 
+// The app's view types are deep; release builds (no `erase_components`) need more room.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 #[tokio::main]
