@@ -242,13 +242,18 @@ pub async fn wait_until_settled(client: &reqwest::Client, address: &str, id: &st
 
 /// The text of the assistant's reply to `turn` in a view.
 pub fn reply_text(view: &Value, turn: u64) -> String {
+    blocks_text(view, turn, "text")
+}
+
+/// The concatenated text of the assistant's `kind` blocks (`text`, `thinking`, `error`, …) in `turn`.
+pub fn blocks_text(view: &Value, turn: u64, kind: &str) -> String {
     view["messages"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m["role"] == "assistant" && m["turn"] == turn)
         .flat_map(|m| m["blocks"].as_array().unwrap().iter())
-        .filter(|b| b["type"] == "text")
+        .filter(|b| b["type"] == kind)
         .map(|b| b["text"].as_str().unwrap_or_default().to_string())
         .collect()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{fresh_database, prompt, reply_text, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{blocks_text, fresh_database, prompt, reply_text, spawn_app, spawn_app_with, TestApp};
 use crate::security::{free_port, server_command, ServerProcess};
 
 async fn create(app: &TestApp, body: Value) -> reqwest::Response {
@@ -24,18 +24,6 @@ async fn turn(app: &TestApp, id: &str, text: &str) -> Value {
     let sent = app.post_json(&format!("/api/conversations/{id}/messages"), json!({"text": text})).await;
     assert_eq!(sent.status(), 202);
     app.wait_until_settled(id, Duration::from_secs(20)).await
-}
-
-fn blocks_of(view: &Value, turn: u64, kind: &str) -> String {
-    view["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "assistant" && m["turn"] == turn)
-        .flat_map(|m| m["blocks"].as_array().unwrap().iter())
-        .filter(|b| b["type"] == kind)
-        .map(|b| b["text"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 fn reply_usage(view: &Value, turn: u64) -> Value {
@@ -59,7 +47,7 @@ async fn an_openai_turn_streams_reasoning_and_text_and_costs_tokens_times_the_pr
     let id = view["id"].as_str().unwrap();
     let view = turn(&app, id, &prompt("tokens=20 thinking=5")).await;
     assert_eq!(view["status"], "idle", "{view}");
-    assert_eq!(blocks_of(&view, 1, "thinking"), mockllm::thinking_text(5));
+    assert_eq!(blocks_text(&view, 1, "thinking"), mockllm::thinking_text(5));
     assert_eq!(reply_text(&view, 1), mockllm::reply_text(20));
     let sent = last_request_with(&app, "input");
     assert_eq!(sent["reasoning"], json!({"effort": "high", "summary": "auto"}));
@@ -90,7 +78,7 @@ async fn an_openai_compatible_turn_uses_chat_completions_with_the_configured_mod
     let id = view["id"].as_str().unwrap();
     let view = turn(&app, id, &prompt("tokens=12 thinking=3")).await;
     assert_eq!(view["status"], "idle", "{view}");
-    assert_eq!(blocks_of(&view, 1, "thinking"), mockllm::thinking_text(3));
+    assert_eq!(blocks_text(&view, 1, "thinking"), mockllm::thinking_text(3));
     assert_eq!(reply_text(&view, 1), mockllm::reply_text(12));
     let sent = last_request_with(&app, "messages");
     assert_eq!(sent["model"], "local-mock");
@@ -109,7 +97,7 @@ async fn an_anthropic_turn_gets_its_thinking_budget_and_length_and_the_sonnet_pr
     let view = turn(&app, id, &prompt("tokens=10 thinking=4")).await;
     let sent = last_request_with(&app, "thinking");
     assert_eq!((sent["thinking"]["budget_tokens"].as_u64(), sent["max_tokens"].as_u64()), (Some(2048), Some(3048)));
-    assert_eq!(blocks_of(&view, 1, "thinking"), mockllm::thinking_text(4));
+    assert_eq!(blocks_text(&view, 1, "thinking"), mockllm::thinking_text(4));
     let usage = reply_usage(&view, 1);
     let (input, output) = (usage["input_tokens"].as_f64().unwrap(), usage["output_tokens"].as_f64().unwrap());
     assert!(close(usage["cost_usd"].as_f64().unwrap(), (input * 3.0 + output * 15.0) / 1e6), "{usage}");
@@ -143,7 +131,7 @@ async fn an_error_event_mid_stream_fails_an_openai_turn_with_the_providers_messa
     let id = created(&app, json!({"provider": "openai", "model": "gpt-5-mini"})).await["id"].as_str().unwrap().to_string();
     let view = turn(&app, &id, &prompt("tokens=10 fail=error_event after=3")).await;
     assert_eq!(view["status"], "failed", "{view}");
-    assert!(blocks_of(&view, 1, "error").contains("Overloaded"), "{view}");
+    assert!(blocks_text(&view, 1, "error").contains("Overloaded"), "{view}");
     assert_eq!(view["usage"]["cost_usd"], 0.0, "a failed turn records no usage");
 }
 
