@@ -4,6 +4,7 @@
 //! Invariant: this is the only crate that talks to Postgres or Redis. It knows no HTTP and no Leptos.
 
 pub mod aggregate;
+pub mod appender;
 pub mod catalog;
 pub mod claude;
 mod conversations;

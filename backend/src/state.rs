@@ -85,6 +85,8 @@ pub struct Backend {
     pub config: BackendConfig,
     pub pool: PgPool,
     pub cqrs: Cqrs,
+    /// The event store itself, for writers that keep their own aggregate (`appender`).
+    pub store: SnapshottingStore,
     /// The same store without projections, for bulk writes (imports) that project once at the end.
     pub bulk_cqrs: Cqrs,
     pub log: Arc<EventLog>,
@@ -114,6 +116,7 @@ impl Backend {
             (),
         );
         let bulk_cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![], ());
+        let store = SnapshottingStore::new(pool.clone());
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
         let hub = LiveHub::start(pool.clone());
         let anthropic = AnthropicProvider::new(config.anthropic.clone());
@@ -124,7 +127,7 @@ impl Backend {
             None => None,
         };
         let draining = tokio::sync::watch::Sender::new(false);
-        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
+        Ok(Arc::new(Self { config, pool, cqrs, store, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
     }
 
     /// Starts the shutdown: see `draining`. Idempotent.

@@ -3,6 +3,7 @@
 //! cqrs-es 0.5's own snapshot stores apply new events twice. `SnapshottingStore` instead
 //! snapshots the aggregate exactly as `handle` left it, in the same transaction as the events.
 //! A command therefore loads one snapshot row and no events, however long the conversation.
+//! (A running attempt's streamed text is appended without moving the snapshot: see `appender`.)
 //!
 //! Commits are written here rather than by postgres-es's `persist`, which commits the events
 //! before it checks the snapshot's optimistic lock: a lost race there leaves the events stored
@@ -110,27 +111,51 @@ impl EventStore<A> for SnapshottingStore {
                 metadata: metadata.clone(),
             })
             .collect();
-        let serialized = envelopes
-            .iter()
-            .map(SerializedEvent::try_from)
-            .collect::<Result<Vec<_>, PersistenceError>>()?;
         // `context.aggregate` already has the new events applied (EventSink::write applies them).
-        let snapshot = serde_json::to_value(&context.aggregate).map_err(PersistenceError::from)?;
-        persist(&self.pool, &context.aggregate_id, &serialized, &snapshot, context.current_snapshot).await?;
+        let snapshot = Snapshot { aggregate: &context.aggregate, current: context.current_snapshot };
+        self.append(&context.aggregate_id, &envelopes, Some(snapshot)).await?;
         Ok(envelopes)
     }
 }
 
-/// Appends events and moves the snapshot in one transaction; a lost race rolls both back.
-async fn persist(
-    pool: &PgPool,
-    aggregate_id: &str,
-    events: &[SerializedEvent],
-    snapshot: &serde_json::Value,
-    current_snapshot: Option<usize>,
-) -> Result<(), AggregateError<domain::ConversationError>> {
-    let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
-    let mut tx = pool.begin().await.map_err(database_error)?;
+/// The aggregate as a commit leaves it, and the snapshot version it was loaded at.
+pub struct Snapshot<'a> {
+    pub aggregate: &'a A,
+    pub current: Option<usize>,
+}
+
+impl SnapshottingStore {
+    /// Stores events already decided (their sequences follow the stored ones) and announces them.
+    /// With a snapshot, the snapshot moves in the same transaction and a lost race on it rolls both
+    /// back. Without one, the events go in alone, in one statement: the primary key on the
+    /// sequence still refuses a writer that lost a race, and loads fold the events after the
+    /// snapshot. Either way a conflict is `AggregateConflict` and nothing is stored.
+    pub async fn append(
+        &self,
+        aggregate_id: &str,
+        envelopes: &[EventEnvelope<A>],
+        snapshot: Option<Snapshot<'_>>,
+    ) -> Result<(), AggregateError<domain::ConversationError>> {
+        let serialized = envelopes
+            .iter()
+            .map(SerializedEvent::try_from)
+            .collect::<Result<Vec<_>, PersistenceError>>()?;
+        match snapshot {
+            Some(snapshot) => {
+                let payload = serde_json::to_value(snapshot.aggregate).map_err(PersistenceError::from)?;
+                persist(&self.pool, aggregate_id, &serialized, &payload, snapshot.current).await?;
+            }
+            None => {
+                insert_events(&self.pool, aggregate_id, &serialized).await.map_err(database_error)?;
+            }
+        }
+        let text_only = envelopes.iter().all(|envelope| envelope.payload.0.is_delta());
+        crate::live::announce(&self.pool, aggregate_id, text_only).await;
+        Ok(())
+    }
+}
+
+async fn insert_events<'c, E: sqlx::PgExecutor<'c>>(executor: E, aggregate_id: &str, events: &[SerializedEvent]) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
          SELECT $1, $2, seq, kind, version, payload::json, metadata::json \
@@ -143,9 +168,22 @@ async fn persist(
     .bind(events.iter().map(|e| e.event_version.as_str()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.payload.to_string()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.metadata.to_string()).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await
-    .map_err(database_error)?;
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Appends events and moves the snapshot in one transaction; a lost race rolls both back.
+async fn persist(
+    pool: &PgPool,
+    aggregate_id: &str,
+    events: &[SerializedEvent],
+    snapshot: &serde_json::Value,
+    current_snapshot: Option<usize>,
+) -> Result<(), AggregateError<domain::ConversationError>> {
+    let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
+    let mut tx = pool.begin().await.map_err(database_error)?;
+    insert_events(&mut *tx, aggregate_id, events).await.map_err(database_error)?;
     let moved = match current_snapshot {
         None => sqlx::query(
             "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) VALUES ($1, $2, $3, 1, $4::json)",

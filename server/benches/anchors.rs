@@ -464,14 +464,24 @@ async fn cli_alone(turns: usize, mock: &str) -> Option<f64> {
             model: "claude-sonnet-4-5".into(),
             cwd: scratch.clone(),
             resume: None,
-            permissions: Permissions::Bypass,
+            // As the worker runs it by default (bypassing permissions is refused when running as root).
+            permissions: Permissions::Ask,
             allowed_tools: vec![],
             thinking_budget: None,
         };
         let started = Instant::now();
-        let Ok(mut run) = claude_code::start(&config, &request) else { return None };
+        let mut run = match claude_code::start(&config, &request) {
+            Ok(run) => run,
+            Err(error) => {
+                eprintln!("cli_alone: the CLI did not start: {error}");
+                return None;
+            }
+        };
         let mut first = None;
         while let Some(event) = run.events.next().await {
+            if let Err(error) = &event {
+                eprintln!("cli_alone: run {n}: {error}");
+            }
             if matches!(event, Ok(ProviderEvent::BlockDelta { ref text, .. }) if !text.is_empty()) && first.is_none() {
                 first = Some(started.elapsed().as_secs_f64() * 1000.0);
             }

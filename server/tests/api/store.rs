@@ -1,15 +1,16 @@
 //! The event store under concurrent writers: every command lands once or reports a conflict.
 
-use domain::{BlockKind, ConversationCommand, OutputItem};
+use std::sync::Arc;
+
+use backend::appender::Appender;
+use backend::{Backend, BackendError};
+use domain::{BlockKind, ConversationCommand, ConversationError, OutputItem};
 use sqlx::Row;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app_without_worker, spawn_app};
 
-#[tokio::test]
-async fn concurrent_writers_never_store_an_event_twice() {
-    // Arrange: a running turn that 40 tasks write into at once.
-    let app = spawn_app().await;
-    let backend = app.backend.clone();
+/// A conversation whose turn 1 runs as attempt "a" with text block 0 open.
+async fn running_turn(backend: &Arc<Backend>) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let start = ConversationCommand::StartConversation {
         provider: "anthropic".into(),
@@ -25,6 +26,75 @@ async fn concurrent_writers_never_store_an_event_twice() {
     backend.execute(&id, begin).await.unwrap();
     let open = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
     backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: open }).await.unwrap();
+    id
+}
+
+fn text(piece: &str) -> ConversationCommand {
+    let items = vec![OutputItem::TextAppended { block: 0, text: piece.into() }];
+    ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }
+}
+
+async fn snapshot_sequence(backend: &Backend, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_appender_stores_streamed_text_without_moving_the_snapshot_and_other_commands_still_see_it() {
+    // Arrange
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let before = snapshot_sequence(&backend, &id).await;
+    let mut appender = Appender::new(&id);
+    // Act: three text commits, then a command through the ordinary path.
+    for piece in ["one ", "two ", "three"] {
+        appender.execute(&backend, text(piece)).await.unwrap();
+    }
+    let after_text = snapshot_sequence(&backend, &id).await;
+    let finish = OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None };
+    backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: vec![finish] }).await.unwrap();
+    // Assert: the text went in without the snapshot; the next command loaded past it and moved it.
+    assert_eq!(after_text, before, "text alone leaves the snapshot where it was");
+    assert_eq!(snapshot_sequence(&backend, &id).await, before + 4);
+    assert_eq!(crate::helpers::reply_text(&app.view(&id).await, 1), "one two three");
+}
+
+#[tokio::test]
+async fn an_appender_that_lost_a_race_decides_again_against_what_was_stored() {
+    // Arrange: the appender has committed once, so it holds the aggregate.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let mut appender = Appender::new(&id);
+    appender.execute(&backend, text("kept ")).await.unwrap();
+    // Act: another process writes (text, then an abort) behind the appender's back.
+    backend.execute(&id, text("theirs ")).await.unwrap();
+    let after_theirs = appender.execute(&backend, text("mine ")).await;
+    backend.execute(&id, ConversationCommand::AbortTurn).await.unwrap();
+    let after_abort = appender.execute(&backend, text("late")).await;
+    // Assert: the first race is retried on top of the other write; the abort's rule wins over the copy.
+    after_theirs.unwrap();
+    let refused = after_abort.unwrap_err();
+    assert!(
+        matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)),
+        "{refused:?}"
+    );
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->'TextAppended'->>'text' FROM events WHERE aggregate_id = $1 AND event_type = 'TextAppended' ORDER BY sequence",
+    )
+    .bind(&id)
+    .fetch_all(&backend.pool)
+    .await
+    .unwrap();
+    assert_eq!(texts, ["kept ", "theirs ", "mine "]);
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_store_an_event_twice() {
+    // Arrange: a running turn that 40 tasks write into at once.
+    let app = spawn_app().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
     // Act
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..40 {
