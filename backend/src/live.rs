@@ -1,10 +1,12 @@
 //! The live feed: one Postgres LISTEN per process, fanned out to the subscribers in it.
 //!
-//! Every commit, from any process, is announced on `CHANNEL` right after it lands (`announce`).
-//! Each conversation has a `Topic` here, so a commit wakes only the feeds of its own conversation;
-//! commits that hold only streamed text are marked, so watchers of state (a turn's driver, the
-//! conversation list) sleep through the tokens. Subscribers re-read the log from their last
-//! sequence on a signal, so a lost or merged signal can delay a frame but never lose or repeat one.
+//! Every commit, from any process, is announced on `CHANNEL` right after it lands (`announce`),
+//! with its events when they fit in a notification. Each conversation has a `Topic` here, so a
+//! commit wakes only the feeds of its own conversation; commits that hold only streamed text are
+//! marked, so watchers of state (a turn's driver, the conversation list) sleep through the tokens.
+//! A feed sends the announced events when they follow its last sequence exactly, and otherwise
+//! (a gap, events too large to carry, a lag, a reconnect) re-reads the log after that sequence, so
+//! a lost or merged announcement can delay a frame but never lose or repeat one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -24,15 +26,31 @@ pub const CHANNEL: &str = "pocketdev_events";
 pub(crate) const EVERYONE: &str = "*";
 /// Appended to the announcement of a commit that holds only streamed text.
 const TEXT_ONLY: &str = " text";
+/// Notifications must stay under Postgres's 8,000-byte limit; larger commits are announced without their events.
+const MAX_PAYLOAD: usize = 7900;
+
+/// What a feed learns of one commit.
+#[derive(Debug)]
+pub struct Announcement {
+    /// The committed events, when they were carried; `None` means "re-read the log".
+    pub events: Option<Vec<LoggedEvent>>,
+}
 
 /// Announces a commit of `id` to every process. It runs after the commit, in a transaction of its
 /// own that does not wait for the disk: a NOTIFY inside the writing transaction would hold
 /// Postgres's one notification lock across the WAL flush and so serialize every commit in the
 /// cluster (about 1,000 commits/s here instead of several thousand). A process dying between the
 /// commit and this call delays the frames until the conversation's next commit; it loses none.
-#[tracing::instrument(name = "live.announce", skip(pool))]
-pub async fn announce(pool: &PgPool, id: &str, text_only: bool) {
-    let payload = if text_only { format!("{id}{TEXT_ONLY}") } else { id.to_string() };
+#[tracing::instrument(name = "live.announce", skip(pool, events))]
+pub async fn announce(pool: &PgPool, id: &str, events: &[LoggedEvent]) {
+    let text_only = events.iter().all(|logged| logged.event.is_delta());
+    let mut payload = if text_only { format!("{id}{TEXT_ONLY}") } else { id.to_string() };
+    if let Ok(body) = serde_json::to_string(events) {
+        if payload.len() + 1 + body.len() <= MAX_PAYLOAD {
+            payload.push('\n');
+            payload.push_str(&body);
+        }
+    }
     for attempt in 0..2 {
         let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
             .bind(CHANNEL)
@@ -50,26 +68,26 @@ pub async fn announce(pool: &PgPool, id: &str, text_only: bool) {
 
 /// One conversation's signals in this process.
 pub struct Topic {
-    /// Bumped on every commit of the conversation.
-    events: watch::Sender<u64>,
+    /// Every commit of the conversation. A subscriber that lags re-reads the log.
+    events: broadcast::Sender<Arc<Announcement>>,
     /// Bumped on commits that change more than streamed text (approvals, aborts, endings…).
     state: watch::Sender<u64>,
 }
 
 impl Topic {
     fn new() -> Self {
-        Self { events: watch::Sender::new(0), state: watch::Sender::new(0) }
+        Self { events: broadcast::channel(256).0, state: watch::Sender::new(0) }
     }
 
-    fn bump(&self, text_only: bool) {
-        self.events.send_modify(|n| *n += 1);
+    fn publish(&self, text_only: bool, announcement: Arc<Announcement>) {
+        let _ = self.events.send(announcement);
         if !text_only {
             self.state.send_modify(|n| *n += 1);
         }
     }
 
-    /// Wakes on every commit after this call.
-    pub fn events(&self) -> watch::Receiver<u64> {
+    /// Every commit after this call.
+    pub fn events(&self) -> broadcast::Receiver<Arc<Announcement>> {
         self.events.subscribe()
     }
 
@@ -135,13 +153,15 @@ impl LiveHub {
 
     /// Passes on an announcement (the payload of a notification).
     fn signal(&self, payload: &str) {
-        let (id, text_only) = match payload.strip_suffix(TEXT_ONLY) {
+        let (header, body) = payload.split_once('\n').unwrap_or((payload, ""));
+        let (id, text_only) = match header.strip_suffix(TEXT_ONLY) {
             Some(id) => (id, true),
-            None => (payload, false),
+            None => (header, false),
         };
         let topic = self.topics.lock().expect("live topics lock").by_id.get(id).and_then(Weak::upgrade);
         if let Some(topic) = topic {
-            topic.bump(text_only);
+            let events = serde_json::from_str::<Vec<LoggedEvent>>(body).ok().filter(|events| !events.is_empty());
+            topic.publish(text_only, Arc::new(Announcement { events }));
         }
         if !text_only {
             let _ = self.sender.send(Arc::from(id));
@@ -152,8 +172,9 @@ impl LiveHub {
     fn signal_everyone(&self) {
         let topics: Vec<Arc<Topic>> =
             self.topics.lock().expect("live topics lock").by_id.values().filter_map(Weak::upgrade).collect();
+        let reread = Arc::new(Announcement { events: None });
         for topic in topics {
-            topic.bump(false);
+            topic.publish(false, reread.clone());
         }
         let _ = self.sender.send(Arc::from(EVERYONE));
     }
@@ -167,24 +188,43 @@ impl LiveHub {
         tokio::spawn(async move {
             let _topic = topic;
             let mut last = after;
+            let mut carried: Option<Vec<LoggedEvent>> = None;
             loop {
-                match log.range(&id, last, None).await {
-                    Ok(events) => {
-                        for logged in events {
-                            last = logged.seq;
-                            if sender.send(Ok(logged)).await.is_err() {
-                                return;
-                            }
+                let events = match carried.take() {
+                    Some(events) => events,
+                    None => match log.range(&id, last, None).await {
+                        Ok(events) => events,
+                        Err(error) => {
+                            let _ = sender.send(Err(error)).await;
+                            return;
                         }
-                    }
-                    Err(error) => {
-                        let _ = sender.send(Err(error)).await;
+                    },
+                };
+                for logged in events {
+                    last = logged.seq;
+                    if sender.send(Ok(logged)).await.is_err() {
                         return;
                     }
                 }
-                tokio::select! {
-                    signalled = signals.changed() => if signalled.is_err() { return },
-                    _ = sender.closed() => return,
+                // Wait for a commit this feed has not sent yet.
+                loop {
+                    let announcement = tokio::select! {
+                        announcement = signals.recv() => announcement,
+                        _ = sender.closed() => return,
+                    };
+                    match announcement {
+                        Ok(announcement) => match &announcement.events {
+                            Some(events) if events.last().is_some_and(|logged| logged.seq <= last) => continue,
+                            Some(events) if events.first().is_some_and(|logged| logged.seq == last + 1) => {
+                                carried = Some(events.clone());
+                                break;
+                            }
+                            // A gap (a commit announced out of order, or missed) or nothing carried.
+                            _ => break,
+                        },
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
                 }
             }
         });

@@ -220,10 +220,14 @@ fn runtime_keys(config: &BackendConfig) -> HashMap<&'static str, providers::Runt
 }
 
 /// A pool sized for a web process plus its embedded worker (`PD_DB_POOL`, default 32 connections).
+/// Connections are not pinged before each use (sqlx's default): that doubled the round trips of
+/// every streamed token. A connection that broke fails its query, which callers already treat as
+/// the database being unavailable, and the pool replaces it.
 pub async fn connect_pool(url: &str) -> Result<PgPool, BackendError> {
     let size = std::env::var("PD_DB_POOL").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(32);
     Ok(PgPoolOptions::new()
         .max_connections(size)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await?)

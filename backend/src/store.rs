@@ -11,14 +11,18 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use cqrs_es::persist::{
     EventStoreAggregateContext, EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use postgres_es::PostgresEventRepository;
+use domain::LoggedEvent;
 use sqlx::PgPool;
 
 use crate::aggregate::ConversationAggregate;
+use crate::event_log::format_time;
 use crate::upcasters::{upcast, upcasters};
 
 type A = ConversationAggregate;
@@ -140,26 +144,35 @@ impl SnapshottingStore {
             .iter()
             .map(SerializedEvent::try_from)
             .collect::<Result<Vec<_>, PersistenceError>>()?;
-        match snapshot {
+        let recorded = match snapshot {
             Some(snapshot) => {
                 let payload = serde_json::to_value(snapshot.aggregate).map_err(PersistenceError::from)?;
-                persist(&self.pool, aggregate_id, &serialized, &payload, snapshot.current).await?;
+                persist(&self.pool, aggregate_id, &serialized, &payload, snapshot.current).await?
             }
-            None => {
-                insert_events(&self.pool, aggregate_id, &serialized).await.map_err(database_error)?;
-            }
-        }
-        let text_only = envelopes.iter().all(|envelope| envelope.payload.0.is_delta());
-        crate::live::announce(&self.pool, aggregate_id, text_only).await;
+            None => insert_events(&self.pool, aggregate_id, &serialized).await.map_err(database_error)?,
+        };
+        // The events as every reader of the log sees them, for the live feeds.
+        let logged: Vec<LoggedEvent> = envelopes
+            .iter()
+            .zip(recorded)
+            .map(|(envelope, at)| LoggedEvent { seq: envelope.sequence as u64, at: format_time(at), event: envelope.payload.0.clone() })
+            .collect();
+        crate::live::announce(&self.pool, aggregate_id, &logged).await;
         Ok(())
     }
 }
 
-async fn insert_events<'c, E: sqlx::PgExecutor<'c>>(executor: E, aggregate_id: &str, events: &[SerializedEvent]) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Inserts the events; returns their `recorded_at`, in the order given.
+async fn insert_events<'c, E: sqlx::PgExecutor<'c>>(
+    executor: E,
+    aggregate_id: &str,
+    events: &[SerializedEvent],
+) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
+    let mut recorded: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
          SELECT $1, $2, seq, kind, version, payload::json, metadata::json \
-         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS e(seq, kind, version, payload, metadata)",
+         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS e(seq, kind, version, payload, metadata) \
+         RETURNING sequence, recorded_at",
     )
     .bind(A::TYPE)
     .bind(aggregate_id)
@@ -168,9 +181,10 @@ async fn insert_events<'c, E: sqlx::PgExecutor<'c>>(executor: E, aggregate_id: &
     .bind(events.iter().map(|e| e.event_version.as_str()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.payload.to_string()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.metadata.to_string()).collect::<Vec<_>>())
-    .execute(executor)
+    .fetch_all(executor)
     .await?;
-    Ok(())
+    recorded.sort_unstable_by_key(|(sequence, _)| *sequence);
+    Ok(recorded.into_iter().map(|(_, at)| at).collect())
 }
 
 /// Appends events and moves the snapshot in one transaction; a lost race rolls both back.
@@ -180,10 +194,10 @@ async fn persist(
     events: &[SerializedEvent],
     snapshot: &serde_json::Value,
     current_snapshot: Option<usize>,
-) -> Result<(), AggregateError<domain::ConversationError>> {
+) -> Result<Vec<DateTime<Utc>>, AggregateError<domain::ConversationError>> {
     let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
     let mut tx = pool.begin().await.map_err(database_error)?;
-    insert_events(&mut *tx, aggregate_id, events).await.map_err(database_error)?;
+    let recorded = insert_events(&mut *tx, aggregate_id, events).await.map_err(database_error)?;
     let moved = match current_snapshot {
         None => sqlx::query(
             "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) VALUES ($1, $2, $3, 1, $4::json)",
@@ -213,7 +227,7 @@ async fn persist(
         return Err(AggregateError::AggregateConflict);
     }
     tx.commit().await.map_err(database_error)?;
-    Ok(())
+    Ok(recorded)
 }
 
 fn database_error(error: sqlx::Error) -> AggregateError<domain::ConversationError> {

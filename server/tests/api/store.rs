@@ -127,3 +127,47 @@ async fn concurrent_writers_never_store_an_event_twice() {
     let view = app.view(&id).await;
     assert_eq!(crate::helpers::reply_text(&view, 1).matches('<').count(), landed);
 }
+
+#[tokio::test]
+async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_sends_each_event_once() {
+    // Arrange: a feed following a running turn from its current end.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let end: i64 = sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&backend.pool).await.unwrap();
+    let mut feed = backend.hub.follow(backend.log.clone(), id.clone(), end as u64);
+    // Act: an event lands without its announcement (a writer died between commit and notify), then
+    // two announced commits follow: a small one (carried in the notification) and one too large to carry.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         VALUES ('conversation', $1, $2, 'TextAppended', '1.0', $3::json, '{}')",
+    )
+    .bind(&id)
+    .bind(end + 1)
+    .bind(r#"{"TextAppended":{"block":0,"text":"unannounced ","turn":1}}"#)
+    .execute(&backend.pool)
+    .await
+    .unwrap();
+    let mut appender = Appender::new(&id);
+    appender.execute(&backend, text("carried ")).await.unwrap();
+    let large = "x".repeat(10_000);
+    appender.execute(&backend, text(&large)).await.unwrap();
+    // Assert: the feed sends every event, in order, once.
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.expect("the feed went quiet");
+        received.push(next.expect("the feed ended").expect("the feed failed"));
+    }
+    let sequences: Vec<u64> = received.iter().map(|logged| logged.seq).collect();
+    assert_eq!(sequences, [end as u64 + 1, end as u64 + 2, end as u64 + 3]);
+    let texts: Vec<String> = received
+        .iter()
+        .map(|logged| match &logged.event {
+            domain::ConversationEvent::TextAppended { text, .. } => text.clone(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["unannounced ".to_string(), "carried ".to_string(), large]);
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), feed.recv()).await;
+    assert!(quiet.is_err(), "nothing is sent twice: {quiet:?}");
+}
