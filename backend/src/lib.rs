@@ -11,6 +11,7 @@ mod conversations;
 pub mod error;
 pub mod event_log;
 pub mod export;
+pub mod group_commit;
 pub mod jobs;
 pub mod live;
 pub mod live_list;

@@ -43,6 +43,12 @@ pub struct Announcement {
 /// commit and this call delays the frames until the conversation's next commit; it loses none.
 #[tracing::instrument(name = "live.announce", skip(pool, events))]
 pub async fn announce(pool: &PgPool, id: &str, events: &[LoggedEvent]) {
+    announce_all(pool, &[payload(id, events)]).await;
+}
+
+/// The notification announcing a commit of `id`: the id, marked when the commit holds only
+/// streamed text, then the events on the next line when they fit.
+pub(crate) fn payload(id: &str, events: &[LoggedEvent]) -> String {
     let text_only = events.iter().all(|logged| logged.event.is_delta());
     let mut payload = if text_only { format!("{id}{TEXT_ONLY}") } else { id.to_string() };
     if let Ok(body) = serde_json::to_string(events) {
@@ -51,17 +57,22 @@ pub async fn announce(pool: &PgPool, id: &str, events: &[LoggedEvent]) {
             payload.push_str(&body);
         }
     }
+    payload
+}
+
+/// Sends notifications in one statement (and one transaction, which keeps their order).
+pub(crate) async fn announce_all(pool: &PgPool, payloads: &[String]) {
     for attempt in 0..2 {
-        let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+        let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, payload) FROM UNNEST($2::text[]) AS p(payload)")
             .bind(CHANNEL)
-            .bind(&payload)
+            .bind(payloads)
             .execute(pool)
             .await;
         match sent {
             Ok(_) => return,
-            Err(error) if attempt == 0 => tracing::debug!(%error, "announcing a commit failed; once more"),
+            Err(error) if attempt == 0 => tracing::debug!(%error, "announcing commits failed; once more"),
             // The listeners lose their connection too and re-read everything when it returns.
-            Err(error) => tracing::warn!(%error, "announcing a commit failed; feeds catch up on the next one"),
+            Err(error) => tracing::warn!(%error, "announcing commits failed; feeds catch up on the next one"),
         }
     }
 }

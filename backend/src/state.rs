@@ -116,7 +116,7 @@ impl Backend {
             (),
         );
         let bulk_cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![], ());
-        let store = SnapshottingStore::new(pool.clone());
+        let store = SnapshottingStore::with_group_commit(pool.clone());
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
         let hub = LiveHub::start(pool.clone());
         let anthropic = AnthropicProvider::new(config.anthropic.clone());

@@ -23,6 +23,7 @@ use sqlx::PgPool;
 
 use crate::aggregate::ConversationAggregate;
 use crate::event_log::format_time;
+use crate::group_commit::{GroupCommit, Refusal};
 use crate::upcasters::{upcast, upcasters};
 
 type A = ConversationAggregate;
@@ -32,11 +33,18 @@ pub struct SnapshottingStore {
     pool: PgPool,
     repo: PostgresEventRepository,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    /// Where single events appended without a snapshot go, when this store has one.
+    group: Option<GroupCommit>,
 }
 
 impl SnapshottingStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { repo: PostgresEventRepository::new(pool.clone()), pool, upcasters: upcasters() }
+        Self { repo: PostgresEventRepository::new(pool.clone()), pool, upcasters: upcasters(), group: None }
+    }
+
+    /// A store whose lone streamed events are group-committed with those of other conversations.
+    pub fn with_group_commit(pool: PgPool) -> Self {
+        Self { group: Some(GroupCommit::start(pool.clone())), ..Self::new(pool) }
     }
 
     fn deserialize(&self, events: Vec<SerializedEvent>) -> Result<Vec<EventEnvelope<A>>, PersistenceError> {
@@ -140,10 +148,17 @@ impl SnapshottingStore {
         envelopes: &[EventEnvelope<A>],
         snapshot: Option<Snapshot<'_>>,
     ) -> Result<(), AggregateError<domain::ConversationError>> {
-        let serialized = envelopes
+        let mut serialized = envelopes
             .iter()
             .map(SerializedEvent::try_from)
             .collect::<Result<Vec<_>, PersistenceError>>()?;
+        if let (Some(group), None, [envelope]) = (&self.group, &snapshot, envelopes) {
+            let event = serialized.pop().expect("one event");
+            return group.append(aggregate_id, event, envelope.payload.0.clone()).await.map_err(|refusal| match refusal {
+                Refusal::Conflict => AggregateError::AggregateConflict,
+                Refusal::Failed(error) => AggregateError::DatabaseConnectionError(Box::new(error)),
+            });
+        }
         let recorded = match snapshot {
             Some(snapshot) => {
                 let payload = serde_json::to_value(snapshot.aggregate).map_err(PersistenceError::from)?;

@@ -646,7 +646,9 @@ async fn main() {
             }
         }
         if wants("concurrency") {
-            for streams in [1, 10, 100] {
+            // BENCH_STREAMS="50 100" runs other counts.
+            let counts = std::env::var("BENCH_STREAMS").unwrap_or_else(|_| "1 10 100".into());
+            for streams in counts.split_whitespace().filter_map(|n| n.parse::<usize>().ok()) {
                 concurrency(streams, &serve, &taps).await;
             }
         }

@@ -171,3 +171,61 @@ async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_
     let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), feed.recv()).await;
     assert!(quiet.is_err(), "nothing is sent twice: {quiet:?}");
 }
+
+#[tokio::test]
+async fn text_from_many_turns_is_group_committed_and_a_lost_race_in_a_round_is_refused_alone() {
+    // Arrange: 10 running turns, each with 4 appenders that all hold the same aggregate, so in
+    // every round their writes claim the same sequence.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let mut ids = Vec::new();
+    let mut appenders = Vec::new();
+    for _ in 0..10 {
+        let id = running_turn(&backend).await;
+        for writer in 0..4 {
+            let mut appender = Appender::new(&id);
+            appender.execute(&backend, text(&format!("[warm {writer}]"))).await.unwrap();
+            appenders.push((id.clone(), writer, appender));
+        }
+        ids.push(id);
+    }
+    // Act: every appender writes 5 pieces at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, writer, mut appender) in appenders {
+        let backend = backend.clone();
+        tasks.spawn(async move {
+            let mut landed = Vec::new();
+            for piece in 0..5 {
+                let piece = format!("<{id}:{writer}:{piece}>");
+                // Four writers racing for every sequence may each lose more often than they retry.
+                match appender.execute(&backend, text(&piece)).await {
+                    Ok(()) => landed.push(piece),
+                    Err(BackendError::Conflict) => {}
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            landed
+        });
+    }
+    let mut landed = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        landed.extend(done.unwrap());
+    }
+    landed.sort();
+    assert!(landed.len() >= 100, "most writes land: {}", landed.len());
+    // Assert: per conversation, gap-free sequences, and stored exactly the pieces that were
+    // acknowledged, each once.
+    let mut stored_all = Vec::new();
+    for id in ids {
+        let rows = sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+            .bind(&id)
+            .fetch_all(&backend.pool)
+            .await
+            .unwrap();
+        let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
+        assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>());
+        stored_all.extend(rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).filter(|t| t.starts_with('<')));
+    }
+    stored_all.sort();
+    assert_eq!(stored_all, landed);
+}
