@@ -8,18 +8,19 @@
 //! see the stored state. A refusal by the copy is checked against a fresh load the same way.
 //!
 //! Commits of streamed text alone do not move the snapshot (one INSERT instead of a transaction of
-//! four); every other commit moves it, and so does every `SNAPSHOT_EVERY`th text event, which
-//! bounds what another command's load has to fold.
+//! four, group-committed with other turns' text); every other commit moves it, and so does every
+//! `SNAPSHOT_EVERY`th text event, which bounds what another command's load has to fold. Commits
+//! that change more than text are projected in the background (`project_later`).
 
 use std::collections::HashMap;
 
 use cqrs_es::persist::EventStoreAggregateContext;
-use cqrs_es::{AggregateError, EventEnvelope, EventStore, Query};
+use cqrs_es::{AggregateError, EventEnvelope, EventStore};
 use domain::ConversationCommand;
+use tokio::sync::mpsc;
 
 use crate::aggregate::{ConversationAggregate, StoredEvent};
 use crate::error::BackendError;
-use crate::projection::ProjectionQuery;
 use crate::state::Backend;
 use crate::store::Snapshot;
 
@@ -32,6 +33,8 @@ const RETRIES: usize = 5;
 pub struct Appender {
     id: String,
     cached: Option<Cached>,
+    /// Asks this writer's projection task to catch the rows up (a full channel: already asked).
+    project: Option<mpsc::Sender<()>>,
 }
 
 struct Cached {
@@ -55,7 +58,27 @@ impl From<EventStoreAggregateContext<ConversationAggregate>> for Cached {
 
 impl Appender {
     pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into(), cached: None }
+        Self { id: id.into(), cached: None, project: None }
+    }
+
+    /// Catches the projection up in the background, so the next token need not wait for it.
+    /// The projector is idempotent and sequence-aware, and reads fold the log tail after the
+    /// projected rows, so a projection that lags changes no answer; requests made while one runs
+    /// are merged into one more run. The task ends with the appender.
+    fn project_later(&mut self, backend: &Backend) {
+        let sender = self.project.get_or_insert_with(|| {
+            let (sender, mut asked) = mpsc::channel::<()>(1);
+            let (projector, id) = (backend.projector.clone(), self.id.clone());
+            tokio::spawn(async move {
+                while asked.recv().await.is_some() {
+                    if let Err(error) = projector.catch_up(&id).await {
+                        tracing::error!(aggregate_id = id, %error, "projection catch-up failed; reads fold the log tail");
+                    }
+                }
+            });
+            sender
+        });
+        let _ = sender.try_send(());
     }
 
     /// Decides `command` and commits its events, then projects them unless they are only streamed text.
@@ -101,7 +124,9 @@ impl Appender {
                         false => (cached.snapshot, unsnapshotted),
                     };
                     self.cached = Some(cached);
-                    ProjectionQuery(backend.projector.clone()).dispatch(&self.id, &envelopes).await;
+                    if !text_only {
+                        self.project_later(backend);
+                    }
                     return Ok(());
                 }
                 // Someone else wrote first: load what they wrote and decide again.
