@@ -7,10 +7,11 @@
 //! sequence's primary key; the appender then loads afresh and decides again, so the rules always
 //! see the stored state. A refusal by the copy is checked against a fresh load the same way.
 //!
-//! Commits of streamed text alone do not move the snapshot (one INSERT instead of a transaction of
-//! four, group-committed with other turns' text); every other commit moves it, and so does every
-//! `SNAPSHOT_EVERY`th text event, which bounds what another command's load has to fold. Commits
-//! that change more than text are projected in the background (`project_later`).
+//! Commits that leave the aggregate as it was (streamed text, block starts and ends, usage: the
+//! aggregate holds no text) do not move the snapshot: one INSERT instead of a transaction of four,
+//! group-committed with other turns' events when it is a single event. Every other commit moves
+//! it, and so does every `SNAPSHOT_EVERY`th event, which bounds what another command's load has
+//! to fold. Commits that change more than text are projected in the background (`project_later`).
 
 use std::collections::HashMap;
 
@@ -24,7 +25,7 @@ use crate::error::BackendError;
 use crate::state::Backend;
 use crate::store::Snapshot;
 
-/// Text events appended before the snapshot is moved anyway.
+/// Events appended without moving the snapshot before it is moved anyway.
 const SNAPSHOT_EVERY: usize = 256;
 /// Lost races retried before giving up (like `Backend::execute`).
 const RETRIES: usize = 5;
@@ -109,12 +110,13 @@ impl Appender {
                     metadata: HashMap::new(),
                 })
                 .collect();
+            let before = cached.aggregate.clone();
             for event in &events {
                 cached.aggregate.0.apply(event);
             }
             let text_only = events.iter().all(|event| event.is_delta());
             let unsnapshotted = cached.unsnapshotted + events.len();
-            let move_snapshot = !text_only || unsnapshotted >= SNAPSHOT_EVERY;
+            let move_snapshot = cached.aggregate != before || cached.snapshot.is_none() || unsnapshotted >= SNAPSHOT_EVERY;
             let snapshot = move_snapshot.then_some(Snapshot { aggregate: &cached.aggregate, current: cached.snapshot });
             match backend.store.append(&self.id, &envelopes, snapshot).await.map_err(BackendError::from) {
                 Ok(()) => {
