@@ -316,10 +316,19 @@ fn key(label: &str, n: usize) -> String {
     format!("bkey_{label}_{n}_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// The mock's reply for first-token turns: `BENCH_DIRECTIVE`, or 20 tokens for the API path and,
+/// for `claude_code`, the 200-token reply at 200 tokens/s that `scripts/bench.sh cloudcli` sends CloudCLI.
+fn directive(provider: &str) -> String {
+    std::env::var("BENCH_DIRECTIVE").unwrap_or_else(|_| match provider {
+        "claude_code" => "[[mock tokens=200 rate=200 delay_ms=0]]".to_string(),
+        _ => "[[mock tokens=20 rate=200 delay_ms=0]]".to_string(),
+    })
+}
+
 /// `turns` sequential turns, each on a fresh conversation; prints one markdown row.
 async fn first_token(label: &str, target: &Target, provider: &str, turns: usize, taps: &Taps, anchor: &str) -> Option<f64> {
     let client = reqwest::Client::new();
-    let directive = std::env::var("BENCH_DIRECTIVE").unwrap_or_else(|_| "[[mock tokens=20 rate=200 delay_ms=0]]".to_string());
+    let directive = directive(provider);
     // One warm-up turn (connection pools, prepared statements, the CLI's first start).
     let _ = run_turn(client.clone(), target.clone(), provider.into(), key("warm", 0), directive.clone()).await;
     let mut results = Vec::new();
@@ -456,7 +465,7 @@ async fn idle_subscribers(count: usize, mock: &str) {
 async fn cli_alone(turns: usize, mock: &str) -> Option<f64> {
     use providers::claude_code::{self, ClaudeCodeConfig, ClaudeCodeRequest, Permissions};
     use providers::ProviderEvent;
-    let directive = std::env::var("BENCH_DIRECTIVE").unwrap_or_else(|_| "[[mock tokens=20 rate=200 delay_ms=0]]".to_string());
+    let directive = directive("claude_code");
     let scratch = std::env::temp_dir().join(format!("pd-anchors-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(scratch.join("home")).unwrap();
     let config = ClaudeCodeConfig {
@@ -639,10 +648,25 @@ async fn main() {
             let through_us = first_token("claude_code path (pinned `claude` CLI against the mock), direct", &direct, "claude_code", (turns / 3).max(5), &taps, "CloudCLI drives the same CLI: ~1.3 s to first text").await;
             let alone = cli_alone((turns / 3).max(5), &mock).await;
             if let (Some(through_us), Some(alone)) = (through_us, alone) {
-                println!(
-                    "| claude_code relay overhead: submit → first text through PocketDev minus the CLI alone | **{:.0} ms** ({through_us:.0} − {alone:.0} ms, medians) | 10× under CloudCLI's | CloudCLI: its first-text median minus the same CLI-alone median |",
-                    through_us - alone
-                );
+                // BENCH_CLOUDCLI_MS: CloudCLI's submit → first text median, same CLI, mock and reply
+                // (`scripts/bench.sh anchors` measures it first; see `scripts/bench.sh cloudcli`).
+                let cloudcli = std::env::var("BENCH_CLOUDCLI_MS").ok().and_then(|ms| ms.parse::<f64>().ok());
+                let ours = (through_us - alone).max(0.0);
+                match cloudcli {
+                    Some(cloudcli) => {
+                        println!(
+                            "| CloudCLI (`@cloudcli-ai/cloudcli` from npm), same CLI, mock and reply: submit → first text | p50 **{cloudcli:.0} ms** | — | it sends the reply whole when the CLI finishes |"
+                        );
+                        let theirs = cloudcli - alone;
+                        println!(
+                            "| claude_code relay overhead (submit → first text minus the CLI alone), PocketDev vs CloudCLI | **{ours:.0} ms** ({through_us:.0} − {alone:.0}) vs **{theirs:.0} ms** ({cloudcli:.0} − {alone:.0}): **{:.0}× lower** | ≥ 10× lower | CloudCLI |",
+                            theirs / ours.max(1.0)
+                        );
+                    }
+                    None => println!(
+                        "| claude_code relay overhead: submit → first text through PocketDev minus the CLI alone | **{ours:.0} ms** ({through_us:.0} − {alone:.0} ms, medians) | 10× under CloudCLI's | CloudCLI not measured in this run (BENCH_CLOUDCLI_MS) |"
+                    ),
+                }
             }
         }
         if wants("concurrency") {
