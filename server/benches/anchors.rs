@@ -157,6 +157,16 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// CPU seconds of every Postgres process (the private instance's backends, WAL writer, …).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return f64::NAN };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"))
+        .map(cpu_seconds)
+        .sum()
+}
+
 /// Where the client talks to: the server directly, or nginx with Basic credentials.
 #[derive(Clone)]
 struct Target {
@@ -393,6 +403,7 @@ async fn concurrency(streams: usize, serve: &Serve, taps: &Taps) {
         })
         .collect();
     let cpu_before = cpu_seconds(pid);
+    let postgres_before = postgres_cpu_seconds();
     let started = Instant::now();
     start.wait().await;
     let mut peak_rss = 0.0f64;
@@ -409,9 +420,10 @@ async fn concurrency(streams: usize, serve: &Serve, taps: &Taps) {
     }
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu_before;
+    let postgres = postgres_cpu_seconds() - postgres_before;
     let (first, _, tokens, failures) = analyse(&turns, taps);
     println!(
-        "| {streams} concurrent stream{} at 50 tokens/s (150 tokens each) | per-token p50 **{:.2} ms**, p99 **{:.2} ms** ({} tokens{}); first token p99 {:.2} ms; server CPU **{:.0} %** of one core over {:.1} s; RSS peak **{:.1} MB** | p99 < 50 ms | — |",
+        "| {streams} concurrent stream{} at 50 tokens/s (150 tokens each) | per-token p50 **{:.2} ms**, p99 **{:.2} ms** ({} tokens{}); first token p99 {:.2} ms; server CPU **{:.0} %** of one core (Postgres {:.0} %) over {:.1} s; RSS peak **{:.1} MB** | p99 < 50 ms | — |",
         if streams == 1 { "" } else { "s" },
         percentile(&tokens, 0.5),
         percentile(&tokens, 0.99),
@@ -419,6 +431,7 @@ async fn concurrency(streams: usize, serve: &Serve, taps: &Taps) {
         if failures > 0 { format!(", {failures} turns failed") } else { String::new() },
         percentile(&first, 0.99),
         cpu / wall * 100.0,
+        postgres / wall * 100.0,
         wall,
         peak_rss,
     );
