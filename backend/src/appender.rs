@@ -16,14 +16,14 @@
 use std::collections::HashMap;
 
 use cqrs_es::persist::EventStoreAggregateContext;
-use cqrs_es::{AggregateError, EventEnvelope, EventStore};
+use cqrs_es::{AggregateError, EventStore};
 use domain::ConversationCommand;
 use tokio::sync::mpsc;
 
 use crate::aggregate::{ConversationAggregate, StoredEvent};
 use crate::error::BackendError;
 use crate::state::Backend;
-use crate::store::Snapshot;
+use crate::store::{envelopes, Snapshot};
 
 /// Events appended without moving the snapshot before it is moved anyway.
 const SNAPSHOT_EVERY: usize = 256;
@@ -100,16 +100,7 @@ impl Appender {
                 self.cached = Some(cached);
                 return Ok(());
             }
-            let envelopes: Vec<EventEnvelope<ConversationAggregate>> = events
-                .iter()
-                .enumerate()
-                .map(|(offset, event)| EventEnvelope {
-                    aggregate_id: self.id.clone(),
-                    sequence: cached.sequence + offset + 1,
-                    payload: StoredEvent(event.clone()),
-                    metadata: HashMap::new(),
-                })
-                .collect();
+            let envelopes = envelopes(&self.id, cached.sequence, events.iter().cloned().map(StoredEvent), &HashMap::new());
             let before = cached.aggregate.clone();
             for event in &events {
                 cached.aggregate.0.apply(event);

@@ -113,21 +113,31 @@ impl EventStore<A> for SnapshottingStore {
         if events.is_empty() {
             return Ok(vec![]);
         }
-        let envelopes: Vec<EventEnvelope<A>> = events
-            .into_iter()
-            .enumerate()
-            .map(|(offset, payload)| EventEnvelope {
-                aggregate_id: context.aggregate_id.clone(),
-                sequence: context.current_sequence + offset + 1,
-                payload,
-                metadata: metadata.clone(),
-            })
-            .collect();
+        let envelopes = envelopes(&context.aggregate_id, context.current_sequence, events, &metadata);
         // `context.aggregate` already has the new events applied (EventSink::write applies them).
         let snapshot = Snapshot { aggregate: &context.aggregate, current: context.current_snapshot };
         self.append(&context.aggregate_id, &envelopes, Some(snapshot)).await?;
         Ok(envelopes)
     }
+}
+
+/// Events numbered on from `after`, ready to store.
+pub fn envelopes(
+    aggregate_id: &str,
+    after: usize,
+    events: impl IntoIterator<Item = <A as Aggregate>::Event>,
+    metadata: &HashMap<String, String>,
+) -> Vec<EventEnvelope<A>> {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(offset, payload)| EventEnvelope {
+            aggregate_id: aggregate_id.to_string(),
+            sequence: after + offset + 1,
+            payload,
+            metadata: metadata.clone(),
+        })
+        .collect()
 }
 
 /// The aggregate as a commit leaves it, and the snapshot version it was loaded at.

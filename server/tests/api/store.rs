@@ -34,6 +34,18 @@ fn text(piece: &str) -> ConversationCommand {
     ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }
 }
 
+/// The texts of a conversation's `TextAppended` events in order, after checking its sequences are gap-free.
+async fn stored_texts(backend: &Backend, id: &str) -> Vec<String> {
+    let rows = sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(id)
+        .fetch_all(&backend.pool)
+        .await
+        .unwrap();
+    let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
+    assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>(), "gap-free sequences in {id}");
+    rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).collect()
+}
+
 async fn snapshot_sequence(backend: &Backend, id: &str) -> i64 {
     sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
 }
@@ -79,13 +91,7 @@ async fn an_appender_that_lost_a_race_decides_again_against_what_was_stored() {
         matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)),
         "{refused:?}"
     );
-    let texts: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->'TextAppended'->>'text' FROM events WHERE aggregate_id = $1 AND event_type = 'TextAppended' ORDER BY sequence",
-    )
-    .bind(&id)
-    .fetch_all(&backend.pool)
-    .await
-    .unwrap();
+    let texts = stored_texts(&backend, &id).await;
     assert_eq!(texts, ["kept ", "theirs ", "mine "]);
 }
 
@@ -111,14 +117,7 @@ async fn concurrent_writers_never_store_an_event_twice() {
         }
     }
     // Assert: exactly the commands that succeeded are stored, each once, with gap-free sequences.
-    let rows = sqlx::query("SELECT sequence, payload::text AS payload FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-        .bind(&id)
-        .fetch_all(&backend.pool)
-        .await
-        .unwrap();
-    let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
-    assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>());
-    let texts: Vec<String> = rows.iter().map(|r| r.get::<String, _>("payload")).filter(|p| p.contains("TextAppended")).collect();
+    let texts = stored_texts(&backend, &id).await;
     let mut unique = texts.clone();
     unique.sort();
     unique.dedup();
@@ -217,14 +216,7 @@ async fn text_from_many_turns_is_group_committed_and_a_lost_race_in_a_round_is_r
     // acknowledged, each once.
     let mut stored_all = Vec::new();
     for id in ids {
-        let rows = sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-            .bind(&id)
-            .fetch_all(&backend.pool)
-            .await
-            .unwrap();
-        let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
-        assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>());
-        stored_all.extend(rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).filter(|t| t.starts_with('<')));
+        stored_all.extend(stored_texts(&backend, &id).await.into_iter().filter(|t| t.starts_with('<')));
     }
     stored_all.sort();
     assert_eq!(stored_all, landed);
