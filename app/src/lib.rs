@@ -4,7 +4,7 @@
 //! Invariant: this is the only crate that knows Leptos. Browser-only code lives in `live.rs`
 //! and `actions.rs`; server-only code lives inside `#[server]` bodies in `api.rs`.
 
-// The chat page's view type is deep; release builds (no `erase_components`) need more room.
+// The chat page's view type is deep; builds without `erase_components` (plain `cargo build`) need more room.
 #![recursion_limit = "256"]
 
 pub mod api;
