@@ -57,6 +57,16 @@ mod browser {
         if response.ok() { Ok(()) } else { Err(problem(response).await) }
     }
 
+    /// GETs a JSON document as `T` (parsed straight from the text: one parser per type, not a
+    /// `Value` and then the type).
+    pub async fn get<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {
+        let response = Request::get(url).send().await.map_err(|e| e.to_string())?;
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        response.json().await.map_err(|e| e.to_string())
+    }
+
     /// GETs a JSON document.
     pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
         let response = Request::get(url).send().await.map_err(|e| e.to_string())?;
@@ -134,6 +144,9 @@ mod server_side {
     pub fn go_to(_path: &str) {}
     #[allow(dead_code)]
     pub async fn upload(_url: &str, _file: ()) -> Result<serde_json::Value, String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn get<T>(_url: &str) -> Result<T, String> {
         Err("not available during server rendering".into())
     }
     pub async fn get_json(_url: &str) -> Result<serde_json::Value, String> {

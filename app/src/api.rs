@@ -15,6 +15,14 @@ pub struct ListPage {
     pub next: Option<String>,
 }
 
+/// A page of messages, as `GET /api/conversations/{id}/messages` answers it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<domain::Message>,
+    #[serde(default)]
+    pub has_older: bool,
+}
+
 /// The newest conversations for the sidebar (`archived`: active, archived or all).
 #[server]
 pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnError> {

@@ -75,7 +75,7 @@ fn ConversationList(initial: ListPage) -> impl IntoView {
             if let Some(before) = &before {
                 url.push_str(&format!("&before={}", actions::encode(before)));
             }
-            let answer = actions::get_json(&url).await.and_then(|v| serde_json::from_value::<ListPage>(v).map_err(|e| e.to_string()));
+            let answer = actions::get::<ListPage>(&url).await;
             loading.set(false);
             match answer {
                 Ok(page) => {
