@@ -55,11 +55,19 @@ pub async fn delete_api_key(name: String) -> Result<(), ServerFnError> {
     store()?.delete(&name).await.map(|_| ()).map_err(|e| ServerFnError::new(e.to_string()))
 }
 
+/// Every key's status: the server function during SSR, the JSON API in the browser.
+async fn load_keys() -> Result<Vec<ApiKeyStatus>, String> {
+    #[cfg(feature = "ssr")]
+    return api_keys().await.map_err(|e| e.to_string());
+    #[cfg(not(feature = "ssr"))]
+    crate::actions::get("/api/settings/keys").await
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveApiKey>::new();
     let delete = ServerAction::<DeleteApiKey>::new();
-    let keys = Resource::new(move || (save.version().get(), delete.version().get()), |_| api_keys());
+    let keys = Resource::new(move || (save.version().get(), delete.version().get()), |_| load_keys());
     let problem = move || {
         let failed = |result: Option<Result<(), ServerFnError>>| match result {
             Some(Err(error)) => Some(error.to_string()),
@@ -85,7 +93,7 @@ pub fn SettingsPage() -> impl IntoView {
                             .map(|key| view! { <KeyRow key save delete/> })
                             .collect_view()
                             .into_any(),
-                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                     })}
                 </Suspense>
             </section>

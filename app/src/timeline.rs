@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
-use crate::api::conversation_log;
+use crate::api::load_log;
 
 /// A one-line summary of an event, when the server sent none.
 pub fn summarize(kind: &str, data: &Value) -> String {
@@ -30,7 +30,7 @@ pub fn summarize(kind: &str, data: &Value) -> String {
 pub fn TimelinePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let log = Resource::new(id, conversation_log);
+    let log = Resource::new(id, load_log);
     view! {
         <main class="chat timeline">
             <p><a href=move || format!("/c/{}", id())>"← Back to the conversation"</a></p>
@@ -43,7 +43,7 @@ pub fn TimelinePage() -> impl IntoView {
                             {entries.into_iter().map(|entry| view! { <TimelineEvent id=id() entry/> }).collect_view()}
                         </ol>
                     }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                 })}
             </Suspense>
         </main>

@@ -7,14 +7,14 @@ use leptos_router::hooks::use_location;
 
 use super::{ConversationItem, NewConversation};
 use crate::actions;
-use crate::api::{list_conversations, ListPage};
+use crate::api::{load_conversations, ListPage};
 use crate::layout::Ui;
 use crate::live;
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let first = Resource::new(|| (), |_| list_conversations("active".to_string()));
+    let first = Resource::new(|| (), |_| load_conversations());
     view! {
         <nav class="sidebar" id="sidebar" data-testid="sidebar" data-open=move || ui.drawer.get().to_string()>
             <NewConversation/>
@@ -26,7 +26,7 @@ pub fn Sidebar() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || first.get().map(|loaded| match loaded {
                     Ok(initial) => view! { <ConversationList initial/> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                 })}
             </Suspense>
         </nav>
