@@ -21,7 +21,8 @@ pub fn follow(view: RwSignal<ConversationView>) {
     };
     leptos::task::spawn_local(async move {
         while let Some(data) = frames.next().await {
-            let Ok(logged) = serde_json::from_str::<domain::LoggedEvent>(&data) else { continue };
+            // Read through `Value`, not serde's derive: see `ConversationEvent::from_json`.
+            let Some(logged) = serde_json::from_str(&data).ok().as_ref().and_then(domain::LoggedEvent::from_json) else { continue };
             view.update(|v| v.apply(&logged));
             let title = view.with_untracked(|v| if v.title.is_empty() { "Conversation".to_string() } else { v.title.clone() });
             match &logged.event {
