@@ -56,7 +56,7 @@ pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) ->
 }
 
 #[cfg(feature = "ssr")]
-mod uuid_like {
+pub(crate) mod uuid_like {
     /// A conversation id: 36 characters of hex digits and dashes.
     pub struct Id(pub String);
 
@@ -67,15 +67,6 @@ mod uuid_like {
             if ok { Ok(Id(raw.to_ascii_lowercase())) } else { Err(()) }
         }
     }
-}
-
-/// A conversation's audit log, oldest first: `[{seq, type|event_type, at, data, summary?}]`.
-#[server]
-pub async fn conversation_log(id: String) -> Result<Vec<serde_json::Value>, ServerFnError> {
-    let backend = crate::api::backend()?;
-    let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(vec![]) };
-    let entries = backend.log.audit(&id.0).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(entries.into_iter().filter_map(|entry| serde_json::to_value(entry).ok()).collect())
 }
 
 /// The sidebar's first page: the server function during SSR, the JSON API in the browser.
@@ -102,14 +93,6 @@ pub async fn load_conversation(id: String, at: Option<u64>, turn: Option<u32>) -
         }
         crate::actions::get_found(&url).await
     }
-}
-
-/// The timeline's audit log (see `conversation_log`).
-pub async fn load_log(id: String) -> Result<Vec<serde_json::Value>, String> {
-    #[cfg(feature = "ssr")]
-    return conversation_log(id).await.map_err(|e| e.to_string());
-    #[cfg(not(feature = "ssr"))]
-    crate::actions::get_found(&format!("/api/conversations/{}/log", crate::actions::encode(&id))).await.map(Option::unwrap_or_default)
 }
 
 /// The backend, as the server provides it to every rendered page; an error (never a panic) where

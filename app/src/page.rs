@@ -69,7 +69,7 @@ fn Conversation(initial: ConversationView, at: Option<u64>, turn: Option<u32>) -
                     {move || view.with(|v| format_usd(v.usage.cost_usd))}
                 </span>
                 <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
-                <a class="header-link" data-testid="timeline-link" href=format!("/c/{id}/timeline") title="Audit timeline">"Timeline"</a>
+                <a class="header-link" data-testid="timeline-link" href=format!("/c/{id}/timeline") rel="external" title="Audit timeline">"Timeline"</a>
                 <a class="header-link" data-testid="export" href=format!("/api/conversations/{id}/export.md") download="" rel="external"
                     title="Export as Markdown">"Export"</a>
             </div>

@@ -18,10 +18,11 @@ pub fn Sidebar() -> impl IntoView {
     view! {
         <nav class="sidebar" id="sidebar" data-testid="sidebar" data-open=move || ui.drawer.get().to_string()>
             <NewConversation/>
+            // The server renders these pages (server_page.rs): full page loads.
             <p class="links">
-                <a href="/claude" data-testid="claude-link">"Claude Code"</a>
-                <a href="/workspaces" data-testid="workspaces-link">"Workspaces"</a>
-                <a href="/settings" data-testid="settings-link">"Settings"</a>
+                <a href="/claude" rel="external" data-testid="claude-link">"Claude Code"</a>
+                <a href="/workspaces" rel="external" data-testid="workspaces-link">"Workspaces"</a>
+                <a href="/settings" rel="external" data-testid="settings-link">"Settings"</a>
             </p>
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || first.get().map(|loaded| match loaded {
