@@ -57,6 +57,29 @@ mod browser {
         if response.ok() { Ok(()) } else { Err(problem(response).await) }
     }
 
+    /// GETs a JSON document as `T` (parsed straight from the text: one parser per type, not a
+    /// `Value` and then the type).
+    pub async fn get<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {
+        get_found(url).await?.ok_or_else(|| "request failed with HTTP 404".to_string())
+    }
+
+    /// GETs a JSON document as `T`; `None` when the server answers 404. The future is `Send`
+    /// (as resources need), although the browser's fetch is not: the browser has one thread.
+    pub async fn get_found<T: serde::de::DeserializeOwned>(url: &str) -> Result<Option<T>, String> {
+        send_wrapper::SendWrapper::new(fetch_found(url)).await
+    }
+
+    async fn fetch_found<T: serde::de::DeserializeOwned>(url: &str) -> Result<Option<T>, String> {
+        let response = Request::get(url).send().await.map_err(|e| e.to_string())?;
+        if response.status() == 404 {
+            return Ok(None);
+        }
+        if !response.ok() {
+            return Err(problem(response).await);
+        }
+        response.json().await.map(Some).map_err(|e| e.to_string())
+    }
+
     /// GETs a JSON document.
     pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
         let response = Request::get(url).send().await.map_err(|e| e.to_string())?;
@@ -134,6 +157,13 @@ mod server_side {
     pub fn go_to(_path: &str) {}
     #[allow(dead_code)]
     pub async fn upload(_url: &str, _file: ()) -> Result<serde_json::Value, String> {
+        Err("not available during server rendering".into())
+    }
+    pub async fn get<T>(_url: &str) -> Result<T, String> {
+        Err("not available during server rendering".into())
+    }
+    #[allow(dead_code)]
+    pub async fn get_found<T>(_url: &str) -> Result<Option<T>, String> {
         Err("not available during server rendering".into())
     }
     pub async fn get_json(_url: &str) -> Result<serde_json::Value, String> {

@@ -1,4 +1,6 @@
-//! Server functions that load page data during SSR. Thin shims over `backend`.
+//! Server functions that load page data during SSR (thin shims over `backend`), and the `load_*`
+//! functions pages call: the server function during SSR, the same data from the JSON API in the
+//! browser (so no server-function client code ships in the WASM).
 
 use domain::{ConversationSummary, ConversationView};
 use leptos::prelude::*;
@@ -13,6 +15,14 @@ pub struct ListPage {
     pub items: Vec<ConversationSummary>,
     #[serde(default)]
     pub next: Option<String>,
+}
+
+/// A page of messages, as `GET /api/conversations/{id}/messages` answers it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<domain::Message>,
+    #[serde(default)]
+    pub has_older: bool,
 }
 
 /// The newest conversations for the sidebar (`archived`: active, archived or all).
@@ -46,7 +56,7 @@ pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) ->
 }
 
 #[cfg(feature = "ssr")]
-mod uuid_like {
+pub(crate) mod uuid_like {
     /// A conversation id: 36 characters of hex digits and dashes.
     pub struct Id(pub String);
 
@@ -59,13 +69,30 @@ mod uuid_like {
     }
 }
 
-/// A conversation's audit log, oldest first: `[{seq, type|event_type, at, data, summary?}]`.
-#[server]
-pub async fn conversation_log(id: String) -> Result<Vec<serde_json::Value>, ServerFnError> {
-    let backend = crate::api::backend()?;
-    let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(vec![]) };
-    let entries = backend.log.audit(&id.0).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(entries.into_iter().filter_map(|entry| serde_json::to_value(entry).ok()).collect())
+/// The sidebar's first page: the server function during SSR, the JSON API in the browser.
+pub async fn load_conversations() -> Result<ListPage, String> {
+    #[cfg(feature = "ssr")]
+    return list_conversations("active".to_string()).await.map_err(|e| e.to_string());
+    #[cfg(not(feature = "ssr"))]
+    crate::actions::get("/api/conversations?archived=false&limit=50").await
+}
+
+/// The chat page's conversation (see `get_conversation`): the server function during SSR, the
+/// JSON API in the browser.
+pub async fn load_conversation(id: String, at: Option<u64>, turn: Option<u32>) -> Result<Option<ConversationView>, String> {
+    #[cfg(feature = "ssr")]
+    return get_conversation(id, at, turn).await.map_err(|e| e.to_string());
+    #[cfg(not(feature = "ssr"))]
+    {
+        let mut url = format!("/api/conversations/{}?turns={PAGE_TURNS}", crate::actions::encode(&id));
+        if let Some(at) = at {
+            url.push_str(&format!("&at={at}"));
+        }
+        if let Some(turn) = turn {
+            url.push_str(&format!("&from_turn={turn}"));
+        }
+        crate::actions::get_found(&url).await
+    }
 }
 
 /// The backend, as the server provides it to every rendered page; an error (never a panic) where

@@ -1,125 +1,112 @@
 //! The Claude Code page: the CLI's login status and credentials, and its sessions to import.
-//! Loaded in the browser from the JSON API; nothing secret is ever shown.
+//! Nothing secret is ever shown. Rendered by the server (`server_page.rs`); its forms post to the
+//! server functions below.
 
 use leptos::prelude::*;
-use serde_json::Value;
 
-use crate::actions;
+use crate::server_page::ServerPage;
+
+#[cfg(feature = "ssr")]
+fn home() -> Result<std::path::PathBuf, ServerFnError> {
+    Ok(crate::api::backend()?.config.claude_code.home.clone())
+}
+
+/// Stores a pasted `.credentials.json` for the CLI.
+#[server(endpoint = "claude_credentials")]
+pub async fn save_claude_credentials(credentials: String) -> Result<(), ServerFnError> {
+    let body = serde_json::from_str(&credentials).map_err(|e| ServerFnError::new(format!("Not JSON: {e}")))?;
+    backend::claude::store_credentials(&home()?, &body).map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/claude?done=saved");
+    Ok(())
+}
+
+/// Removes the CLI's credentials.
+#[server(endpoint = "claude_logout")]
+pub async fn log_out_claude() -> Result<(), ServerFnError> {
+    backend::claude::delete_credentials(&home()?).map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/claude?done=logout");
+    Ok(())
+}
+
+/// Imports a CLI session as a conversation, then opens it.
+#[server(endpoint = "claude_import")]
+pub async fn import_claude_session(project: String, session_id: String) -> Result<(), ServerFnError> {
+    let backend = crate::api::backend()?;
+    let path = backend::claude::session_file(&home()?, &project, &session_id).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let imported = backend::claude::import_session(&backend, &path, &session_id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect(&format!("/c/{}", imported.conversation_id));
+    Ok(())
+}
 
 #[component]
 pub fn ClaudePage() -> impl IntoView {
-    let refresh = RwSignal::new(0u32);
-    let status = LocalResource::new(move || {
-        refresh.track();
-        actions::get_json("/api/claude/auth")
-    });
-    let sessions = LocalResource::new(move || {
-        refresh.track();
-        actions::get_json("/api/claude/sessions")
-    });
-    let credentials = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
-    let save = move |_| {
-        let body = credentials.get_untracked();
-        leptos::task::spawn_local(async move {
-            match actions::send_json("PUT", "/api/claude/credentials", &body).await {
-                Ok(_) => {
-                    credentials.set(String::new());
-                    message.set(Some("Credentials saved.".into()));
-                    refresh.update(|n| *n += 1);
-                }
-                Err(error) => message.set(Some(error)),
-            }
-        });
-    };
-    let logout = move |_| {
-        leptos::task::spawn_local(async move {
-            match actions::send_json("DELETE", "/api/claude/credentials", "").await {
-                Ok(_) => {
-                    message.set(Some("Logged out.".into()));
-                    refresh.update(|n| *n += 1);
-                }
-                Err(error) => message.set(Some(error)),
-            }
-        });
-    };
-    view! {
-        <main class="chat settings">
-            <p><a href="/">"← Conversations"</a></p>
-            <h1>"Claude Code"</h1>
-            <p><a href="/claude/config" data-testid="config-link">"Edit Claude Code's configuration (CLAUDE.md, settings, commands, agents, skills, hooks) →"</a></p>
-            {move || message.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
-            <section>
-                <h2>"Login"</h2>
-                <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                    {move || status.get().map(|loaded| match loaded {
-                        Ok(status) => view! { <AuthSummary status/> }.into_any(),
-                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                    })}
-                </Suspense>
-                <label for="credentials">"Paste a "<code>".credentials.json"</code>" to log the CLI in:"</label>
-                <textarea id="credentials" data-testid="credentials" rows="4" prop:value=move || credentials.get()
-                    on:input=move |ev| credentials.set(event_target_value(&ev))></textarea>
-                <div class="actions">
-                    <button class="primary" data-testid="save-credentials" on:click=save>"Save credentials"</button>
-                    <button class="secondary" data-testid="logout" on:click=logout>"Log out"</button>
-                </div>
-            </section>
-            <section>
-                <h2>"Sessions"</h2>
-                <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                    {move || sessions.get().map(|loaded| match loaded {
-                        Ok(Value::Array(items)) if !items.is_empty() => items
-                            .into_iter()
-                            .map(|session| view! { <SessionRow session message/> })
-                            .collect_view()
-                            .into_any(),
-                        Ok(_) => view! { <p class="empty">"No Claude Code sessions found."</p> }.into_any(),
-                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                    })}
-                </Suspense>
-            </section>
-        </main>
-    }
+    view! { <ServerPage class="chat settings"/> }
 }
 
-#[component]
-fn AuthSummary(status: Value) -> impl IntoView {
-    let key = if status["api_key"] == true { "An API key is passed to the CLI." } else { "No API key is passed to the CLI." };
-    let login = match &status["credentials"] {
-        c if c["present"] == true => format!(
+/// The page's HTML; `url` carries what the last form post answered.
+#[cfg(feature = "ssr")]
+pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_router::location::Url) -> String {
+    use leptos::server_fn::ServerFn;
+
+    use crate::server_page::failure;
+
+    let failed = failure(url, SaveClaudeCredentials::PATH)
+        .or_else(|| failure(url, LogOutClaude::PATH))
+        .or_else(|| failure(url, ImportClaudeSession::PATH));
+    let message = failed.or_else(|| match url.search_params().get_str("done") {
+        Some("saved") => Some("Credentials saved.".to_string()),
+        Some("logout") => Some("Logged out.".to_string()),
+        _ => None,
+    });
+    let status = backend.claude_auth();
+    let key = if status.api_key { "An API key is passed to the CLI." } else { "No API key is passed to the CLI." };
+    let login = match &status.credentials {
+        c if c.present => format!(
             "Logged in{}{}.",
-            c["subscription_type"].as_str().map(|s| format!(" ({s})")).unwrap_or_default(),
-            if c["expired"] == true { ", but the login has expired" } else { "" }
+            c.subscription_type.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
+            if c.expired == Some(true) { ", but the login has expired" } else { "" }
         ),
         _ => "Not logged in with a Claude account.".to_string(),
     };
-    view! { <p data-testid="claude-auth">{key}" "{login}</p> }
-}
-
-#[component]
-fn SessionRow(session: Value, message: RwSignal<Option<String>>) -> impl IntoView {
-    let text = |key: &str| session[key].as_str().unwrap_or_default().to_string();
-    let (project, session_id) = (text("project"), text("session_id"));
-    let size = session["size_bytes"].as_u64().unwrap_or(0);
-    let import = move |_| {
-        let body = serde_json::json!({"project": project, "session_id": session_id}).to_string();
-        leptos::task::spawn_local(async move {
-            message.set(Some("Importing…".into()));
-            match actions::send_json("POST", "/api/claude/sessions/import", &body).await {
-                Ok(imported) => {
-                    let id = imported["conversation"]["id"].as_str().unwrap_or_default().to_string();
-                    actions::go_to(&format!("/c/{id}"));
-                }
-                Err(error) => message.set(Some(error)),
-            }
-        });
-    };
-    view! {
-        <article class="session" data-testid="session">
-            <p><strong>{text("first_prompt")}</strong></p>
-            <p class="details">{format!("{} · {} · {:.1} MB", text("project"), text("modified_at"), size as f64 / 1_048_576.0)}</p>
-            <button class="secondary" data-testid="import" on:click=import>"Import"</button>
-        </article>
-    }
+    let sessions = backend::claude::list_sessions(&backend.config.claude_code.home).await;
+    crate::server_page::render_html(view! {
+        <p><a href="/">"← Conversations"</a></p>
+        <h1>"Claude Code"</h1>
+        <p><a href="/claude/config" data-testid="config-link">"Edit Claude Code's configuration (CLAUDE.md, settings, commands, agents, skills, hooks) →"</a></p>
+        {message.map(|m| view! { <p class="notice" role="status">{m}</p> })}
+        <section>
+            <h2>"Login"</h2>
+            <p data-testid="claude-auth">{key}" "{login}</p>
+            <form method="post" action=SaveClaudeCredentials::PATH>
+                <label for="credentials">"Paste a "<code>".credentials.json"</code>" to log the CLI in:"</label>
+                <textarea id="credentials" name="credentials" data-testid="credentials" rows="4" required></textarea>
+                <div class="actions">
+                    <button type="submit" class="primary" data-testid="save-credentials">"Save credentials"</button>
+                    <button type="submit" class="secondary" data-testid="logout" form="claude-logout">"Log out"</button>
+                </div>
+            </form>
+            <form id="claude-logout" method="post" action=LogOutClaude::PATH></form>
+        </section>
+        <section>
+            <h2>"Sessions"</h2>
+            {match sessions {
+                Ok(sessions) if !sessions.is_empty() => sessions.into_iter().map(|session| {
+                    let size = format!("{:.1} MB", session.size_bytes as f64 / 1_048_576.0);
+                    view! {
+                        <article class="session" data-testid="session">
+                            <p><strong>{session.first_prompt.unwrap_or_default()}</strong></p>
+                            <p class="details">{format!("{} · {} · {size}", session.project, session.modified_at)}</p>
+                            <form method="post" action=ImportClaudeSession::PATH>
+                                <input type="hidden" name="project" value=session.project/>
+                                <input type="hidden" name="session_id" value=session.session_id/>
+                                <button type="submit" class="secondary" data-testid="import">"Import"</button>
+                            </form>
+                        </article>
+                    }
+                }).collect_view().into_any(),
+                Ok(_) => view! { <p class="empty">"No Claude Code sessions found."</p> }.into_any(),
+                Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+            }}
+        </section>
+    })
 }

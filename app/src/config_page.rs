@@ -89,7 +89,7 @@ pub fn ConfigPage() -> impl IntoView {
     };
     view! {
         <main class="chat settings config">
-            <p><a href="/claude">"← Claude Code"</a></p>
+            <p><a href="/claude" rel="external">"← Claude Code"</a></p>
             <h1>"Claude Code configuration"</h1>
             <label>"Scope "
                 <select data-testid="config-scope" prop:value=move || scope.get()

@@ -1,13 +1,14 @@
 //! The settings page's "Chat defaults": provider, model, thinking budget and tool permissions a
-//! new conversation gets when it names none (`GET`/`PUT /api/settings/defaults`).
+//! new conversation gets when it names none (the same as `GET`/`PUT /api/settings/defaults`).
+//! Rendered by the server with the settings page; saved by a plain form post to `save_chat_defaults`.
 
 use leptos::prelude::*;
-use serde_json::{json, Value};
-
-use crate::actions;
 
 /// The `PUT /api/settings/defaults` body; empty fields are `null` (no default).
-pub fn defaults_body(provider: &str, model: &str, thinking: &str, permission: &str) -> Result<Value, String> {
+#[cfg(any(feature = "ssr", test))]
+pub fn defaults_body(provider: &str, model: &str, thinking: &str, permission: &str) -> Result<serde_json::Value, String> {
+    use serde_json::{json, Value};
+
     let text = |v: &str| if v.trim().is_empty() { Value::Null } else { Value::from(v.trim()) };
     let thinking = match thinking.trim() {
         "" => Value::Null,
@@ -16,77 +17,70 @@ pub fn defaults_body(provider: &str, model: &str, thinking: &str, permission: &s
     Ok(json!({ "provider": text(provider), "model": text(model), "thinking_budget": thinking, "permission_mode": text(permission) }))
 }
 
-#[component]
-pub fn ChatDefaults() -> impl IntoView {
-    let provider = RwSignal::new(String::new());
-    let model = RwSignal::new(String::new());
-    let thinking = RwSignal::new(String::new());
-    let permission = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<(bool, String)>);
-    Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            match actions::get_json("/api/settings/defaults").await {
-                Ok(d) => {
-                    provider.set(d["provider"].as_str().unwrap_or("").to_string());
-                    model.set(d["model"].as_str().unwrap_or("").to_string());
-                    thinking.set(d["thinking_budget"].as_u64().map(|n| n.to_string()).unwrap_or_default());
-                    permission.set(d["permission_mode"].as_str().unwrap_or("").to_string());
-                }
-                Err(error) => message.set(Some((false, error))),
-            }
-        });
-    });
-    let save = move || {
-        let body = match defaults_body(&provider.get_untracked(), &model.get_untracked(), &thinking.get_untracked(), &permission.get_untracked()) {
-            Ok(body) => body,
-            Err(error) => return message.set(Some((false, error))),
-        };
-        leptos::task::spawn_local(async move {
-            match actions::send_json("PUT", "/api/settings/defaults", &body.to_string()).await {
-                Ok(_) => message.set(Some((true, "Defaults saved.".into()))),
-                Err(error) => message.set(Some((false, error))),
-            }
-        });
+/// Saves the chat defaults, then shows the settings page again with "Defaults saved.".
+#[server(endpoint = "save_chat_defaults")]
+pub async fn save_chat_defaults(provider: String, model: String, thinking_budget: String, permission_mode: String) -> Result<(), ServerFnError> {
+    let body = defaults_body(&provider, &model, &thinking_budget, &permission_mode).map_err(ServerFnError::new)?;
+    let defaults = serde_json::from_value(body).map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::api::backend()?.set_chat_defaults(defaults).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/settings?saved=defaults");
+    Ok(())
+}
+
+/// The section's HTML: the stored defaults in the form, and what the last save answered.
+#[cfg(feature = "ssr")]
+pub async fn render(backend: &backend::Backend, url: &leptos_router::location::Url) -> AnyView {
+    use leptos::server_fn::ServerFn;
+
+    let failed = crate::server_page::failure(url, SaveChatDefaults::PATH);
+    let saved = failed.is_none() && url.search_params().get_str("saved") == Some("defaults");
+    let (stored, load_error) = match backend.chat_defaults().await {
+        Ok(stored) => (stored, None),
+        Err(error) => (Default::default(), Some(error.to_string())),
+    };
+    let provider = stored.provider.unwrap_or_default();
+    let permission = stored.permission_mode.map(|mode| mode.as_str().to_string()).unwrap_or_default();
+    let thinking = stored.thinking_budget.map(|n| n.to_string()).unwrap_or_default();
+    let options = |choices: &[(&'static str, &'static str)], current: String| {
+        choices.iter().map(|&(value, label)| view! { <option value=value selected=value == current>{label}</option> }).collect_view()
     };
     view! {
         <section class="defaults">
             <h2>"Chat defaults"</h2>
             <p class="details">"What a new conversation gets when you leave a field empty."</p>
-            <form class="grid-form" on:submit=move |ev| { ev.prevent_default(); save(); }>
+            <form class="grid-form" method="post" action=SaveChatDefaults::PATH>
                 <label>"Provider"
-                    <select data-testid="default-provider" prop:value=move || provider.get() on:change=move |ev| provider.set(event_target_value(&ev))>
-                        <option value="">"(server default)"</option>
-                        <option value="anthropic">"Anthropic API"</option>
-                        <option value="claude_code">"Claude Code"</option>
-                        <option value="openai">"OpenAI API"</option>
-                        <option value="openai_compatible">"OpenAI-compatible server"</option>
+                    <select data-testid="default-provider" name="provider">
+                        {options(
+                            &[
+                                ("", "(server default)"),
+                                ("anthropic", "Anthropic API"),
+                                ("claude_code", "Claude Code"),
+                                ("openai", "OpenAI API"),
+                                ("openai_compatible", "OpenAI-compatible server"),
+                            ],
+                            provider,
+                        )}
                     </select>
                 </label>
                 <label>"Model"
-                    <input data-testid="default-model" placeholder="(provider default)" prop:value=move || model.get()
-                        on:input=move |ev| model.set(event_target_value(&ev))/>
+                    <input data-testid="default-model" name="model" placeholder="(provider default)" value=stored.model.unwrap_or_default()/>
                 </label>
                 <label>"Thinking budget"
-                    <input data-testid="default-thinking" type="number" min="0" placeholder="(off)" prop:value=move || thinking.get()
-                        on:input=move |ev| thinking.set(event_target_value(&ev))/>
+                    <input data-testid="default-thinking" name="thinking_budget" type="number" min="0" placeholder="(off)" value=thinking/>
                 </label>
                 <label>"Tool permissions"
-                    <select data-testid="default-permission" prop:value=move || permission.get() on:change=move |ev| permission.set(event_target_value(&ev))>
-                        <option value="">"(server default)"</option>
-                        <option value="ask">"Ask before tools"</option>
-                        <option value="accept_edits">"Accept edits"</option>
-                        <option value="bypass">"Never ask"</option>
+                    <select data-testid="default-permission" name="permission_mode">
+                        {options(&[("", "(server default)"), ("ask", "Ask before tools"), ("accept_edits", "Accept edits"), ("bypass", "Never ask")], permission)}
                     </select>
                 </label>
                 <button type="submit" class="primary" data-testid="defaults-save">"Save defaults"</button>
             </form>
-            {move || message.get().map(|(ok, text)| if ok {
-                view! { <p class="notice" data-testid="defaults-saved" role="status">{text}</p> }.into_any()
-            } else {
-                view! { <p class="error" role="alert">{text}</p> }.into_any()
-            })}
+            {saved.then(|| view! { <p class="notice" data-testid="defaults-saved" role="status">"Defaults saved."</p> })}
+            {failed.or(load_error).map(|text| view! { <p class="error" role="alert">{text}</p> })}
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]

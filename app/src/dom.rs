@@ -64,6 +64,16 @@ mod browser {
         HYDRATED.with(|h| h.set(true));
     }
 
+    /// After hydration (a client-side navigation), loads the current URL from the server: for the
+    /// pages only the server renders (`server_page.rs`).
+    pub fn reload_if_hydrated() {
+        if HYDRATED.with(|h| h.get()) {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    }
+
     /// While hydrating, the value of the form control (textarea, select or input) matching
     /// `selector`: what the user typed or chose on the server-rendered page before the app took it
     /// over (hydration would otherwise reset it). Empty afterwards, so nothing follows the user to
@@ -183,6 +193,8 @@ mod server_side {
         String::new()
     }
     pub fn mark_hydrated() {}
+    #[allow(dead_code)]
+    pub fn reload_if_hydrated() {}
     pub fn typing() -> bool {
         false
     }

@@ -1,10 +1,12 @@
 //! The PocketDev UI: server-rendered pages (chat, timeline, workspaces, Claude Code, settings),
-//! hydrated by WASM.
+//! hydrated by WASM. The timeline, workspaces, Claude Code and settings pages are rendered by the
+//! server only (`server_page.rs`): their code is not in the WASM.
 //!
 //! Invariant: this is the only crate that knows Leptos. Browser-only code lives in `live.rs`
-//! and `actions.rs`; server-only code lives inside `#[server]` bodies in `api.rs`.
+//! and `actions.rs`; server-only code lives inside `#[server]` bodies and `#[cfg(feature = "ssr")]`
+//! page renderers.
 
-// The chat page's view type is deep; release builds (no `erase_components`) need more room.
+// The chat page's view type is deep; builds without `erase_components` (plain `cargo build`) need more room.
 #![recursion_limit = "256"]
 
 pub mod api;
@@ -17,6 +19,7 @@ mod dom;
 mod layout;
 mod live;
 mod page;
+pub mod server_page;
 pub mod settings;
 mod timeline;
 mod workspaces;

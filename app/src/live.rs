@@ -21,7 +21,8 @@ pub fn follow(view: RwSignal<ConversationView>) {
     };
     leptos::task::spawn_local(async move {
         while let Some(data) = frames.next().await {
-            let Ok(logged) = serde_json::from_str::<domain::LoggedEvent>(&data) else { continue };
+            // Read through `Value`, not serde's derive: see `ConversationEvent::from_json`.
+            let Some(logged) = serde_json::from_str(&data).ok().as_ref().and_then(domain::LoggedEvent::from_json) else { continue };
             view.update(|v| v.apply(&logged));
             let title = view.with_untracked(|v| if v.title.is_empty() { "Conversation".to_string() } else { v.title.clone() });
             match &logged.event {
@@ -57,9 +58,8 @@ fn open(url: &str, kinds: &[&str]) -> Option<futures::stream::LocalBoxStream<'st
 #[cfg(feature = "hydrate")]
 async fn refetch_turn(view: RwSignal<ConversationView>, id: String, turn: u32) {
     let url = format!("/api/conversations/{id}/messages?before_turn={}&limit=1", turn + 1);
-    let Ok(page) = crate::actions::get_json(&url).await else { return };
-    let Ok(fresh) = serde_json::from_value::<Vec<domain::Message>>(page["messages"].clone()) else { return };
-    let fresh: Vec<_> = fresh.into_iter().filter(|m| m.turn == turn).collect();
+    let Ok(page) = crate::actions::get::<crate::api::MessagePage>(&url).await else { return };
+    let fresh: Vec<_> = page.messages.into_iter().filter(|m| m.turn == turn).collect();
     if fresh.is_empty() {
         return;
     }
@@ -75,6 +75,14 @@ async fn refetch_turn(view: RwSignal<ConversationView>, id: String, turn: u32) {
 #[cfg(not(feature = "hydrate"))]
 pub fn follow(_view: RwSignal<ConversationView>) {}
 
+/// The `deleted` flag a summary frame carries besides the summary itself.
+#[cfg(feature = "hydrate")]
+#[derive(serde::Deserialize)]
+struct Deleted {
+    #[serde(default)]
+    deleted: bool,
+}
+
 /// Calls `apply(summary, deleted)` for every conversation-list change, from now on.
 #[cfg(feature = "hydrate")]
 pub fn follow_summaries(apply: impl Fn(ConversationSummary, bool) + 'static) {
@@ -83,9 +91,8 @@ pub fn follow_summaries(apply: impl Fn(ConversationSummary, bool) + 'static) {
     let Some(mut frames) = open("/api/conversations/live", &["summary"]) else { return };
     leptos::task::spawn_local(async move {
         while let Some(data) = frames.next().await {
-            let Ok(raw) = serde_json::from_str::<serde_json::Value>(&data) else { continue };
-            let deleted = raw["deleted"] == true;
-            if let Ok(summary) = serde_json::from_value::<ConversationSummary>(raw) {
+            let deleted = serde_json::from_str::<Deleted>(&data).is_ok_and(|frame| frame.deleted);
+            if let Ok(summary) = serde_json::from_str::<ConversationSummary>(&data) {
                 apply(summary, deleted);
             }
         }

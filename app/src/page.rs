@@ -5,7 +5,7 @@ use domain::ConversationView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::get_conversation;
+use crate::api::load_conversation;
 use crate::components::{format_tokens, format_usd, Approvals, Composer, MessageList};
 use crate::live;
 
@@ -18,7 +18,7 @@ pub fn ChatPage() -> impl IntoView {
     let turn = move || query.read().get("turn").and_then(|s| s.parse::<u32>().ok());
     let conversation = Resource::new(move || (selected(), at(), turn()), |(id, at, turn)| async move {
         match id {
-            Some(id) => get_conversation(id, at, turn).await,
+            Some(id) => load_conversation(id, at, turn).await,
             None => Ok(None),
         }
     });
@@ -29,7 +29,7 @@ pub fn ChatPage() -> impl IntoView {
                     Ok(Some(initial)) => view! { <Conversation initial at=at() turn=turn()/> }.into_any(),
                     Ok(None) if selected().is_some() => view! { <p class="empty">"This conversation does not exist."</p> }.into_any(),
                     Ok(None) => view! { <p class="empty">"Start a new conversation, or pick one from the list."</p> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                 })}
             </Suspense>
         </main>
@@ -69,7 +69,7 @@ fn Conversation(initial: ConversationView, at: Option<u64>, turn: Option<u32>) -
                     {move || view.with(|v| format_usd(v.usage.cost_usd))}
                 </span>
                 <span class="status" data-testid="conversation-status" data-status=status>{status}</span>
-                <a class="header-link" data-testid="timeline-link" href=format!("/c/{id}/timeline") title="Audit timeline">"Timeline"</a>
+                <a class="header-link" data-testid="timeline-link" href=format!("/c/{id}/timeline") rel="external" title="Audit timeline">"Timeline"</a>
                 <a class="header-link" data-testid="export" href=format!("/api/conversations/{id}/export.md") download="" rel="external"
                     title="Export as Markdown">"Export"</a>
             </div>

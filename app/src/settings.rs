@@ -3,44 +3,22 @@
 //! A key's value is never shown again, nor sent back to the browser: only whether it is set, where
 //! from (this page or the environment), and its last 4 characters. Keys saved here are stored
 //! encrypted (`backend::secrets`) and replace the environment's for the providers.
-//! The forms are server-function `ActionForm`s, so they work before (and without) hydration too.
+//! The server renders the page (`server_page.rs`); its forms are plain HTML forms posting to the
+//! server functions below.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::defaults::ChatDefaults;
-
-/// What the page may know about a key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiKeyStatus {
-    pub name: String,
-    pub label: String,
-    pub set: bool,
-    pub source: Option<String>,
-    pub last4: Option<String>,
-}
+use crate::server_page::ServerPage;
 
 #[cfg(feature = "ssr")]
 fn store() -> Result<std::sync::Arc<backend::secrets::Secrets>, ServerFnError> {
     let backend = crate::api::backend()?;
-    backend.secrets.clone().ok_or_else(|| ServerFnError::new("storing API keys is not configured (POCKET_DEV_SECRET_KEY)"))
+    secrets(&backend)
 }
 
 #[cfg(feature = "ssr")]
-fn convert(status: backend::secrets::KeyStatus) -> ApiKeyStatus {
-    ApiKeyStatus {
-        name: status.name.into(),
-        label: status.label.into(),
-        set: status.set,
-        source: status.source.map(Into::into),
-        last4: status.last4,
-    }
-}
-
-/// Every key's status.
-#[server(endpoint = "api_keys")]
-pub async fn api_keys() -> Result<Vec<ApiKeyStatus>, ServerFnError> {
-    Ok(store()?.status().into_iter().map(convert).collect())
+fn secrets(backend: &backend::Backend) -> Result<std::sync::Arc<backend::secrets::Secrets>, ServerFnError> {
+    backend.secrets.clone().ok_or_else(|| ServerFnError::new("storing API keys is not configured (POCKET_DEV_SECRET_KEY)"))
 }
 
 /// Stores or replaces a key.
@@ -57,63 +35,56 @@ pub async fn delete_api_key(name: String) -> Result<(), ServerFnError> {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let save = ServerAction::<SaveApiKey>::new();
-    let delete = ServerAction::<DeleteApiKey>::new();
-    let keys = Resource::new(move || (save.version().get(), delete.version().get()), |_| api_keys());
-    let problem = move || {
-        let failed = |result: Option<Result<(), ServerFnError>>| match result {
-            Some(Err(error)) => Some(error.to_string()),
-            _ => None,
-        };
-        failed(save.value().get()).or_else(|| failed(delete.value().get()))
-    };
-    view! {
-        <main class="chat settings">
-            <p><a href="/">"← Conversations"</a></p>
-            <h1>"Settings"</h1>
-            <section>
-                <h2>"API keys"</h2>
-                <p class="details">
-                    "Keys saved here are stored encrypted and replace the ones from the environment. "
-                    "They are never shown again: only whether each is set, and its last 4 characters."
-                </p>
-                {move || problem().map(|message| view! { <p class="error" role="alert" data-testid="settings-error">{message}</p> })}
-                <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                    {move || keys.get().map(|loaded| match loaded {
-                        Ok(keys) => keys
-                            .into_iter()
-                            .map(|key| view! { <KeyRow key save delete/> })
-                            .collect_view()
-                            .into_any(),
-                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                    })}
-                </Suspense>
-            </section>
-            <ChatDefaults/>
-        </main>
-    }
+    view! { <ServerPage class="chat settings"/> }
 }
 
-#[component]
-fn KeyRow(key: ApiKeyStatus, save: ServerAction<SaveApiKey>, delete: ServerAction<DeleteApiKey>) -> impl IntoView {
-    let status = match (key.set, key.last4.as_deref(), key.source.as_deref()) {
+/// The page's HTML; `url` carries what the last form post answered.
+#[cfg(feature = "ssr")]
+pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_router::location::Url) -> String {
+    use leptos::server_fn::ServerFn;
+
+    let keys = secrets(backend).map(|store| store.status());
+    let problem = crate::server_page::failure(url, SaveApiKey::PATH).or_else(|| crate::server_page::failure(url, DeleteApiKey::PATH));
+    let defaults = crate::defaults::render(backend, url).await;
+    crate::server_page::render_html(view! {
+        <p><a href="/">"← Conversations"</a></p>
+        <h1>"Settings"</h1>
+        <section>
+            <h2>"API keys"</h2>
+            <p class="details">
+                "Keys saved here are stored encrypted and replace the ones from the environment. "
+                "They are never shown again: only whether each is set, and its last 4 characters."
+            </p>
+            {problem.map(|message| view! { <p class="error" role="alert" data-testid="settings-error">{message}</p> })}
+            {match keys {
+                Ok(keys) => keys.into_iter().map(key_row).collect_view().into_any(),
+                Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+            }}
+        </section>
+        {defaults}
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn key_row(key: backend::secrets::KeyStatus) -> impl IntoView {
+    use leptos::server_fn::ServerFn;
+
+    let status = match (key.set, key.last4.as_deref(), key.source) {
         (false, _, _) => "not set".to_string(),
         (true, Some(last4), Some(source)) => format!("set, ends in …{last4} (from {})", from(source)),
         (true, None, Some(source)) => format!("set (from {})", from(source)),
         (true, _, None) => "set".to_string(),
     };
-    let stored_here = key.source.as_deref() == Some("settings");
+    let stored_here = key.source == Some("settings");
     let input_id = format!("key-{}", key.name);
-    let name = key.name.clone();
-    let (row_name, form_name, label, code) = (key.name.clone(), key.name.clone(), key.label.clone(), key.name.clone());
     view! {
-        <div class="session" data-testid="api-key" data-name=row_name data-set=key.set.to_string()>
+        <div class="session" data-testid="api-key" data-name=key.name data-set=key.set.to_string()>
             <p>
-                <strong>{label}</strong>" "<code>{code}</code>
+                <strong>{key.label}</strong>" "<code>{key.name}</code>
             </p>
             <p class="details" data-testid="api-key-status">{status}</p>
-            <ActionForm action=save>
-                <input type="hidden" name="name" value=form_name/>
+            <form method="post" action=SaveApiKey::PATH>
+                <input type="hidden" name="name" value=key.name/>
                 <div class="new">
                     <label for=input_id.clone() class="details">{if key.set { "New key" } else { "Key" }}</label>
                     <input
@@ -129,17 +100,18 @@ fn KeyRow(key: ApiKeyStatus, save: ServerAction<SaveApiKey>, delete: ServerActio
                         {if key.set { "Replace" } else { "Save" }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
             {stored_here.then(|| view! {
-                <ActionForm action=delete>
-                    <input type="hidden" name="name" value=name/>
+                <form method="post" action=DeleteApiKey::PATH>
+                    <input type="hidden" name="name" value=key.name/>
                     <button type="submit" class="secondary" data-testid="api-key-delete">"Delete"</button>
-                </ActionForm>
+                </form>
             })}
         </div>
     }
 }
 
+#[cfg(feature = "ssr")]
 fn from(source: &str) -> &'static str {
     match source {
         "settings" => "this page",

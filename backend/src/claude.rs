@@ -9,3 +9,13 @@ pub use credentials::{auth_status, delete_credentials, store_credentials, AuthSt
 /// `SessionLines` is the import's pure line reader (the fuzz targets drive it).
 pub use import::{import_session, Imported, SessionLines, Step};
 pub use sessions::{list_sessions, session_file, SessionInfo};
+
+impl crate::Backend {
+    /// The CLI's login status now: its credentials under the CLI's HOME, and whether the
+    /// environment passes it an API key.
+    pub fn claude_auth(&self) -> AuthStatus {
+        let api_key = self.config.claude_code.env.iter().any(|(name, value)| name == "ANTHROPIC_API_KEY" && !value.is_empty());
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        auth_status(&self.config.claude_code.home, api_key, now_ms)
+    }
+}

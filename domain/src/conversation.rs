@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod commands;
+mod decode;
 mod error;
 mod events;
 #[cfg(test)]

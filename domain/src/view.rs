@@ -198,4 +198,15 @@ pub struct LoggedEvent {
     pub event: ConversationEvent,
 }
 
+impl LoggedEvent {
+    /// A frame's JSON read without serde's derive (see `ConversationEvent::from_json`).
+    pub fn from_json(json: &serde_json::Value) -> Option<LoggedEvent> {
+        Some(LoggedEvent {
+            seq: json.get("seq")?.as_u64()?,
+            at: json.get("at")?.as_str()?.to_string(),
+            event: ConversationEvent::from_json(json.get("event")?)?,
+        })
+    }
+}
+
 mod fold;

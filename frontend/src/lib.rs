@@ -1,6 +1,6 @@
 //! The WASM entry point: hydrates the server-rendered page.
 
-// The app's view types are deep; release builds (no `erase_components`) need more room.
+// The app's view types are deep; builds without `erase_components` (plain `cargo build`) need more room.
 #![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]

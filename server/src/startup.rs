@@ -3,8 +3,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::server_page::Rendered;
 use app::{shell, App};
-use axum::extract::FromRef;
+use axum::extract::{FromRef, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use backend::Backend;
 use leptos::config::LeptosOptions;
@@ -48,6 +52,7 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
     let state = AppState { backend: backend.clone(), leptos_options: leptos_options.clone() };
     let routes = generate_route_list(App);
     let context_backend = backend.clone();
+    let backend_for_pages = backend.clone();
     Router::new()
         .merge(crate::routes::api())
         .leptos_routes_with_context(
@@ -56,6 +61,7 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
             move || {
                 provide_context(context_backend.clone());
                 use_gateway_nonce();
+                use_server_page();
             },
             {
                 let options = leptos_options.clone();
@@ -70,6 +76,7 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
             },
             shell,
         ))
+        .layer(axum::middleware::from_fn_with_state(backend_for_pages, server_pages))
         .layer(axum::middleware::from_fn_with_state(security, crate::security::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -81,6 +88,26 @@ fn use_gateway_nonce() {
         .and_then(|parts| parts.extensions.get::<crate::security::CspNonce>().cloned());
     if let Some(nonce) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
+/// Renders the pages the server renders whole (`app::server_page`) before the app renders: their
+/// HTML rides in the request's extensions to `use_server_page`.
+async fn server_pages(State(backend): State<Arc<Backend>>, mut request: Request, next: Next) -> Response {
+    if request.method() == Method::GET {
+        let target = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |pq| pq.as_str().to_string());
+        if let Some(html) = app::server_page::render(&backend, &target).await {
+            request.extensions_mut().insert(Rendered(html));
+        }
+    }
+    next.run(request).await
+}
+
+/// Hands the page `server_pages` rendered to the app.
+fn use_server_page() {
+    let rendered = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Rendered>().cloned());
+    if let Some(rendered) = rendered {
+        provide_context(rendered);
     }
 }
 

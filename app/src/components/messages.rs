@@ -45,11 +45,7 @@ pub fn MessageList(view: RwSignal<ConversationView>, #[prop(into)] highlight: Si
         loading.set(true);
         leptos::task::spawn_local(async move {
             let url = format!("/api/conversations/{id}/messages?before_turn={first}&limit={}", crate::api::PAGE_TURNS);
-            let answer = actions::get_json(&url).await;
-            let page = answer.and_then(|page| {
-                let messages = serde_json::from_value::<Vec<Message>>(page["messages"].clone()).map_err(|e| e.to_string())?;
-                Ok((messages, page["has_older"] == true))
-            });
+            let page = actions::get::<crate::api::MessagePage>(&url).await.map(|p| (p.messages, p.has_older));
             match page {
                 Ok((older, has_older)) => {
                     let before = scroller.get_untracked().map(|el| el.scroll_height());

@@ -54,11 +54,11 @@ pub fn SearchBox() -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             let url = format!("/api/search?q={}&limit=20", actions::encode(text.trim()));
-            let answer = actions::get_json(&url).await;
+            let answer = actions::get::<Hits>(&url).await;
             if generation.get_value() != mine {
                 return;
             }
-            match answer.and_then(|v| serde_json::from_value::<Hits>(v).map_err(|e| e.to_string())) {
+            match answer {
                 Ok(found) => {
                     error.set(None);
                     hits.set(found.hits);

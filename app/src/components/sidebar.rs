@@ -7,26 +7,27 @@ use leptos_router::hooks::use_location;
 
 use super::{ConversationItem, NewConversation};
 use crate::actions;
-use crate::api::{list_conversations, ListPage};
+use crate::api::{load_conversations, ListPage};
 use crate::layout::Ui;
 use crate::live;
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let first = Resource::new(|| (), |_| list_conversations("active".to_string()));
+    let first = Resource::new(|| (), |_| load_conversations());
     view! {
         <nav class="sidebar" id="sidebar" data-testid="sidebar" data-open=move || ui.drawer.get().to_string()>
             <NewConversation/>
+            // The server renders these pages (server_page.rs): full page loads.
             <p class="links">
-                <a href="/claude" data-testid="claude-link">"Claude Code"</a>
-                <a href="/workspaces" data-testid="workspaces-link">"Workspaces"</a>
-                <a href="/settings" data-testid="settings-link">"Settings"</a>
+                <a href="/claude" rel="external" data-testid="claude-link">"Claude Code"</a>
+                <a href="/workspaces" rel="external" data-testid="workspaces-link">"Workspaces"</a>
+                <a href="/settings" rel="external" data-testid="settings-link">"Settings"</a>
             </p>
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || first.get().map(|loaded| match loaded {
                     Ok(initial) => view! { <ConversationList initial/> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                 })}
             </Suspense>
         </nav>
@@ -75,7 +76,7 @@ fn ConversationList(initial: ListPage) -> impl IntoView {
             if let Some(before) = &before {
                 url.push_str(&format!("&before={}", actions::encode(before)));
             }
-            let answer = actions::get_json(&url).await.and_then(|v| serde_json::from_value::<ListPage>(v).map_err(|e| e.to_string()));
+            let answer = actions::get::<ListPage>(&url).await;
             loading.set(false);
             match answer {
                 Ok(page) => {

@@ -39,21 +39,13 @@ pub async fn import_session(State(state): State<AppState>, ApiJson(body): ApiJso
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn api_key_set(state: &AppState) -> bool {
-    state.backend.config.claude_code.env.iter().any(|(name, value)| name == "ANTHROPIC_API_KEY" && !value.is_empty())
-}
-
 pub async fn auth_status(State(state): State<AppState>) -> Json<AuthStatus> {
-    Json(claude::auth_status(&home(&state), api_key_set(&state), now_ms()))
+    Json(state.backend.claude_auth())
 }
 
 pub async fn store_credentials(State(state): State<AppState>, ApiJson(body): ApiJson<Value>) -> ApiResult<Json<AuthStatus>> {
     claude::store_credentials(&home(&state), &body)?;
-    Ok(Json(claude::auth_status(&home(&state), api_key_set(&state), now_ms())))
+    Ok(Json(state.backend.claude_auth()))
 }
 
 pub async fn delete_credentials(State(state): State<AppState>) -> ApiResult<StatusCode> {
