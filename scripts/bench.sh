@@ -9,7 +9,7 @@
 #                               (`anchors` runs it too when its claude rows run, for the overhead ratio;
 #                               a full `anchors` run rewrites the table in docs/BENCHMARKS.md between its markers)
 # BENCH_WASM=1 first runs `cargo leptos build --release` so the WASM row measures a release site (cargo-leptos
-# downloads wasm-opt from GitHub; offline it stops after wasm-bindgen, leaving an un-optimised wasm).
+# runs wasm-opt -Oz from tools/node_modules/.bin, npm binaryen 132).
 # BENCH_TURNS=N sets the number of first-token turns (default 30; the claude_code rows use N/3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +26,7 @@ BENCH="${1:-pipeline}"
 cloudcli() {
   # CloudCLI (@cloudcli-ai/cloudcli from npm) in a temporary folder, never in the repository, driving the
   # same pinned `claude` CLI against the same mock: time from chat.send to the first assistant text.
-  cargo build --release -p server --bin pocket-dev
+  RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
   DIR="${CLOUDCLI_DIR:-/tmp/pd-bench-cloudcli}"
   mkdir -p "$DIR/home" "$DIR/project"
   [ -d "$DIR/node_modules/@cloudcli-ai/cloudcli" ] || (cd "$DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund @cloudcli-ai/cloudcli >/dev/null)
@@ -87,7 +87,10 @@ fi
 if [ "${BENCH_WASM:-0}" = 1 ]; then
   cargo leptos build --release
 fi
-cargo build --release -p server --bin pocket-dev
+# The same `--cfg erase_components` as `cargo leptos build --release` (Cargo.toml: always-erase-components), so
+# the server renders the view types the site's WASM hydrates and the build reuses cargo-leptos's artifacts.
+# (Not exported: cargo-leptos would append it again.)
+RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
 export CLAUDE_BIN="${CLAUDE_BIN:-$ROOT/tools/node_modules/.bin/claude}"
 if [ "$BENCH" = anchors ]; then
