@@ -7,7 +7,7 @@
 #   scripts/bench.sh anchors first nginx   only some sections (first nginx claude concurrency idle open wasm)
 #   scripts/bench.sh cloudcli   CloudCLI from npm (in /tmp, never committed), same CLI and mock: time to first text
 # BENCH_WASM=1 first runs `cargo leptos build --release` so the WASM row measures a release site (cargo-leptos
-# downloads wasm-opt from GitHub; offline it stops after wasm-bindgen, leaving an un-optimised wasm).
+# runs wasm-opt -Oz from tools/node_modules/.bin, npm binaryen 132).
 # BENCH_TURNS=N sets the number of first-token turns (default 30; the claude_code rows use N/3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +23,7 @@ BENCH="${1:-pipeline}"
 if [ "$BENCH" = cloudcli ]; then
   # CloudCLI (@cloudcli-ai/cloudcli from npm) in a temporary folder, never in the repository, driving the
   # same pinned `claude` CLI against the same mock: time from chat.send to the first assistant text.
-  cargo build --release -p server --bin pocket-dev
+  RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
   DIR="${CLOUDCLI_DIR:-/tmp/pd-bench-cloudcli}"
   mkdir -p "$DIR/home" "$DIR/project"
   [ -d "$DIR/node_modules/@cloudcli-ai/cloudcli" ] || (cd "$DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund @cloudcli-ai/cloudcli >/dev/null)
@@ -80,7 +80,10 @@ fi
 if [ "${BENCH_WASM:-0}" = 1 ]; then
   cargo leptos build --release
 fi
-cargo build --release -p server --bin pocket-dev
+# The same `--cfg erase_components` as `cargo leptos build --release` (Cargo.toml: always-erase-components), so
+# the server renders the view types the site's WASM hydrates and the build reuses cargo-leptos's artifacts.
+# (Not exported: cargo-leptos would append it again.)
+RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
 export CLAUDE_BIN="${CLAUDE_BIN:-$ROOT/tools/node_modules/.bin/claude}"
 cargo bench -p server --bench "$BENCH" -- "$@"
