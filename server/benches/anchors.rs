@@ -664,16 +664,18 @@ async fn main() {
                 // BENCH_CLOUDCLI_MS: CloudCLI's submit → first text median, same CLI, mock and reply
                 // (`scripts/bench.sh anchors` measures it first; see `scripts/bench.sh cloudcli`).
                 let cloudcli = std::env::var("BENCH_CLOUDCLI_MS").ok().and_then(|ms| ms.parse::<f64>().ok());
-                let ours = (through_us - alone).max(0.0);
+                let ours = through_us - alone;
                 match cloudcli {
                     Some(cloudcli) => {
                         println!(
                             "| CloudCLI (`@cloudcli-ai/cloudcli` from npm), same CLI, mock and reply: submit → first text | p50 **{cloudcli:.0} ms** | — | it sends the reply whole when the CLI finishes |"
                         );
                         let theirs = cloudcli - alone;
+                        // A difference of medians inside the CLI's own spread is reported as such, not divided by.
+                        let ratio = if ours >= 1.0 { format!("**{:.0}× lower**", theirs / ours) } else { "ours is within the CLI's run-to-run spread".to_string() };
                         println!(
-                            "| claude_code relay overhead (submit → first text minus the CLI alone), PocketDev vs CloudCLI | **{ours:.0} ms** ({through_us:.0} − {alone:.0}) vs **{theirs:.0} ms** ({cloudcli:.0} − {alone:.0}): **{:.0}× lower** | ≥ 10× lower | CloudCLI |",
-                            theirs / ours.max(1.0)
+                            "| claude_code relay overhead (submit → first text minus the CLI alone), PocketDev vs CloudCLI | **{ours:.0} ms** ({through_us:.0} − {alone:.0}) vs **{theirs:.0} ms** ({cloudcli:.0} − {alone:.0}): {ratio}; 10× lower holds while ours < {:.0} ms | ≥ 10× lower | CloudCLI |",
+                            theirs / 10.0
                         );
                     }
                     None => println!(
