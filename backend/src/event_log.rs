@@ -47,16 +47,35 @@ impl EventLog {
     /// Events of a conversation with `after < seq <= until`, in order.
     #[tracing::instrument(name = "event_log.range", skip(self))]
     pub async fn range(&self, id: &str, after: u64, until: Option<u64>) -> Result<Vec<LoggedEvent>, BackendError> {
+        self.fetch(&self.pool, id, after, until, None).await
+    }
+
+    /// At most `limit` events of a conversation after `after`, in order, read on `connection`
+    /// (a caller holding a transaction must not wait for a second connection from the pool).
+    #[tracing::instrument(name = "event_log.page", skip(self, connection))]
+    pub async fn page(&self, connection: &mut sqlx::PgConnection, id: &str, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, BackendError> {
+        self.fetch(connection, id, after, None, Some(limit)).await
+    }
+
+    async fn fetch<'c, E: sqlx::PgExecutor<'c>>(
+        &self,
+        executor: E,
+        id: &str,
+        after: u64,
+        until: Option<u64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<LoggedEvent>, BackendError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-             AND sequence > $3 AND sequence <= $4 ORDER BY sequence"
+             AND sequence > $3 AND sequence <= $4 ORDER BY sequence LIMIT $5"
         );
         let rows = sqlx::query(&sql)
             .bind(CONVERSATION)
             .bind(id)
             .bind(after as i64)
             .bind(until.map_or(i64::MAX, |u| u as i64))
-            .fetch_all(&self.pool)
+            .bind(limit.map_or(i64::MAX, |l| l as i64))
+            .fetch_all(executor)
             .await?;
         rows.iter().map(|row| self.decode(row).map(|(_, event)| event)).collect()
     }
@@ -96,20 +115,11 @@ impl EventLog {
             .collect()
     }
 
-    /// Events of one conversation after `after`, streamed in order.
-    pub fn stream_after(&self, id: &str, after: u64) -> impl Stream<Item = Result<LoggedEvent, BackendError>> + '_ {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence"
-        );
-        let binds = vec![Bind::Text(CONVERSATION.into()), Bind::Text(id.to_string()), Bind::Int(after as i64)];
-        stream_rows(self.pool.clone(), sql, binds).map(move |row| row.and_then(|row| self.decode(&row).map(|(_, event)| event)))
-    }
-
     /// Every conversation event, grouped by conversation and in sequence order, for replay.
     pub fn stream_all(&self) -> impl Stream<Item = Result<(String, LoggedEvent), BackendError>> + '_ {
         let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 ORDER BY aggregate_id, sequence");
         let pool = self.pool.clone();
-        stream_rows(pool, sql, vec![Bind::Text(CONVERSATION.into())]).map(move |row| row.and_then(|row| self.decode(&row)))
+        stream_rows(pool, sql, CONVERSATION).map(move |row| row.and_then(|row| self.decode(&row)))
     }
 
     fn decode(&self, row: &sqlx::postgres::PgRow) -> Result<(String, LoggedEvent), BackendError> {
@@ -139,24 +149,11 @@ impl EventLog {
     }
 }
 
-/// A parameter of a streamed query.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// Streams the rows of `sql` (parameters `binds`, in order) through a bounded channel.
-fn stream_rows(pool: PgPool, sql: String, binds: Vec<Bind>) -> impl Stream<Item = Result<sqlx::postgres::PgRow, BackendError>> {
+/// Streams the rows of `sql` (its one parameter `bind`) through a bounded channel.
+fn stream_rows(pool: PgPool, sql: String, bind: &'static str) -> impl Stream<Item = Result<sqlx::postgres::PgRow, BackendError>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(256);
     tokio::spawn(async move {
-        let mut query = sqlx::query(&sql);
-        for bind in binds {
-            query = match bind {
-                Bind::Text(text) => query.bind(text),
-                Bind::Int(number) => query.bind(number),
-            };
-        }
-        let mut rows = query.fetch(&pool);
+        let mut rows = sqlx::query(&sql).bind(bind).fetch(&pool);
         while let Some(row) = rows.next().await {
             let failed = row.is_err();
             if sender.send(row.map_err(BackendError::from)).await.is_err() || failed {

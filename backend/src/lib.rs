@@ -4,12 +4,14 @@
 //! Invariant: this is the only crate that talks to Postgres or Redis. It knows no HTTP and no Leptos.
 
 pub mod aggregate;
+pub mod appender;
 pub mod catalog;
 pub mod claude;
 mod conversations;
 pub mod error;
 pub mod event_log;
 pub mod export;
+pub mod group_commit;
 pub mod jobs;
 pub mod live;
 pub mod live_list;

@@ -20,6 +20,8 @@ use crate::aggregate::ConversationAggregate;
 use crate::error::BackendError;
 use crate::event_log::EventLog;
 
+/// Events read per query while catching up.
+const CATCH_UP_PAGE: usize = 1000;
 /// Rows written per statement during replay.
 const REPLAY_BATCH: usize = 500;
 
@@ -51,20 +53,29 @@ impl Projector {
         let Json(mut view): Json<ConversationView> =
             row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
         drop(row);
-        // Streamed, so a long tail (a bulk import) is folded without holding its events. Only the
+        // Read in pages on the transaction's own connection, so a long tail (a bulk import) is
+        // folded without holding all its events and no connection is held while waiting for
+        // another (with every pooled connection in a catch-up, that wait would never end). Only the
         // messages of the turns the new events touch are loaded and written back.
-        let mut events = std::pin::pin!(self.log.stream_after(id, view.seq));
         let mut changed = false;
         let mut touched: BTreeSet<u32> = BTreeSet::new();
-        while let Some(logged) = events.next().await {
-            let logged = logged?;
-            changed |= !logged.event.is_delta();
-            if let Some(turn) = logged.event.message_turn() {
-                if touched.insert(turn) {
-                    load_turn(&mut tx, &mut view, turn).await?;
+        let mut after = view.seq;
+        loop {
+            let page = self.log.page(&mut tx, id, after, CATCH_UP_PAGE).await?;
+            let last_page = page.len() < CATCH_UP_PAGE;
+            for logged in page {
+                after = logged.seq;
+                changed |= !logged.event.is_delta();
+                if let Some(turn) = logged.event.message_turn() {
+                    if touched.insert(turn) {
+                        load_turn(&mut tx, &mut view, turn).await?;
+                    }
                 }
+                view.apply(&logged);
             }
-            view.apply(&logged);
+            if last_page {
+                break;
+            }
         }
         if !changed {
             tx.rollback().await?;

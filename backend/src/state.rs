@@ -85,6 +85,8 @@ pub struct Backend {
     pub config: BackendConfig,
     pub pool: PgPool,
     pub cqrs: Cqrs,
+    /// The event store itself, for writers that keep their own aggregate (`appender`).
+    pub store: SnapshottingStore,
     /// The same store without projections, for bulk writes (imports) that project once at the end.
     pub bulk_cqrs: Cqrs,
     pub log: Arc<EventLog>,
@@ -114,6 +116,7 @@ impl Backend {
             (),
         );
         let bulk_cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![], ());
+        let store = SnapshottingStore::with_group_commit(pool.clone());
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
         let hub = LiveHub::start(pool.clone());
         let anthropic = AnthropicProvider::new(config.anthropic.clone());
@@ -124,7 +127,7 @@ impl Backend {
             None => None,
         };
         let draining = tokio::sync::watch::Sender::new(false);
-        Ok(Arc::new(Self { config, pool, cqrs, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
+        Ok(Arc::new(Self { config, pool, cqrs, store, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
     }
 
     /// Starts the shutdown: see `draining`. Idempotent.
@@ -217,10 +220,14 @@ fn runtime_keys(config: &BackendConfig) -> HashMap<&'static str, providers::Runt
 }
 
 /// A pool sized for a web process plus its embedded worker (`PD_DB_POOL`, default 32 connections).
+/// Connections are not pinged before each use (sqlx's default): that doubled the round trips of
+/// every streamed token. A connection that broke fails its query, which callers already treat as
+/// the database being unavailable, and the pool replaces it.
 pub async fn connect_pool(url: &str) -> Result<PgPool, BackendError> {
     let size = std::env::var("PD_DB_POOL").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(32);
     Ok(PgPoolOptions::new()
         .max_connections(size)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await?)

@@ -124,7 +124,9 @@ impl Serve {
             .env("ANTHROPIC_API_KEY", "bench-key")
             .env("CLAUDE_CODE_MAX_RETRIES", "0")
             .env("PD_WORKER_CONCURRENCY", "128")
-            .env("RUST_LOG", "warn")
+            // BENCH_SERVE_LOG="warn,backend=info" logs the backend's span timings (serve.log in the scratch folder).
+            .env("RUST_LOG", std::env::var("BENCH_SERVE_LOG").unwrap_or_else(|_| "warn".into()))
+            .env("PD_SPAN_TIMES", "1")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
@@ -284,6 +286,7 @@ fn analyse(turns: &[Turn], taps: &Taps) -> (Vec<f64>, Vec<f64>, Vec<f64>, usize)
         by_key.entry(key.as_str()).or_default().push((*at, text.as_str()));
     }
     let (mut first, mut to_text, mut tokens, mut failures) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let mut by_index: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for turn in turns {
         let sent = by_key.get(turn.key.as_str()).cloned().unwrap_or_default();
         if turn.failed.is_some() || sent.is_empty() || turn.received.is_empty() {
@@ -300,12 +303,20 @@ fn analyse(turns: &[Turn], taps: &Taps) -> (Vec<f64>, Vec<f64>, Vec<f64>, usize)
         first.push(first_received.duration_since(sent[0].0).as_secs_f64() * 1000.0);
         to_text.push(first_received.duration_since(turn.submitted).as_secs_f64() * 1000.0);
         let mut end = 0;
-        for (at, text) in &sent {
+        for (index, (at, text)) in sent.iter().enumerate() {
             end += text.len();
             if let Some((got, _)) = turn.received.iter().find(|(_, reached)| *reached >= end) {
-                tokens.push(got.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+                let ms = got.saturating_duration_since(*at).as_secs_f64() * 1000.0;
+                tokens.push(ms);
+                if std::env::var("BENCH_DEBUG").is_ok() {
+                    by_index.entry(index / 25).or_default().push(ms);
+                }
             }
         }
+    }
+    for (bucket, samples) in by_index {
+        let samples = sorted(samples);
+        eprintln!("tokens {}..{}: p50 {:.1} ms, p99 {:.1} ms", bucket * 25, bucket * 25 + 24, percentile(&samples, 0.5), percentile(&samples, 0.99));
     }
     (sorted(first), sorted(to_text), sorted(tokens), failures)
 }
@@ -486,14 +497,24 @@ async fn cli_alone(turns: usize, mock: &str) -> Option<f64> {
             model: "claude-sonnet-4-5".into(),
             cwd: scratch.clone(),
             resume: None,
-            permissions: Permissions::Bypass,
+            // As the worker runs it by default (bypassing permissions is refused when running as root).
+            permissions: Permissions::Ask,
             allowed_tools: vec![],
             thinking_budget: None,
         };
         let started = Instant::now();
-        let Ok(mut run) = claude_code::start(&config, &request) else { return None };
+        let mut run = match claude_code::start(&config, &request) {
+            Ok(run) => run,
+            Err(error) => {
+                eprintln!("cli_alone: the CLI did not start: {error}");
+                return None;
+            }
+        };
         let mut first = None;
         while let Some(event) = run.events.next().await {
+            if let Err(error) = &event {
+                eprintln!("cli_alone: run {n}: {error}");
+            }
             if matches!(event, Ok(ProviderEvent::BlockDelta { ref text, .. }) if !text.is_empty()) && first.is_none() {
                 first = Some(started.elapsed().as_secs_f64() * 1000.0);
             }
@@ -664,7 +685,9 @@ async fn main() {
             }
         }
         if wants("concurrency") {
-            for streams in [1, 10, 100] {
+            // BENCH_STREAMS="50 100" runs other counts.
+            let counts = std::env::var("BENCH_STREAMS").unwrap_or_else(|_| "1 10 100".into());
+            for streams in counts.split_whitespace().filter_map(|n| n.parse::<usize>().ok()) {
                 concurrency(streams, &serve, &taps).await;
             }
         }

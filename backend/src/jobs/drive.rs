@@ -53,7 +53,9 @@ pub async fn drive(
     let mut driver = Driver { backend, view, turn, attempt_id, control, waiting: HashMap::new() };
     let writer = OutputWriter::start(backend.clone(), view.id.clone(), turn, attempt_id.to_string());
     let mut stopped = writer.stopped.clone();
-    let mut signals = backend.hub.subscribe();
+    // Decisions and aborts made elsewhere; the turn's own streamed text does not wake it.
+    let topic = backend.hub.topic(&view.id);
+    let mut decisions = topic.state();
     let mut mapper = Mapper::default();
     let silence = backend.config.worker.silence_timeout;
     let far = Duration::from_secs(365 * 24 * 3600);
@@ -78,9 +80,8 @@ pub async fn drive(
                 Err(_) => break Some(format!("The provider sent nothing for {} s; the turn was stopped.", silence.as_secs())),
             },
             _ = stopped.changed() => break None,
-            signal = signals.recv() => {
-                let relevant = signal.map_or(true, |id| &*id == view.id || &*id == "*");
-                if relevant && !driver.follow_state().await {
+            _ = decisions.changed() => {
+                if !driver.follow_state().await {
                     driver.abort().await;
                     return Ending::Superseded;
                 }

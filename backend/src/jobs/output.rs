@@ -2,7 +2,8 @@
 //!
 //! The writer commits as soon as it is idle, so the first token is never held back; whatever
 //! arrives during a commit goes out together in the next one. The extra delay is therefore one
-//! commit (about a millisecond), well under the 20 ms coalescing budget.
+//! commit (about a millisecond), well under the 20 ms coalescing budget. Commits go through an
+//! `Appender`, which keeps the aggregate between them instead of loading it for each.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use domain::{BlockKind, ConversationCommand, ConversationError, OutputItem};
 use providers::{ProviderEvent, Usage};
 use tokio::sync::{mpsc, watch};
 
+use crate::appender::Appender;
 use crate::error::BackendError;
 use crate::state::Backend;
 
@@ -35,13 +37,14 @@ impl OutputWriter {
         let (items, mut receiver) = mpsc::unbounded_channel::<OutputItem>();
         let (stop_sender, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
+            let mut appender = Appender::new(id);
             while let Some(first) = receiver.recv().await {
                 let mut batch = vec![first];
                 while let Ok(item) = receiver.try_recv() {
                     batch.push(item);
                 }
                 let command = ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: merge_text(batch) };
-                if let Err(error) = execute_patiently(&backend, &id, command).await {
+                if let Err(error) = execute_patiently(&backend, &mut appender, command).await {
                     let _ = stop_sender.send(true);
                     return Err(classify(error));
                 }
@@ -64,19 +67,19 @@ impl OutputWriter {
 
 /// Runs a command, waiting out a busy database (a pool timeout writes nothing, so retrying cannot
 /// duplicate output) instead of failing the turn under load.
-async fn execute_patiently(backend: &Backend, id: &str, command: ConversationCommand) -> Result<(), BackendError> {
+async fn execute_patiently(backend: &Backend, appender: &mut Appender, command: ConversationCommand) -> Result<(), BackendError> {
     let mut wait = std::time::Duration::from_millis(100);
     for _ in 0..8 {
-        match backend.execute(id, command.clone()).await {
+        match appender.execute(backend, command.clone()).await {
             Err(BackendError::Busy) => {
-                tracing::warn!(conversation = id, "database busy; retrying the output write");
+                tracing::warn!("database busy; retrying the output write");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(std::time::Duration::from_secs(2));
             }
             other => return other,
         }
     }
-    backend.execute(id, command).await
+    appender.execute(backend, command).await
 }
 
 /// Whether an error means "someone else ended this turn" rather than "something broke".

@@ -1,15 +1,16 @@
 //! The event store under concurrent writers: every command lands once or reports a conflict.
 
-use domain::{BlockKind, ConversationCommand, OutputItem};
+use std::sync::Arc;
+
+use backend::appender::Appender;
+use backend::{Backend, BackendError};
+use domain::{BlockKind, ConversationCommand, ConversationError, OutputItem};
 use sqlx::Row;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app_without_worker, spawn_app};
 
-#[tokio::test]
-async fn concurrent_writers_never_store_an_event_twice() {
-    // Arrange: a running turn that 40 tasks write into at once.
-    let app = spawn_app().await;
-    let backend = app.backend.clone();
+/// A conversation whose turn 1 runs as attempt "a" with text block 0 open.
+async fn running_turn(backend: &Arc<Backend>) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let start = ConversationCommand::StartConversation {
         provider: "anthropic".into(),
@@ -25,6 +26,81 @@ async fn concurrent_writers_never_store_an_event_twice() {
     backend.execute(&id, begin).await.unwrap();
     let open = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
     backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: open }).await.unwrap();
+    id
+}
+
+fn text(piece: &str) -> ConversationCommand {
+    let items = vec![OutputItem::TextAppended { block: 0, text: piece.into() }];
+    ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }
+}
+
+/// The texts of a conversation's `TextAppended` events in order, after checking its sequences are gap-free.
+async fn stored_texts(backend: &Backend, id: &str) -> Vec<String> {
+    let rows = sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(id)
+        .fetch_all(&backend.pool)
+        .await
+        .unwrap();
+    let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
+    assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>(), "gap-free sequences in {id}");
+    rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).collect()
+}
+
+async fn snapshot_sequence(backend: &Backend, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_appender_stores_streamed_text_without_moving_the_snapshot_and_other_commands_still_see_it() {
+    // Arrange
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let before = snapshot_sequence(&backend, &id).await;
+    let mut appender = Appender::new(&id);
+    // Act: three text commits, then a command through the ordinary path.
+    for piece in ["one ", "two ", "three"] {
+        appender.execute(&backend, text(piece)).await.unwrap();
+    }
+    let after_text = snapshot_sequence(&backend, &id).await;
+    let finish = OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None };
+    backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: vec![finish] }).await.unwrap();
+    // Assert: the text went in without the snapshot; the next command loaded past it and moved it.
+    assert_eq!(after_text, before, "text alone leaves the snapshot where it was");
+    assert_eq!(snapshot_sequence(&backend, &id).await, before + 4);
+    assert_eq!(crate::helpers::reply_text(&app.view(&id).await, 1), "one two three");
+}
+
+#[tokio::test]
+async fn an_appender_that_lost_a_race_decides_again_against_what_was_stored() {
+    // Arrange: the appender has committed once, so it holds the aggregate.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let mut appender = Appender::new(&id);
+    appender.execute(&backend, text("kept ")).await.unwrap();
+    // Act: another process writes (text, then an abort) behind the appender's back.
+    backend.execute(&id, text("theirs ")).await.unwrap();
+    let after_theirs = appender.execute(&backend, text("mine ")).await;
+    backend.execute(&id, ConversationCommand::AbortTurn).await.unwrap();
+    let after_abort = appender.execute(&backend, text("late")).await;
+    // Assert: the first race is retried on top of the other write; the abort's rule wins over the copy.
+    after_theirs.unwrap();
+    let refused = after_abort.unwrap_err();
+    assert!(
+        matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)),
+        "{refused:?}"
+    );
+    let texts = stored_texts(&backend, &id).await;
+    assert_eq!(texts, ["kept ", "theirs ", "mine "]);
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_store_an_event_twice() {
+    // Arrange: a running turn that 40 tasks write into at once.
+    let app = spawn_app().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
     // Act
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..40 {
@@ -41,14 +117,7 @@ async fn concurrent_writers_never_store_an_event_twice() {
         }
     }
     // Assert: exactly the commands that succeeded are stored, each once, with gap-free sequences.
-    let rows = sqlx::query("SELECT sequence, payload::text AS payload FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-        .bind(&id)
-        .fetch_all(&backend.pool)
-        .await
-        .unwrap();
-    let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
-    assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>());
-    let texts: Vec<String> = rows.iter().map(|r| r.get::<String, _>("payload")).filter(|p| p.contains("TextAppended")).collect();
+    let texts = stored_texts(&backend, &id).await;
     let mut unique = texts.clone();
     unique.sort();
     unique.dedup();
@@ -56,4 +125,99 @@ async fn concurrent_writers_never_store_an_event_twice() {
     assert_eq!(texts.len(), landed, "every success is stored, every failure is not");
     let view = app.view(&id).await;
     assert_eq!(crate::helpers::reply_text(&view, 1).matches('<').count(), landed);
+}
+
+#[tokio::test]
+async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_sends_each_event_once() {
+    // Arrange: a feed following a running turn from its current end.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let end: i64 = sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&backend.pool).await.unwrap();
+    let mut feed = backend.hub.follow(backend.log.clone(), id.clone(), end as u64);
+    // Act: an event lands without its announcement (a writer died between commit and notify), then
+    // two announced commits follow: a small one (carried in the notification) and one too large to carry.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         VALUES ('conversation', $1, $2, 'TextAppended', '1.0', $3::json, '{}')",
+    )
+    .bind(&id)
+    .bind(end + 1)
+    .bind(r#"{"TextAppended":{"block":0,"text":"unannounced ","turn":1}}"#)
+    .execute(&backend.pool)
+    .await
+    .unwrap();
+    let mut appender = Appender::new(&id);
+    appender.execute(&backend, text("carried ")).await.unwrap();
+    let large = "x".repeat(10_000);
+    appender.execute(&backend, text(&large)).await.unwrap();
+    // Assert: the feed sends every event, in order, once.
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.expect("the feed went quiet");
+        received.push(next.expect("the feed ended").expect("the feed failed"));
+    }
+    let sequences: Vec<u64> = received.iter().map(|logged| logged.seq).collect();
+    assert_eq!(sequences, [end as u64 + 1, end as u64 + 2, end as u64 + 3]);
+    let texts: Vec<String> = received
+        .iter()
+        .map(|logged| match &logged.event {
+            domain::ConversationEvent::TextAppended { text, .. } => text.clone(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["unannounced ".to_string(), "carried ".to_string(), large]);
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), feed.recv()).await;
+    assert!(quiet.is_err(), "nothing is sent twice: {quiet:?}");
+}
+
+#[tokio::test]
+async fn text_from_many_turns_is_group_committed_and_a_lost_race_in_a_round_is_refused_alone() {
+    // Arrange: 10 running turns, each with 4 appenders that all hold the same aggregate, so in
+    // every round their writes claim the same sequence.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let mut ids = Vec::new();
+    let mut appenders = Vec::new();
+    for _ in 0..10 {
+        let id = running_turn(&backend).await;
+        for writer in 0..4 {
+            let mut appender = Appender::new(&id);
+            appender.execute(&backend, text(&format!("[warm {writer}]"))).await.unwrap();
+            appenders.push((id.clone(), writer, appender));
+        }
+        ids.push(id);
+    }
+    // Act: every appender writes 5 pieces at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, writer, mut appender) in appenders {
+        let backend = backend.clone();
+        tasks.spawn(async move {
+            let mut landed = Vec::new();
+            for piece in 0..5 {
+                let piece = format!("<{id}:{writer}:{piece}>");
+                // Four writers racing for every sequence may each lose more often than they retry.
+                match appender.execute(&backend, text(&piece)).await {
+                    Ok(()) => landed.push(piece),
+                    Err(BackendError::Conflict) => {}
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            landed
+        });
+    }
+    let mut landed = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        landed.extend(done.unwrap());
+    }
+    landed.sort();
+    assert!(landed.len() >= 100, "most writes land: {}", landed.len());
+    // Assert: per conversation, gap-free sequences, and stored exactly the pieces that were
+    // acknowledged, each once.
+    let mut stored_all = Vec::new();
+    for id in ids {
+        stored_all.extend(stored_texts(&backend, &id).await.into_iter().filter(|t| t.starts_with('<')));
+    }
+    stored_all.sort();
+    assert_eq!(stored_all, landed);
 }
