@@ -50,6 +50,13 @@ impl EventLog {
         self.fetch(&self.pool, id, after, until, None).await
     }
 
+    /// Events after `after`, in order, read on `connection`: inside a reader's snapshot
+    /// transaction the tail agrees with the projected rows read in that same transaction.
+    #[tracing::instrument(name = "event_log.tail", skip(self, connection))]
+    pub async fn tail(&self, connection: &mut sqlx::PgConnection, id: &str, after: u64) -> Result<Vec<LoggedEvent>, BackendError> {
+        self.fetch(connection, id, after, None, None).await
+    }
+
     /// At most `limit` events of a conversation after `after`, in order, read on `connection`
     /// (a caller holding a transaction must not wait for a second connection from the pool).
     #[tracing::instrument(name = "event_log.page", skip(self, connection))]

@@ -84,8 +84,12 @@ pub async fn load_page(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>,
             view
         }
         None => {
-            let mut view = load_header(pool, id).await?;
-            let tail = log.range(id, view.seq, None).await?;
+            // Header, message rows and log tail from one snapshot: the projector writes header and
+            // rows in one transaction, so rows newer than the header (and a tail folded onto them
+            // twice) cannot be seen.
+            let mut tx = snapshot(pool).await?;
+            let mut view = load_header(&mut *tx, id).await?;
+            let tail = log.tail(&mut tx, id, view.seq).await?;
             let tail_turns = tail.iter().filter_map(|logged| logged.event.message_turn());
             let tail_min = tail_turns.clone().min();
             let tail_max = tail_turns.max().unwrap_or(0);
@@ -94,17 +98,18 @@ pub async fn load_page(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>,
             } else {
                 let stored_max: Option<i32> = sqlx::query_scalar("SELECT max(turn) FROM conversation_messages WHERE conversation_id = $1")
                     .bind(id)
-                    .fetch_one(pool)
+                    .fetch_one(&mut *tx)
                     .await?;
                 let latest = (stored_max.unwrap_or(0).max(0) as u32).max(tail_max);
                 // A tail event touching an older turn needs that turn's stored messages to fold onto.
                 page.start(latest).min(tail_min.unwrap_or(u32::MAX))
             };
-            view.messages = load_messages(pool, id, start, u32::MAX).await?;
+            view.messages = load_messages(&mut tx, id, start, u32::MAX).await?;
             for logged in &tail {
                 view.apply(logged);
             }
-            view.has_older = start > 1 && has_turns_before(pool, id, start).await?;
+            view.has_older = start > 1 && has_turns_before(&mut tx, id, start).await?;
+            tx.commit().await?;
             view
         }
     };
@@ -118,7 +123,8 @@ pub async fn load_page(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>,
 /// Up to `limit` turns before `before_turn`, oldest first, with the log tail folded in.
 #[tracing::instrument(name = "views.messages_before", skip(pool, log))]
 pub async fn messages_before(pool: &PgPool, log: &EventLog, id: &str, before_turn: u32, limit: u32) -> Result<MessagesPage, BackendError> {
-    let mut view = load_header(pool, id).await?;
+    let mut tx = snapshot(pool).await?;
+    let mut view = load_header(&mut *tx, id).await?;
     if view.created_at.is_empty() || view.deleted {
         return Err(BackendError::NotFound);
     }
@@ -127,19 +133,27 @@ pub async fn messages_before(pool: &PgPool, log: &EventLog, id: &str, before_tur
     if end < start {
         return Ok(MessagesPage::default());
     }
-    view.messages = load_messages(pool, id, start, end).await?;
-    for logged in log.range(id, view.seq, None).await? {
+    view.messages = load_messages(&mut tx, id, start, end).await?;
+    for logged in log.tail(&mut tx, id, view.seq).await? {
         view.apply(&logged);
     }
     view.messages.retain(|m| (start..=end).contains(&m.turn));
     view.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
-    let has_older = start > 1 && has_turns_before(pool, id, start).await?;
+    let has_older = start > 1 && has_turns_before(&mut tx, id, start).await?;
+    tx.commit().await?;
     Ok(MessagesPage { messages: view.messages, has_older })
 }
 
+/// A read-only transaction whose statements all see one snapshot.
+async fn snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, BackendError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// The projected header row (messages empty), or an empty view when there is none yet.
-pub(crate) async fn load_header(pool: &PgPool, id: &str) -> Result<ConversationView, BackendError> {
-    let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub(crate) async fn load_header<'c>(executor: impl sqlx::PgExecutor<'c>, id: &str) -> Result<ConversationView, BackendError> {
+    let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1").bind(id).fetch_optional(executor).await?;
     Ok(match row {
         Some(row) => {
             let sqlx::types::Json(view): sqlx::types::Json<ConversationView> =
@@ -151,14 +165,14 @@ pub(crate) async fn load_header(pool: &PgPool, id: &str) -> Result<ConversationV
 }
 
 /// The stored messages of turns `start..=end`, in conversation order.
-async fn load_messages(pool: &PgPool, id: &str, start: u32, end: u32) -> Result<Vec<domain::Message>, BackendError> {
+async fn load_messages(connection: &mut sqlx::PgConnection, id: &str, start: u32, end: u32) -> Result<Vec<domain::Message>, BackendError> {
     let rows = sqlx::query(
         "SELECT payload FROM conversation_messages WHERE conversation_id = $1 AND turn >= $2 AND turn <= $3 ORDER BY turn, position",
     )
     .bind(id)
     .bind(start.min(i32::MAX as u32) as i32)
     .bind(end.min(i32::MAX as u32) as i32)
-    .fetch_all(pool)
+    .fetch_all(connection)
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -169,11 +183,11 @@ async fn load_messages(pool: &PgPool, id: &str, start: u32, end: u32) -> Result<
         .collect()
 }
 
-async fn has_turns_before(pool: &PgPool, id: &str, turn: u32) -> Result<bool, BackendError> {
+async fn has_turns_before(connection: &mut sqlx::PgConnection, id: &str, turn: u32) -> Result<bool, BackendError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = $1 AND turn < $2)")
         .bind(id)
         .bind(turn.min(i32::MAX as u32) as i32)
-        .fetch_one(pool)
+        .fetch_one(connection)
         .await?)
 }
 

@@ -221,3 +221,67 @@ async fn text_from_many_turns_is_group_committed_and_a_lost_race_in_a_round_is_r
     stored_all.sort();
     assert_eq!(stored_all, landed);
 }
+
+#[tokio::test]
+async fn a_view_read_while_the_projector_rewrites_its_rows_is_always_the_fold_of_the_log_up_to_its_sequence() {
+    // Arrange: turns that a writer takes over once each (each attempt restarts block 0 and
+    // streams text into it), with a projector catching up in a loop, so the projected rows change
+    // between any two statements a reader runs.
+    let app = spawn_app_without_worker().await;
+    let backend = app.backend.clone();
+    let id = running_turn(&backend).await;
+    let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (backend, id, writing) = (backend.clone(), id.clone(), writing.clone());
+        tokio::spawn(async move {
+            let written = async {
+                for turn in 1..=10u32 {
+                    if turn > 1 {
+                        backend.execute_bulk(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: format!("j{turn}") }).await?;
+                    }
+                    // Turn 1 already runs attempt "a": both of its attempts here are takeovers.
+                    for attempt in 1..=2 {
+                        let attempt_id = format!("t{turn}.{attempt}");
+                        let takeover = turn == 1 || attempt > 1;
+                        let begin = ConversationCommand::BeginAttempt { turn, attempt_id: attempt_id.clone(), worker: "w".into(), takeover };
+                        backend.execute_bulk(&id, begin).await?;
+                        let open = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
+                        backend.execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: open }).await?;
+                        for n in 0..5 {
+                            let items = vec![OutputItem::TextAppended { block: 0, text: format!("<{attempt_id}.{n}>") }];
+                            backend.execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items }).await?;
+                        }
+                        if attempt == 2 {
+                            let complete = ConversationCommand::CompleteTurn { turn, attempt_id, stop_reason: "end_turn".into() };
+                            backend.execute_bulk(&id, complete).await?;
+                        }
+                    }
+                }
+                Ok::<_, BackendError>(())
+            }
+            .await;
+            writing.store(false, std::sync::atomic::Ordering::SeqCst);
+            written
+        })
+    };
+    let projector = {
+        let (backend, id, writing) = (backend.clone(), id.clone(), writing.clone());
+        tokio::spawn(async move {
+            while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                backend.projector.catch_up(&id).await.unwrap();
+            }
+        })
+    };
+    // Act + Assert: every view read meanwhile equals the log folded up to the view's own sequence.
+    let mut reads = 0;
+    while writing.load(std::sync::atomic::Ordering::SeqCst) {
+        let view = backend::views::load_view(&backend.pool, &backend.log, &id, None).await.unwrap();
+        let mut folded = domain::ConversationView::fold(&id, &backend.log.range(&id, 0, Some(view.seq)).await.unwrap());
+        folded.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
+        assert_eq!(view.messages, folded.messages, "read {reads} at seq {}", view.seq);
+        reads += 1;
+    }
+    writer.await.unwrap().expect("every write lands");
+    projector.await.unwrap();
+    assert!(reads > 10, "the reader ran while the writer wrote ({reads} reads)");
+}
