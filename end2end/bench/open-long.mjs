@@ -11,10 +11,14 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const samples = [];
+const errors = new Set();
 let messages = 0;
 for (let i = 0; i < loads; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  // A page whose script failed never scrolls to the newest message: say why beside the NaN.
+  page.on("pageerror", (e) => errors.add(String(e).slice(0, 300)));
+  page.on("console", (m) => m.type() === "error" && errors.add(m.text().slice(0, 300)));
   await page.goto(url, { waitUntil: "commit" });
   const shown = await page.evaluate(
     () =>
@@ -50,4 +54,4 @@ for (let i = 0; i < loads; i++) {
   await context.close();
 }
 await browser.close();
-console.log(JSON.stringify({ samples, messages_in_dom: messages }));
+console.log(JSON.stringify({ samples, messages_in_dom: messages, errors: [...errors] }));

@@ -103,3 +103,26 @@ test("the provider list names every provider, and a wrong setting is refused wit
   expect(refused.status()).toBe(400);
   expect((await refused.json()).error).toContain("thinking_budget");
 });
+
+test("a provider chosen before the app has loaded is kept, and the page hydrates and creates the conversation", async ({ page }) => {
+  // The WASM is held back until the choice is made, so the choice is certainly made on the
+  // server-rendered page (a changed provider changes which fields exist: hydrating that as-is
+  // used to panic and leave a dead page).
+  const errors = watchErrors(page);
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/", { waitUntil: "domcontentloaded" });
+  await page.getByTestId("provider").selectOption("openai_compatible");
+  release();
+  // Only the app shows the reasoning field, and only for the kept provider.
+  await page.getByTestId("reasoning-effort").selectOption("low", { timeout: 20_000 });
+  await expect(page.getByTestId("provider")).toHaveValue("openai_compatible");
+  await page.getByTestId("new-conversation").click();
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("conversation-details")).toHaveText("openai_compatible · local-e2e");
+  expect(errors).toEqual([]);
+});

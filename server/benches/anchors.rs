@@ -601,17 +601,22 @@ async fn open_long_conversation(messages: usize, mock: &str) {
         shown.0.last().copied().unwrap_or(f64::NAN),
         shown.1,
     );
+    for error in &shown.2 {
+        println!("<!-- the page logged: {error} -->");
+    }
 }
 
 /// Loads `url` in Chromium (Playwright, `end2end/bench/open-long.mjs`) and returns the sorted
-/// times to the last message in view, in ms, and how many messages the page holds.
-fn last_message_shown(url: &str) -> (Vec<f64>, u64) {
+/// times to the last message in view, in ms, how many messages the page holds, and the errors
+/// the page logged.
+fn last_message_shown(url: &str) -> (Vec<f64>, u64, Vec<String>) {
     let end2end = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
     let output = std::process::Command::new("node").arg("bench/open-long.mjs").arg(url).arg("6").current_dir(&end2end).output().expect("run node");
     assert!(output.status.success(), "open-long.mjs: {}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("open-long.mjs prints JSON");
     let samples = report["samples"].as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
-    (sorted(samples), report["messages_in_dom"].as_u64().unwrap_or(0))
+    let errors = report["errors"].as_array().into_iter().flatten().filter_map(|e| e.as_str().map(str::to_string)).collect();
+    (sorted(samples), report["messages_in_dom"].as_u64().unwrap_or(0), errors)
 }
 
 /// Gzipped size of the site's WASM (after `cargo leptos build --release`).

@@ -8,10 +8,18 @@ use crate::actions;
 #[component]
 pub fn NewConversation() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
-    // What the user chose before the app hydrated is kept; the defaults fill only untouched fields.
+    // What the user chose before the app hydrated is kept, but applied only once hydration is
+    // over: hydration must build exactly what the server rendered (the provider decides which
+    // fields exist, and a different tree makes hydration panic and leaves the page dead).
+    let chosen: Vec<(RwSignal<String>, String)> = Vec::new();
+    let chosen = std::cell::RefCell::new(chosen);
     let kept = |testid: &str, fallback: &str| {
+        let signal = RwSignal::new(fallback.to_string());
         let typed = crate::dom::typed_text(&format!("[data-testid={testid}]"));
-        RwSignal::new(if typed.is_empty() { fallback.to_string() } else { typed })
+        if !typed.is_empty() {
+            chosen.borrow_mut().push((signal, typed));
+        }
+        signal
     };
     let provider = kept("provider", "anthropic");
     let workspace = RwSignal::new(String::new());
@@ -19,7 +27,13 @@ pub fn NewConversation() -> impl IntoView {
     let model = kept("model", "");
     let max_tokens = kept("max-tokens", "");
     let thinking = kept("thinking-budget", "");
-    let touched = RwSignal::new(provider.get_untracked() != "anthropic" || !model.get_untracked().is_empty());
+    let chosen = chosen.into_inner();
+    let touched = RwSignal::new(chosen.iter().any(|(signal, typed)| (*signal == provider && typed != "anthropic") || *signal == model));
+    Effect::new(move |_| {
+        for (signal, typed) in &chosen {
+            signal.set(typed.clone());
+        }
+    });
     let effort = RwSignal::new(String::new());
     let workspaces = RwSignal::new(Vec::<String>::new());
     // Browser only: the workspaces and the defaults.
