@@ -8,8 +8,8 @@
 #   scripts/bench.sh cloudcli   CloudCLI from npm (in /tmp, never committed), same CLI and mock: time to first text
 #                               (`anchors` runs it too when its claude rows run, for the overhead ratio;
 #                               a full `anchors` run rewrites the table in docs/BENCHMARKS.md between its markers)
-# BENCH_WASM=1 first runs `cargo leptos build --release` so the WASM row measures a release site (cargo-leptos
-# runs wasm-opt -Oz from tools/node_modules/.bin, npm binaryen 132).
+# A full anchors run, or one naming `open` or `wasm`, first runs `cargo leptos build --release` (cargo-leptos runs
+# wasm-opt -Oz from tools/node_modules/.bin, npm binaryen 132), so the site matches the server; BENCH_WASM=1 forces it.
 # BENCH_TURNS=N sets the number of first-token turns (default 30; the claude_code rows use N/3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,8 +84,11 @@ if [ "$BENCH" = cloudcli ]; then
   cloudcli
   exit 0
 fi
-if [ "${BENCH_WASM:-0}" = 1 ]; then
-  cargo leptos build --release
+# The browser and WASM rows need the site built with the server they run against, in one build: a page
+# whose WASM came from another build can fail to hydrate (the open row then prints NaN and the page's
+# errors). Always for a full run or those sections; BENCH_WASM=1 forces it for any run.
+if [ "${BENCH_WASM:-0}" = 1 ] || { [ "$BENCH" = anchors ] && { [ $# -eq 0 ] || [[ " $* " == *" open "* ]] || [[ " $* " == *" wasm "* ]]; }; }; then
+  (unset RUSTFLAGS; cargo leptos build --release)
 fi
 # The same `--cfg erase_components` as `cargo leptos build --release` (Cargo.toml: always-erase-components), so
 # the server renders the view types the site's WASM hydrates and the build reuses cargo-leptos's artifacts.
