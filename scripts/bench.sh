@@ -104,7 +104,9 @@ if [ "$BENCH" = anchors ]; then
     export BENCH_CLOUDCLI_MS
   fi
   OUT="$(mktemp)"
-  cargo bench -p server --bench anchors -- "$@" | tee "$OUT"
+  # With the same cfg: `cargo bench` also rebuilds target/release/pocket-dev, which would otherwise serve
+  # pages with un-erased views that the site's WASM cannot hydrate.
+  RUSTFLAGS="--cfg erase_components" cargo bench -p server --bench anchors -- "$@" | tee "$OUT"
   # A full run (no sections named) rewrites the table in docs/BENCHMARKS.md between its markers.
   if [ $# -eq 0 ]; then
     # shellcheck disable=SC2016 # JavaScript, not shell
@@ -122,4 +124,4 @@ if [ "$BENCH" = anchors ]; then
   rm -f "$OUT"
   exit 0
 fi
-cargo bench -p server --bench "$BENCH" -- "$@"
+RUSTFLAGS="--cfg erase_components" cargo bench -p server --bench "$BENCH" -- "$@"

@@ -15,7 +15,9 @@
 #               with PD_CHECK_RELEASE_BUILD=1 the full `cargo leptos build --release` (~5-10 min on 2 cores;
 #               target/site is restored afterwards, so a later debug e2e run still gets its debug site)
 #   entrypoint  deploy/checks/entrypoint_test.sh: deploy/app/entrypoint.sh and healthcheck.sh for real,
-#               with target/debug/pocket-dev (PD_BIN) and the private Postgres/Redis (scripts/services.sh)
+#               with target/debug/pocket-dev (PD_BIN) and the private Postgres/Redis (scripts/services.sh);
+#               after the full release build, with the release binary and site it built (as the image
+#               ships them), including a Chromium check that the page hydrates
 #
 # Environment: PD_CHECK_RELEASE_BUILD=1 (above), PD_BIN (binary for the entrypoint test),
 #              PD_PG_PORT / PD_REDIS_PORT (private services).
@@ -117,7 +119,13 @@ step_build() {
 step_entrypoint() {
   scripts/services.sh start
   eval "$(scripts/services.sh env)"
-  deploy/checks/entrypoint_test.sh
+  # After the full release build, the entrypoint runs what the image ships: that binary with that site.
+  local out="$ROOT/.data/deploy-check-release"
+  if [ "${PD_CHECK_RELEASE_BUILD:-}" = 1 ] && [ -x "$out/pocket-dev" ] && [ -d "$out/site/pkg" ]; then
+    PD_BIN="$out/pocket-dev" PD_SITE_ROOT="$out/site" deploy/checks/entrypoint_test.sh
+  else
+    deploy/checks/entrypoint_test.sh
+  fi
 }
 
 T0=$SECONDS

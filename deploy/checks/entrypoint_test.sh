@@ -7,7 +7,8 @@
 # state, logs). Every step prints what it verified; the first failure exits 1 with the log's tail.
 #
 #   1. `entrypoint.sh serve --no-worker` migrates the empty database (all of migrations/), then serves:
-#      /health 200, SSR page and site files served, role file written, PID kept by exec (pocket-dev itself),
+#      /health 200, SSR page and site files served (PD_SITE_ROOT, default target/site), the page hydrates in
+#      Chromium (end2end/checks/hydrates.mjs), role file written, PID kept by exec (pocket-dev itself),
 #      healthcheck.sh passes (explicit and role-file modes) with IP_WHITELIST set as in compose.yml (only
 #      X-Forwarded-For from TRUSTED_PROXIES counts); SIGTERM stops it cleanly (exit 0).
 #   2. `entrypoint.sh worker` migrates again (idempotent), runs the worker; healthcheck.sh worker passes,
@@ -20,6 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 BIN="${PD_BIN:-$ROOT/target/debug/pocket-dev}"
+SITE="${PD_SITE_ROOT:-$ROOT/target/site}"
 WORK="$ROOT/.data/deploy-check"
 ADDR=127.0.0.1:3020
 DB=pocketdev_deploy
@@ -52,7 +54,7 @@ trap cleanup EXIT
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@" 2>/dev/null || true; }
 
 [ -x "$BIN" ] || fail "$BIN not found: build it first (cargo leptos build, or ./test deploy)"
-[ -d "$ROOT/target/site/pkg" ] || fail "target/site/pkg not found: build it first (cargo leptos build)"
+[ -d "$SITE/pkg" ] || fail "$SITE/pkg not found: build it first (cargo leptos build)"
 [ "$(http_code "http://$ADDR/health")" = 000 ] || fail "something already answers on $ADDR; stop it first"
 
 # ---------------------------------------------------------------- a fresh, container-like environment
@@ -67,7 +69,7 @@ ok "fresh database $DB, Redis db 2, $WORK"
 export PATH="$WORK/bin:$PATH"
 export DATABASE_URL="postgres://pocketdev:pocketdev@127.0.0.1:$PG_PORT/$DB"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/2"
-export LEPTOS_SITE_ADDR="$ADDR" LEPTOS_OUTPUT_NAME=pocket-dev LEPTOS_SITE_ROOT="$ROOT/target/site" \
+export LEPTOS_SITE_ADDR="$ADDR" LEPTOS_OUTPUT_NAME=pocket-dev LEPTOS_SITE_ROOT="$SITE" \
   LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD
 export WORKSPACE_ROOT="$WORK/workspace" HOME="$WORK/home" PD_STATE_DIR="$WORK/state" RUST_LOG=info
 export BASIC_AUTH_USER=deploy-check BASIC_AUTH_PASS="deploy-check-$$-$RANDOM"
@@ -115,6 +117,13 @@ for f in pocket-dev.css pocket-dev.js pocket-dev.wasm; do
   [ "$(http_code "${AUTH[@]}" "http://$ADDR/pkg/$f")" = 200 ] || fail "GET /pkg/$f did not answer 200 (LEPTOS_SITE_ROOT)"
 done
 ok "GET / renders HTML; /pkg/pocket-dev.{css,js,wasm} are served from LEPTOS_SITE_ROOT"
+if [ -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+  (cd "$ROOT/end2end" && node checks/hydrates.mjs "http://$ADDR/" "$BASIC_AUTH_USER:$BASIC_AUTH_PASS" 203.0.113.7) \
+    || fail "the page served by $BIN with the site $SITE did not hydrate in Chromium"
+  ok "the page hydrates in Chromium (binary and site from one build): the app adds the fields of a provider chosen"
+else
+  fail "end2end/node_modules lacks @playwright/test (scripts/setup.sh installs it): cannot check hydration"
+fi
 code="$(http_code -u "$BASIC_AUTH_USER:$BASIC_AUTH_PASS" "http://$ADDR/")"
 [ "$code" = 403 ] || fail "GET / from a client outside IP_WHITELIST answered $code, not 403"
 ok "behind the proxy: whitelisted client (X-Forwarded-For from TRUSTED_PROXIES) passes, others get 403; /health stays open"

@@ -1,0 +1,37 @@
+// Proves a running server's page hydrates: opens URL in Chromium, changes the provider to one only the
+// app knows the fields of, and waits for the field the app adds. Exits 1, with the page's errors, if the
+// WASM failed to start or hydrate (e.g. a site from another build than the server).
+// Usage: node checks/hydrates.mjs URL [user:pass] [X-Forwarded-For]   (run by deploy/checks/entrypoint_test.sh)
+import { chromium } from "@playwright/test";
+
+const [url, credentials, forwardedFor] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const [username, password] = (credentials ?? "").split(":");
+const context = await browser.newContext({
+  httpCredentials: credentials ? { username, password } : undefined,
+  extraHTTPHeaders: forwardedFor ? { "X-Forwarded-For": forwardedFor, "X-Real-IP": forwardedFor } : {},
+});
+const page = await context.newPage();
+const errors = [];
+page.on("pageerror", (e) => errors.push(String(e).slice(0, 500)));
+page.on("console", (m) => m.type() === "error" && errors.push(m.text().slice(0, 500)));
+let hydrated = false;
+try {
+  await page.goto(url);
+  // Retried: the first change may land before the app has taken the page over.
+  for (let i = 0; i < 40 && !hydrated && errors.length === 0; i++) {
+    await page.getByTestId("provider").selectOption(i % 2 ? "anthropic" : "openai");
+    hydrated = (await page.getByTestId("reasoning-effort").count()) > 0;
+    if (!hydrated) await page.waitForTimeout(250);
+  }
+} catch (e) {
+  errors.push(String(e).slice(0, 500));
+}
+await browser.close();
+if (!hydrated || errors.length > 0) {
+  console.error(`the page at ${url} did not hydrate:\n${errors.join("\n") || "(no error logged; the app never took the page over)"}`);
+  process.exit(1);
+}
