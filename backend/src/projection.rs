@@ -25,20 +25,28 @@ const CATCH_UP_PAGE: usize = 1000;
 /// Rows written per statement during replay.
 const REPLAY_BATCH: usize = 500;
 
+/// Catch-ups running at once in a process. When many turns end together (each end rewrites its
+/// turn's rows and renders its Markdown), the rest wait their turn instead of taking every CPU and
+/// pooled connection from the turns still streaming: reads fold the log tail, so a projection that
+/// waits changes no answer.
+const CATCH_UPS_AT_ONCE: usize = 4;
+
 /// Projects conversation events into `conversation_views` and `conversation_list`.
 pub struct Projector {
     pool: PgPool,
     log: Arc<EventLog>,
+    running: tokio::sync::Semaphore,
 }
 
 impl Projector {
     pub fn new(pool: PgPool, log: Arc<EventLog>) -> Self {
-        Self { pool, log }
+        Self { pool, log, running: tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE) }
     }
 
     /// Folds every event the rows have not seen yet into them.
     #[tracing::instrument(name = "projector.catch_up", skip(self))]
     pub async fn catch_up(&self, id: &str) -> Result<(), BackendError> {
+        let _running = self.running.acquire().await.expect("the semaphore is never closed");
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO conversation_views (id, last_seq, payload) VALUES ($1, 0, $2::jsonb) ON CONFLICT DO NOTHING")
             .bind(id)
