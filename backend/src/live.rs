@@ -51,13 +51,34 @@ pub async fn announce(pool: &PgPool, id: &str, events: &[LoggedEvent]) {
 pub(crate) fn payload(id: &str, events: &[LoggedEvent]) -> String {
     let text_only = events.iter().all(|logged| logged.event.is_delta());
     let mut payload = if text_only { format!("{id}{TEXT_ONLY}") } else { id.to_string() };
-    if let Ok(body) = serde_json::to_string(events) {
-        if payload.len() + 1 + body.len() <= MAX_PAYLOAD {
-            payload.push('\n');
-            payload.push_str(&body);
-        }
+    // Serialized into a buffer that refuses to grow past what fits: a commit of large events (an
+    // imported tool result) is never serialized whole just to be left out.
+    let mut body = Capped { bytes: Vec::new(), room: MAX_PAYLOAD.saturating_sub(payload.len() + 1) };
+    if serde_json::to_writer(&mut body, events).is_ok() {
+        payload.push('\n');
+        payload.push_str(std::str::from_utf8(&body.bytes).expect("serde_json writes UTF-8"));
     }
     payload
+}
+
+/// A byte buffer that fails a write that would take it past `room` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.room {
+            return Err(std::io::Error::other("the announcement is full"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Sends notifications in one statement (and one transaction, which keeps their order).
@@ -258,5 +279,29 @@ async fn listen(pool: &PgPool, hub: &Weak<LiveHub>) -> Result<(), sqlx::Error> {
             // The connection dropped and was re-established; signals may have been lost.
             None => hub.signal_everyone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ConversationEvent;
+
+    fn text(seq: u64, text: String) -> LoggedEvent {
+        LoggedEvent { seq, at: "2026-11-26T00:00:00Z".into(), event: ConversationEvent::TextAppended { turn: 1, block: 0, text } }
+    }
+
+    #[test]
+    fn a_small_commit_is_announced_with_its_events_and_a_large_one_by_its_id_alone() {
+        let small = payload("c1", &[text(1, "hello".into())]);
+        let (head, body) = small.split_once('\n').expect("the events follow the id");
+        assert_eq!(head, format!("c1{TEXT_ONLY}"));
+        let events: Vec<LoggedEvent> = serde_json::from_str(body).unwrap();
+        assert_eq!(events, vec![text(1, "hello".into())]);
+
+        let large = payload("c1", &[text(1, "x".repeat(MAX_PAYLOAD)), text(2, "y".into())]);
+        assert_eq!(large, format!("c1{TEXT_ONLY}"));
+        let fits = payload("c1", &[text(1, "x".repeat(MAX_PAYLOAD - 200))]);
+        assert!(fits.len() <= MAX_PAYLOAD && fits.contains('\n'), "an announcement that fits carries its events");
     }
 }

@@ -21,7 +21,7 @@ use crate::error::BackendError;
 use crate::event_log::EventLog;
 
 /// Events read per query while catching up.
-const CATCH_UP_PAGE: usize = 1000;
+const CATCH_UP_PAGE: usize = 100;
 /// Rows written per statement during replay.
 const REPLAY_BATCH: usize = 500;
 
