@@ -200,24 +200,28 @@ async fn insert_messages(tx: &mut Transaction<'_, Postgres>, id: &str, messages:
     insert_message_rows(tx, &messages.iter().map(|m| (id, *m)).collect::<Vec<_>>()).await
 }
 
+/// Inserts message rows a chunk at a time, so a catch-up that touched every turn (an import) holds
+/// the JSON and search text of one chunk, not of the whole conversation, beside its view.
 async fn insert_message_rows(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, &Message)]) -> Result<(), BackendError> {
-    if rows.is_empty() {
-        return Ok(());
+    for chunk in rows.chunks(MESSAGE_ROWS_PER_INSERT) {
+        sqlx::query(
+            "INSERT INTO conversation_messages (conversation_id, turn, position, payload, search) \
+             SELECT id, turn, position, payload::jsonb, to_tsvector('simple', search) \
+             FROM UNNEST($1::text[], $2::int[], $3::smallint[], $4::text[], $5::text[]) AS t(id, turn, position, payload, search)",
+        )
+        .bind(chunk.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, m)| m.turn as i32).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, m)| position(m)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, m)| serde_json::to_string(m).expect("a message always serializes")).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, m)| searchable_text(m)).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
     }
-    sqlx::query(
-        "INSERT INTO conversation_messages (conversation_id, turn, position, payload, search) \
-         SELECT id, turn, position, payload::jsonb, to_tsvector('simple', search) \
-         FROM UNNEST($1::text[], $2::int[], $3::smallint[], $4::text[], $5::text[]) AS t(id, turn, position, payload, search)",
-    )
-    .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, m)| m.turn as i32).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, m)| position(m)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, m)| serde_json::to_string(m).expect("a message always serializes")).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, m)| searchable_text(m)).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
+
+/// Message rows per INSERT statement.
+const MESSAGE_ROWS_PER_INSERT: usize = 100;
 
 /// What full-text search indexes of a message: its text and thinking blocks.
 fn searchable_text(message: &Message) -> String {
