@@ -22,11 +22,15 @@ export LEPTOS_OUTPUT_NAME=pocket-dev   # read by leptos at compile time; must ma
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true   # 1,000 idle SSE subscribers need the descriptors
 BENCH="${1:-pipeline}"
 [ $# -gt 0 ] && shift
+# Runs a cargo command with the `--cfg erase_components` of `cargo leptos build --release` (Cargo.toml:
+# always-erase-components): a server built without it (`cargo bench` rebuilds target/release/pocket-dev
+# too) renders un-erased views that the site's WASM cannot hydrate. Not exported: cargo-leptos would
+# append it again.
+erased() { RUSTFLAGS="--cfg erase_components" "$@"; }
 # CloudCLI's submit -> first text: prints {"turns":N,"p50":MS,...} on stdout (progress on stderr).
 cloudcli() {
   # CloudCLI (@cloudcli-ai/cloudcli from npm) in a temporary folder, never in the repository, driving the
   # same pinned `claude` CLI against the same mock: time from chat.send to the first assistant text.
-  RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
   DIR="${CLOUDCLI_DIR:-/tmp/pd-bench-cloudcli}"
   mkdir -p "$DIR/home" "$DIR/project"
   [ -d "$DIR/node_modules/@cloudcli-ai/cloudcli" ] || (cd "$DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund @cloudcli-ai/cloudcli >/dev/null)
@@ -80,22 +84,19 @@ DRIVE
   kill "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
   wait "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
 }
-if [ "$BENCH" = cloudcli ]; then
-  cloudcli
-  exit 0
-fi
 # The browser and WASM rows need the site built with the server they run against, in one build: a page
 # whose WASM came from another build can fail to hydrate (the open row then prints NaN and the page's
 # errors). Always for a full run or those sections; BENCH_WASM=1 forces it for any run.
 if [ "${BENCH_WASM:-0}" = 1 ] || { [ "$BENCH" = anchors ] && { [ $# -eq 0 ] || [[ " $* " == *" open "* ]] || [[ " $* " == *" wasm "* ]]; }; }; then
   (unset RUSTFLAGS; cargo leptos build --release)
 fi
-# The same `--cfg erase_components` as `cargo leptos build --release` (Cargo.toml: always-erase-components), so
-# the server renders the view types the site's WASM hydrates and the build reuses cargo-leptos's artifacts.
-# (Not exported: cargo-leptos would append it again.)
-RUSTFLAGS="--cfg erase_components" cargo build --release -p server --bin pocket-dev
+erased cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
 export CLAUDE_BIN="${CLAUDE_BIN:-$ROOT/tools/node_modules/.bin/claude}"
+if [ "$BENCH" = cloudcli ]; then
+  cloudcli
+  exit 0
+fi
 if [ "$BENCH" = anchors ]; then
   # The claude rows compare against CloudCLI measured now, on the same machine (BENCH_CLOUDCLI=0 skips it).
   if { [ $# -eq 0 ] || [[ " $* " == *" claude "* ]]; } && [ "${BENCH_CLOUDCLI:-1}" = 1 ]; then
@@ -104,9 +105,7 @@ if [ "$BENCH" = anchors ]; then
     export BENCH_CLOUDCLI_MS
   fi
   OUT="$(mktemp)"
-  # With the same cfg: `cargo bench` also rebuilds target/release/pocket-dev, which would otherwise serve
-  # pages with un-erased views that the site's WASM cannot hydrate.
-  RUSTFLAGS="--cfg erase_components" cargo bench -p server --bench anchors -- "$@" | tee "$OUT"
+  erased cargo bench -p server --bench anchors -- "$@" | tee "$OUT"
   # A full run (no sections named) rewrites the table in docs/BENCHMARKS.md between its markers.
   if [ $# -eq 0 ]; then
     # shellcheck disable=SC2016 # JavaScript, not shell
@@ -124,4 +123,4 @@ if [ "$BENCH" = anchors ]; then
   rm -f "$OUT"
   exit 0
 fi
-RUSTFLAGS="--cfg erase_components" cargo bench -p server --bench "$BENCH" -- "$@"
+erased cargo bench -p server --bench "$BENCH" -- "$@"

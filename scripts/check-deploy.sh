@@ -30,6 +30,8 @@ CHECKS="$ROOT/deploy/checks"
 VENV="$ROOT/.data/deploy-venv"
 PY="$VENV/bin/python"
 SCHEMA="$CHECKS/node_modules/dclint/schemas/compose.schema.json"
+# Where the full release build puts the binary and site (PD_RELEASE_OUT), as the Dockerfile copies them.
+RELEASE_OUT="$ROOT/.data/deploy-check-release"
 
 say() { printf '\n[check-deploy] %s\n' "$*"; }
 NAMES=() RESULTS=() TIMES=()
@@ -101,7 +103,7 @@ step_build() {
     local backup="$ROOT/.data/deploy-check-site-backup"
     rm -rf "$backup"
     if [ -d "$ROOT/target/site" ]; then cp -a "$ROOT/target/site" "$backup"; fi
-    local rc=0 out="$ROOT/.data/deploy-check-release"
+    local rc=0 out="$RELEASE_OUT"
     rm -rf "$out"
     PD_RELEASE_OUT="$out" scripts/build-release.sh || rc=$?
     if [ -d "$backup" ]; then rm -rf "$ROOT/target/site"; mv "$backup" "$ROOT/target/site"; echo "[check-deploy] target/site restored"; fi
@@ -120,9 +122,8 @@ step_entrypoint() {
   scripts/services.sh start
   eval "$(scripts/services.sh env)"
   # After the full release build, the entrypoint runs what the image ships: that binary with that site.
-  local out="$ROOT/.data/deploy-check-release"
-  if [ "${PD_CHECK_RELEASE_BUILD:-}" = 1 ] && [ -x "$out/pocket-dev" ] && [ -d "$out/site/pkg" ]; then
-    PD_BIN="$out/pocket-dev" PD_SITE_ROOT="$out/site" deploy/checks/entrypoint_test.sh
+  if [ "${PD_CHECK_RELEASE_BUILD:-}" = 1 ] && [ -x "$RELEASE_OUT/pocket-dev" ] && [ -d "$RELEASE_OUT/site/pkg" ]; then
+    PD_BIN="$RELEASE_OUT/pocket-dev" PD_SITE_ROOT="$RELEASE_OUT/site" deploy/checks/entrypoint_test.sh
   else
     deploy/checks/entrypoint_test.sh
   fi

@@ -62,6 +62,11 @@ impl Appender {
         Self { id: id.into(), cached: None, project: None }
     }
 
+    /// The conversation this writer appends to.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Catches the projection up in the background, so the next token need not wait for it.
     /// The projector is idempotent and sequence-aware, and reads fold the log tail after the
     /// projected rows, so a projection that lags changes no answer; requests made while one runs

@@ -2,14 +2,11 @@
 // the moment the newest message is in the viewport, over several loads (first one is a warm-up).
 // Usage: node end2end/bench/open-long.mjs URL [loads]   → prints one JSON line with the samples (ms).
 // Run by `scripts/bench.sh anchors open` (server/benches/anchors.rs); Debian's Chromium, as the tests.
-import { chromium } from "@playwright/test";
+import { launch, onPageErrors } from "../checks/chromium.mjs";
 
 const [url, loadsArg] = process.argv.slice(2);
 const loads = Number(loadsArg ?? 6);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const samples = [];
 const errors = new Set();
 let messages = 0;
@@ -17,8 +14,7 @@ for (let i = 0; i < loads; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   // A page whose script failed never scrolls to the newest message: say why beside the NaN.
-  page.on("pageerror", (e) => errors.add(String(e).slice(0, 300)));
-  page.on("console", (m) => m.type() === "error" && errors.add(m.text().slice(0, 300)));
+  onPageErrors(page, (text) => errors.add(text));
   await page.goto(url, { waitUntil: "commit" });
   const shown = await page.evaluate(
     () =>

@@ -2,13 +2,10 @@
 // app knows the fields of, and waits for the field the app adds. Exits 1, with the page's errors, if the
 // WASM failed to start or hydrate (e.g. a site from another build than the server).
 // Usage: node checks/hydrates.mjs URL [user:pass] [X-Forwarded-For]   (run by deploy/checks/entrypoint_test.sh)
-import { chromium } from "@playwright/test";
+import { launch, onPageErrors } from "./chromium.mjs";
 
 const [url, credentials, forwardedFor] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const [username, password] = (credentials ?? "").split(":");
 const context = await browser.newContext({
   httpCredentials: credentials ? { username, password } : undefined,
@@ -18,9 +15,7 @@ const page = await context.newPage();
 const errors = [];
 // The service worker's script is fetched by the browser itself, without the X-Forwarded-For the proxy
 // adds (here there is no proxy), so the IP whitelist refuses it: that is this check's setup, not the app.
-const record = (text) => /ServiceWorker|sw\.js|\(403\) was received when fetching the script/.test(text) || errors.push(text.slice(0, 500));
-page.on("pageerror", (e) => record(String(e)));
-page.on("console", (m) => m.type() === "error" && record(m.text()));
+onPageErrors(page, (text) => /ServiceWorker|sw\.js|\(403\) was received when fetching the script/.test(text) || errors.push(text));
 let hydrated = false;
 try {
   await page.goto(url);

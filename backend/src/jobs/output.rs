@@ -72,7 +72,7 @@ async fn execute_patiently(backend: &Backend, appender: &mut Appender, command: 
     for _ in 0..8 {
         match appender.execute(backend, command.clone()).await {
             Err(BackendError::Busy) => {
-                tracing::warn!("database busy; retrying the output write");
+                tracing::warn!(conversation = appender.id(), "database busy; retrying the output write");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(std::time::Duration::from_secs(2));
             }
