@@ -1,5 +1,5 @@
 // The chat page in Chromium: hydration, streaming, reload mid-stream, the composer's keys.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { assistantText, expectedText, newConversation, sendPrompt, watchErrors, watchReplyGrow } from "./support";
 
 test("a prompt streams the mock reply token by token", async ({ page }) => {

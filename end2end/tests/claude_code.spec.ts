@@ -1,5 +1,5 @@
 // Claude Code in the browser: the real CLI streams, and a second device approves or denies its tool use.
-import { test, expect, Page, Browser } from "@playwright/test";
+import { test, expect, Page, Browser } from "./fixtures";
 import { assistantText, expectedText, newConversation, sendPrompt, watchReplyGrow } from "./support";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -2,7 +2,7 @@
 // settings, the context-window meter (ok → warn at 75 % → danger at 90 %), per-turn usage and the cost.
 // `./test e2e` runs the app with PD_MODELS_FILE = the built-in catalogue plus `e2e-tiny-context`, an
 // OpenAI model with a 100-token window priced $10 / $30 per million input / output tokens.
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { assistantText, expectedText, watchErrors } from "./support";
 
 /** Fills the new-conversation form (provider, then `fill`) and submits it; retries until the page has hydrated. */

@@ -1,6 +1,6 @@
 // The settings page through the whole gateway (nginx + in-app Basic Auth, CSRF checks, CSP with a nonce):
 // an API key is set, replaced, deleted and set again; its value never comes back to the browser.
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 
 // `./test e2e` passes a fresh realistic-looking key and searches logs and the database for it afterwards.
 const UI_KEY = process.env.PD_E2E_UI_KEY ?? `sk-ant-api03-${"e2e".repeat(20)}-ZZZZ`;

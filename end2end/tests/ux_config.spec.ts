@@ -2,7 +2,7 @@
 // (invalid JSON is refused with an error, valid JSON is saved), hooks, and a slash command, a subagent and a
 // skill, globally and per workspace; every change is read back after a reload and through the API.
 // The global files are shared with the Claude Code specs, so they are restored afterwards.
-import { test, expect, Page, APIRequestContext } from "@playwright/test";
+import { test, expect, Page, APIRequestContext } from "./fixtures";
 import { createWorkspace, selectLike, unique, waitHydrated } from "./support";
 
 type Scope = string; // "global" or "workspace:NAME"

@@ -1,7 +1,7 @@
 // Chat defaults on /settings (docs/UI.md, "Settings", `GET|PUT /api/settings/defaults`): saved, pre-filled in the
 // new-conversation form, and applied to a conversation created from it or through the API without those fields.
 // The defaults are shared by every spec, so the test puts the previous ones back.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { getView, openNewConversationForm, waitHydrated } from "./support";
 
 test("chat defaults are saved on the settings page, pre-filled in the new-conversation form and applied", async ({ page, request }) => {

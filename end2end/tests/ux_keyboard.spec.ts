@@ -1,6 +1,6 @@
 // Keyboard (docs/UI.md): Enter sends, Shift+Enter inserts a newline, Esc closes dialogs and the drawer,
 // Ctrl+K focuses the search field, `?` opens the keyboard help.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createConversation, createWorkspace, getView, importSession, isPhone, openSidebar, unique, uploadFile, waitHydrated, waitSettled } from "./support";
 
 test("Enter sends the prompt and Shift+Enter inserts a newline", async ({ page, request }) => {

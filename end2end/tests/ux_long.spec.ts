@@ -1,7 +1,7 @@
 // Long conversations (docs/UI.md: `?turns=N`, `has_older`, `GET …/messages?before_turn=`, `load-older`): only the
 // newest page is in the DOM, the last message is in view, and older turns are prepended on demand.
 // The 60-turn history is an imported Claude Code session (the benchmark builds long histories the same way).
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { getView, importSession, SessionTurn, unique, waitHydrated } from "./support";
 
 const TURNS = 60;

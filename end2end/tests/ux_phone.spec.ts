@@ -1,7 +1,7 @@
 // The phone (docs/UI.md, "Layout", "Phone"): at 390×844 the sidebar is a drawer, the composer stays at the
 // bottom and nothing scrolls sideways; the app is installable (manifest), works offline (service worker shell)
 // and notifies when a turn ends while it is in the background. Every test runs at both viewports.
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { createConversation, importSession, isPhone, openSidebar, sendAndWait, sidebarItem, unique, waitHydrated } from "./support";
 
 test("on the phone the sidebar is a drawer that opens and closes; on the desktop it is always shown", async ({ page, request }) => {
@@ -105,11 +105,15 @@ test("the service worker registers and the app shell loads offline", async ({ pa
   await page.goto("/");
   await waitHydrated(page);
   const state = await page.evaluate(async () => {
-    const registration = await Promise.race([
-      navigator.serviceWorker.ready,
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000)),
-    ]);
-    return registration ? { scope: registration.scope, active: registration.active?.state ?? null } : null;
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000));
+    const registration = await Promise.race([navigator.serviceWorker.ready, timeout]);
+    if (!registration) return null;
+    // `ready` resolves once a worker is active, which includes "activating": wait for its activate handler to end.
+    const worker = registration.active!;
+    if (worker.state === "activating") {
+      await Promise.race([new Promise((resolve) => worker.addEventListener("statechange", resolve, { once: true })), timeout]);
+    }
+    return { scope: registration.scope, active: worker.state };
   });
   expect(state, "navigator.serviceWorker.ready resolves").not.toBeNull();
   expect(state!.scope).toBe(new URL("/", page.url()).href);

@@ -1,7 +1,7 @@
 // Rendering of messages (docs/UI.md, "Messages"): markdown through pulldown-cmark and ammonia, highlighted code,
 // thinking and tool blocks, error and interrupted markers, copying a message and exporting the conversation.
 // Exact assistant text comes from an imported Claude Code session (the mock LLM only replies with its word list).
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createConversation, expectedText, getView, importSession, sendFromComposer, shownText, unique, waitHydrated, waitSettled, watchErrors } from "./support";
 
 const CODE = 'fn main() {\n    let greeting = "hello";\n    println!("{greeting}");\n}';

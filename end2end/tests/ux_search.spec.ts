@@ -1,6 +1,6 @@
 // Full-text search over messages (docs/UI.md: `GET /api/search`, `search-input`, `search-result`): a result
 // links to its turn, and opening it scrolls that turn into view.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createConversation, openSidebar, sendAndWait, unique, waitHydrated } from "./support";
 
 test("search finds a message by a word in it, and the result opens the conversation at that turn", async ({ page, request }) => {

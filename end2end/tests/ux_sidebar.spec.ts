@@ -1,6 +1,6 @@
 // The sidebar (docs/UI.md, "Sidebar"): newest activity first with a status icon, paging, the archived filter,
 // rename, delete with a confirmation, and live title/status updates from other devices over SSE, without polling.
-import { test, expect, Page, Request } from "@playwright/test";
+import { test, expect, Page, Request } from "./fixtures";
 import {
   createConversation,
   getView,

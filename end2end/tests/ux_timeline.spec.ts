@@ -1,6 +1,6 @@
 // The audit timeline at /c/:id/timeline (docs/UI.md, "Timeline"): every event with its type, time and summary;
 // opening one shows the conversation as it was then (`/c/:id?at=SEQ`, read-only, with a banner back).
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createConversation, sendAndWait, unique, waitHydrated } from "./support";
 
 test("the timeline lists every event, and opening one from turn 1 shows the conversation as of that event", async ({ page, request }) => {

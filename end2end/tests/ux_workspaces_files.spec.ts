@@ -2,7 +2,7 @@
 // Claude Code conversation that then writes into it; a file is attached (uploaded into the workspace and named
 // in the prompt); a path in a message opens a highlighted preview; a binary file is refused with a message.
 // Effects are checked on the server through the files API, not only in the page.
-import { test, expect, Page, APIRequestContext } from "@playwright/test";
+import { test, expect, Page, APIRequestContext } from "./fixtures";
 import {
   createConversation,
   createWorkspace,
