@@ -6,25 +6,15 @@
 // Two projects: `desktop` (1280×800) runs every spec; `phone` (390×844, touch) runs the chat UI's specs
 // (tests/ux_*.spec.ts) a second time. The older specs drive the new-conversation form directly and run on
 // the desktop only. The screenshot script has its own config (screenshots.config.ts) and never runs here.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
-/** Debian's Chromium with the flags every project uses (also imported by screenshots.config.ts). */
+/** Debian's Chromium with the flags every project uses (checks/chromium.json; also imported by screenshots.config.ts). */
+const flags = JSON.parse(readFileSync(path.join(__dirname, "checks", "chromium.json"), "utf8"));
 export const chromium = {
   browserName: "chromium" as const,
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    // Without the background-networking flags Chromium hammers the closed network at every start.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  },
+  launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath, args: flags.args as string[] },
 };
 
 /** The two viewports every UX spec runs at. */

@@ -9,9 +9,11 @@ Usage: check_compose.py --schema SCHEMA.json [--root DIR] [--self-test]
 2. The deployment invariants (one check_* function each): only the proxy publishes a port, every service
    has a healthcheck, every depends_on waits for service_healthy in the original's startup order
    (EXPECTED_DEPENDS), the volumes sit where the app expects them (EXPECTED_MOUNTS, the image's home and
-   WORKSPACE_ROOT), the networks isolate the services, the worker is scalable, images and commands.
+   WORKSPACE_ROOT), the networks isolate the services, the worker is scalable, images and commands, and
+   app and worker get a stop_grace_period longer than their drain.
 3. .env.example: documents every ${VAR} of compose.yml, everything it documents is used, every variable
-   the app reads is documented and reaches the app and the worker, placeholders are safe.
+   the app reads (APP_VARIABLES and README.md's Configuration table) is documented and reaches the app and
+   the worker, placeholders are safe.
 
 --self-test: feeds mutated copies (a second published port, a missing healthcheck, …) to the same checks
 and fails unless each mutation is caught. Exit status: 0 ok, 1 a check failed, 2 usage.
@@ -53,7 +55,8 @@ EXPECTED_DEPENDS = {
     PROXY: {APP},
     WORKER: {POSTGRES, REDIS},
 }
-# Every variable the app reads (server/src/config.rs, the security issue, the Leptos runtime).
+# Every variable the app reads (server/src/config.rs, the security issue, the Leptos runtime); the variables
+# of README.md's Configuration table are added to these when the check runs (readme_variables).
 APP_VARIABLES = [
     "DATABASE_URL", "REDIS_URL", "LEPTOS_SITE_ADDR", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "WORKSPACE_ROOT", "CLAUDE_BIN", "CLAUDE_HOME",
@@ -63,7 +66,10 @@ APP_VARIABLES = [
     "PD_PROVIDER_TIMEOUT_S", "PD_REQUEUE_AFTER_S", "PD_ALLOWED_ORIGINS", "PD_UPLOAD_MAX_BYTES",
     "OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_API_KEY", "OPENAI_COMPATIBLE_MODEL",
     "OPENAI_COMPATIBLE_CONTEXT_WINDOW", "PD_MODELS_FILE", "PD_MAX_TOKENS", "PD_THINKING_BUDGET", "PD_REASONING_EFFORT",
+    "PD_DRAIN_TIMEOUT_S", "PD_DB_POOL", "PD_JOB_STREAM", "PD_SECRET_KEY_FILE", "CLAUDE_CODE_MAX_RETRIES",
 ]
+# serve and worker drain for up to PD_DRAIN_TIMEOUT_S (default) after SIGTERM; compose must wait longer.
+DRAIN_TIMEOUT_S, DRAIN_MARGIN_S = 30, 5
 PROXY_VARIABLES = ["BASIC_AUTH_USER", "BASIC_AUTH_PASS", "IP_WHITELIST", "NGINX_PORT", "PD_UPLOAD_MAX_BYTES"]
 SECRET_NAME = re.compile(r"(PASS|SECRET|TOKEN|_KEY$)")
 PLACEHOLDER_PASS = "change-me"
@@ -71,6 +77,8 @@ FIXED_SECTION_MARKER = "fixed in the containers"
 
 VAR_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)")
 ENV_LINE = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
+README_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)`(?:, `([A-Z][A-Z0-9_]*)`)? \|", re.M)
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)")
 
 
 # ---------------------------------------------------------------- inputs
@@ -80,6 +88,7 @@ class Inputs:
     env_example: str
     dockerfile: str
     schema: dict
+    readme: str = ""
 
 
 @dataclass
@@ -109,6 +118,21 @@ class EnvDoc:
 
     def names(self, *kinds: str) -> set:
         return {n for n, (k, _) in self.entries.items() if not kinds or k in kinds}
+
+
+def readme_variables(readme: str) -> set:
+    """The variables README.md's Configuration table documents (a row may name two: `A`, `B`)."""
+    return {name for row in README_ROW.findall(readme) for name in row if name}
+
+
+def seconds(duration) -> float | None:
+    """A Compose duration ("45s", "1m30s") in seconds; None if absent or unreadable."""
+    text = str(duration or "")
+    parts = DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 0.000001}
+    return sum(float(n) * scale[u] for n, u in parts)
 
 
 def strings(node):
@@ -426,7 +450,18 @@ def check_roles(c: dict, r: Report):
             f"{APP}: LEPTOS_SITE_ADDR must be 0.0.0.0:3000 (the proxy's upstream): {addr}")
 
 
-def check_env_documentation(c: dict, env: EnvDoc, dockerfile: str, r: Report):
+def check_stop_grace(c: dict, r: Report):
+    services = c.get("services") or {}
+    for name in (APP, WORKER):
+        grace = (services.get(name) or {}).get("stop_grace_period")
+        wait = seconds(grace)
+        r.check(wait is not None and wait >= DRAIN_TIMEOUT_S + DRAIN_MARGIN_S,
+                f"{name} stop_grace_period {grace} covers the {DRAIN_TIMEOUT_S} s drain",
+                f"{name} stop_grace_period must be at least {DRAIN_TIMEOUT_S + DRAIN_MARGIN_S}s (the {DRAIN_TIMEOUT_S} s drain "
+                f"and a margin; compose's default 10s kills running turns): {grace}")
+
+
+def check_env_documentation(c: dict, env: EnvDoc, dockerfile: str, readme: str, r: Report):
     for error in env.syntax_errors:
         r.fail(error)
     used = referenced_variables(c)
@@ -448,12 +483,13 @@ def check_env_documentation(c: dict, env: EnvDoc, dockerfile: str, r: Report):
                                                  for s in services.values())
         if not set_somewhere:
             r.fail(f".env.example lists {name} as fixed, but neither compose.yml nor the Dockerfile sets it")
-    undocumented = sorted(set(APP_VARIABLES) - env.names())
-    r.check(not undocumented, f"all {len(APP_VARIABLES)} app variables are documented in .env.example",
+    app_variables = set(APP_VARIABLES) | readme_variables(readme)
+    undocumented = sorted(app_variables - env.names())
+    r.check(not undocumented, f"all {len(app_variables)} app variables (README's included) are documented in .env.example",
             f"app variables missing from .env.example: {undocumented}")
     for name in (APP, WORKER):
         app_env = (services.get(name) or {}).get("environment") or {}
-        absent = sorted(v for v in APP_VARIABLES if v not in app_env and v not in image_env
+        absent = sorted(v for v in app_variables if v not in app_env and v not in image_env
                         and not (v == "CLAUDE_HOME" and "HOME" in image_env))
         r.check(not absent, f"{name} receives every app variable (compose environment or image ENV)",
                 f"{name} never receives: {absent}")
@@ -478,7 +514,8 @@ CHECKS = [
     ("volumes", lambda i, e, r: check_volumes(i.compose, i.dockerfile, r)),
     ("networks", lambda i, e, r: check_networks(i.compose, r)),
     ("service roles", lambda i, e, r: check_roles(i.compose, r)),
-    (".env.example", lambda i, e, r: check_env_documentation(i.compose, e, i.dockerfile, r)),
+    ("stop grace periods", lambda i, e, r: check_stop_grace(i.compose, r)),
+    (".env.example", lambda i, e, r: check_env_documentation(i.compose, e, i.dockerfile, i.readme, r)),
 ]
 
 
@@ -535,6 +572,13 @@ def mutations():
     def host_network(i):
         svc(i, APP)["network_mode"] = "host"
 
+    def short_grace(i):
+        del svc(i, WORKER)["stop_grace_period"]
+
+    def readme_variable_not_passed(i):
+        i.readme += "\n| `PD_NEW_KNOB` | `1` | A setting the README documents |\n"
+        i.env_example += "\n# PD_NEW_KNOB=1\n"
+
     return [
         ("pocket-dev-app publishes 3000:3000", add_app_port, "only pocket-dev-proxy may publish ports"),
         ("the proxy publishes a second port", second_proxy_port, "must publish exactly one port"),
@@ -548,6 +592,8 @@ def mutations():
         ("a misspelt key (healtcheck)", schema_typo, "schema: at services/pocket-dev-app"),
         ("a real password in .env.example", real_password, "BASIC_AUTH_PASS must be exactly"),
         ("the app on the host network", host_network, "network_mode: host"),
+        ("the worker keeps compose's 10 s stop grace", short_grace, "pocket-dev-worker stop_grace_period must be"),
+        ("a README variable the containers never get", readme_variable_not_passed, "never receives: ['PD_NEW_KNOB']"),
     ]
 
 
@@ -559,7 +605,7 @@ def self_test(inp: Inputs) -> int:
     bad = 0
     for description, mutate, expected in mutations():
         # a JSON round trip: no YAML anchors shared between app and worker in the mutated copy
-        mutant = Inputs(json.loads(json.dumps(inp.compose)), inp.env_example, inp.dockerfile, inp.schema)
+        mutant = Inputs(json.loads(json.dumps(inp.compose)), inp.env_example, inp.dockerfile, inp.schema, inp.readme)
         mutate(mutant)
         failures = run_checks(mutant, quiet=True)
         caught = [f for f in failures if expected in f]
@@ -586,6 +632,7 @@ def main() -> int:
             env_example=(root / ".env.example").read_text(),
             dockerfile=(root / "Dockerfile").read_text(),
             schema=json.loads(args.schema.read_text()),
+            readme=(root / "README.md").read_text(),
         )
     except (OSError, yaml.YAMLError, json.JSONDecodeError) as error:
         print(f"  FAIL  cannot read the inputs: {error}")

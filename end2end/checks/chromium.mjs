@@ -1,13 +1,12 @@
 // Debian's Chromium for the scripts outside the Playwright runner (checks/hydrates.mjs, bench/open-long.mjs),
-// with the flags playwright.config.ts gives the test projects, and a page's errors collected in one place.
+// with the flags of checks/chromium.json (the test projects' too), and a page's errors collected in one place.
+import { readFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
 
+const flags = JSON.parse(readFileSync(new URL("./chromium.json", import.meta.url), "utf8"));
+
 export function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    // Without the background-networking flags Chromium hammers the closed network at every start.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath, args: flags.args });
 }
 
 /** Calls `record` with every uncaught error and console error of `page`, cut to 500 characters. */
