@@ -33,4 +33,4 @@ pub mod workspaces;
 pub use conversations::{NewConversation, MAX_PAGE_TURNS};
 pub use views::{MessagesPage, PageRequest};
 pub use error::BackendError;
-pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig};
+pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig, DEFAULT_POOL_SIZE};

@@ -27,6 +27,8 @@ use crate::store::SnapshottingStore;
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
     pub database_url: String,
+    /// Postgres connections of this process (`connect_pool`).
+    pub pool_size: u32,
     pub redis_url: String,
     /// The Redis stream holding jobs; tests use their own.
     pub job_stream: String,
@@ -107,7 +109,7 @@ impl Backend {
     /// Connects to Postgres and Redis and wires everything. Does not migrate.
     #[tracing::instrument(name = "backend.connect", skip_all)]
     pub async fn connect(config: BackendConfig) -> Result<Arc<Self>, BackendError> {
-        let pool = connect_pool(&config.database_url).await?;
+        let pool = connect_pool(&config.database_url, config.pool_size).await?;
         let log = Arc::new(EventLog::new(pool.clone()));
         let projector = Arc::new(Projector::new(pool.clone(), log.clone()));
         let cqrs = CqrsFramework::new(
@@ -219,12 +221,14 @@ fn runtime_keys(config: &BackendConfig) -> HashMap<&'static str, providers::Runt
     ])
 }
 
-/// A pool sized for a web process plus its embedded worker (`PD_DB_POOL`, default 32 connections).
+/// Connections per process unless configured (`PD_DB_POOL`): a web process plus its embedded worker.
+pub const DEFAULT_POOL_SIZE: u32 = 32;
+
+/// A pool of `size` connections (the server's `PD_DB_POOL`, default `DEFAULT_POOL_SIZE`).
 /// Connections are not pinged before each use (sqlx's default): that doubled the round trips of
 /// every streamed token. A connection that broke fails its query, which callers already treat as
 /// the database being unavailable, and the pool replaces it.
-pub async fn connect_pool(url: &str) -> Result<PgPool, BackendError> {
-    let size = std::env::var("PD_DB_POOL").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(32);
+pub async fn connect_pool(url: &str, size: u32) -> Result<PgPool, BackendError> {
     Ok(PgPoolOptions::new()
         .max_connections(size)
         .test_before_acquire(false)

@@ -19,7 +19,7 @@ pub async fn fresh_database() -> String {
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let pool = backend::connect_pool(&url).await.unwrap();
+    let pool = backend::connect_pool(&url, backend::DEFAULT_POOL_SIZE).await.unwrap();
     backend::migrate(&pool).await.unwrap();
     url
 }
@@ -39,6 +39,7 @@ pub fn text_deltas(bytes: &[u8]) -> Vec<String> {
 pub fn config(database_url: &str, mock_url: &str) -> BackendConfig {
     BackendConfig {
         database_url: database_url.into(),
+        pool_size: backend::DEFAULT_POOL_SIZE,
         redis_url: env("REDIS_URL"),
         job_stream: format!("pocketdev:bench:{}", uuid::Uuid::new_v4().simple()),
         anthropic: providers::anthropic::AnthropicConfig {

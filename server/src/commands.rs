@@ -147,14 +147,14 @@ async fn worker() -> Result<(), Failure> {
 }
 
 async fn migrate() -> Result<(), Failure> {
-    let pool = backend::connect_pool(&config::database_url()?).await?;
+    let pool = backend::connect_pool(&config::database_url()?, config::pool_size()?).await?;
     backend::migrate(&pool).await?;
     println!("migrations applied");
     Ok(())
 }
 
 async fn replay() -> Result<(), Failure> {
-    let pool = backend::connect_pool(&config::database_url()?).await?;
+    let pool = backend::connect_pool(&config::database_url()?, config::pool_size()?).await?;
     let log = Arc::new(backend::event_log::EventLog::new(pool.clone()));
     let projector = backend::projection::Projector::new(pool, log);
     let started = std::time::Instant::now();

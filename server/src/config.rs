@@ -178,6 +178,14 @@ pub fn drain_timeout() -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs(number("PD_DRAIN_TIMEOUT_S", 30)?))
 }
 
+/// Postgres connections per process (`PD_DB_POOL`): at least 1.
+pub fn pool_size() -> Result<u32, ConfigError> {
+    match number("PD_DB_POOL", backend::DEFAULT_POOL_SIZE)? {
+        0 => Err(error("PD_DB_POOL", "must be at least 1")),
+        size => Ok(size),
+    }
+}
+
 pub fn job_stream() -> String {
     optional("PD_JOB_STREAM").unwrap_or_else(|| "pocketdev:jobs".into())
 }
@@ -187,6 +195,7 @@ pub fn backend() -> Result<backend::BackendConfig, ConfigError> {
     let (openai_compatible, openai_compatible_model, openai_compatible_context_window) = openai_compatible()?;
     Ok(backend::BackendConfig {
         database_url: database_url()?,
+        pool_size: pool_size()?,
         redis_url: redis_url()?,
         job_stream: job_stream(),
         anthropic: anthropic()?,

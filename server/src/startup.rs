@@ -52,9 +52,8 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
     let state = AppState { backend: backend.clone(), leptos_options: leptos_options.clone() };
     let routes = generate_route_list(App);
     let context_backend = backend.clone();
-    let backend_for_pages = backend.clone();
-    Router::new()
-        .merge(crate::routes::api())
+    // The app's pages; only they look for a page the server renders whole (not the API, feeds or files).
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -68,6 +67,10 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
                 move || shell(options.clone())
             },
         )
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), server_pages));
+    Router::new()
+        .merge(crate::routes::api())
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 // The "not found" page has the same frame (the sidebar loads conversations).
@@ -76,7 +79,6 @@ pub fn secured_router(backend: Arc<Backend>, leptos_options: LeptosOptions, secu
             },
             shell,
         ))
-        .layer(axum::middleware::from_fn_with_state(backend_for_pages, server_pages))
         .layer(axum::middleware::from_fn_with_state(security, crate::security::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,6 +1,5 @@
 //! `spawn_app()` and friends: a fresh database and job stream per test, the mock LLM, the app on port 0.
 
-use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -41,7 +40,7 @@ pub async fn fresh_database() -> String {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
     let (base, _) = admin_url.rsplit_once('/').expect("DATABASE_URL has a database name");
     let url = format!("{base}/{name}");
-    let pool = backend::connect_pool(&url).await.expect("connect to the new database");
+    let pool = backend::connect_pool(&url, backend::DEFAULT_POOL_SIZE).await.expect("connect to the new database");
     backend::migrate(&pool).await.expect("migrate");
     pool.close().await;
     url
@@ -84,6 +83,7 @@ pub async fn spawn_recording_mock() -> (String, Recorded, AbortOnDrop) {
 pub fn backend_config(database_url: &str, mock_url: &str, job_stream: &str) -> BackendConfig {
     BackendConfig {
         database_url: database_url.to_string(),
+        pool_size: backend::DEFAULT_POOL_SIZE,
         redis_url: env("REDIS_URL"),
         job_stream: job_stream.to_string(),
         anthropic: providers::anthropic::AnthropicConfig {
@@ -382,10 +382,9 @@ impl Process {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    addr.port()
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn wait_for_health(address: &str) {

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::helpers::free_port;
 
 /// The shipped entrypoint script.
 pub fn entrypoint() -> PathBuf {

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::helpers::free_port;
 
 fn as_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
@@ -109,7 +107,7 @@ impl PrivatePostgres {
         let mut admin = sqlx::PgConnection::connect(&self.admin_url()).await.expect("connect to the private Postgres");
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
         let url = format!("postgres://postgres@127.0.0.1:{}/{name}", self.port);
-        let pool = backend::connect_pool(&url).await.expect("connect to the new database");
+        let pool = backend::connect_pool(&url, backend::DEFAULT_POOL_SIZE).await.expect("connect to the new database");
         backend::migrate(&pool).await.expect("migrate");
         pool.close().await;
         url

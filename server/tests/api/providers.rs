@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{blocks_text, fresh_database, prompt, reply_text, spawn_app, spawn_app_with, TestApp};
-use crate::security::{free_port, server_command, ServerProcess};
+use crate::helpers::{blocks_text, free_port, fresh_database, prompt, reply_text, spawn_app, spawn_app_with, TestApp};
+use crate::security::{server_command, ServerProcess};
 
 async fn create(app: &TestApp, body: Value) -> reqwest::Response {
     app.post_json("/api/conversations", body).await

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use server::security::{Credentials, IpList, Origin, SecurityConfig};
 
-use crate::helpers::{backend_config, fresh_database, prompt, AbortOnDrop};
+use crate::helpers::{backend_config, free_port, fresh_database, prompt, AbortOnDrop};
 
 pub const USER: &str = "pocket";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -396,10 +396,6 @@ impl Drop for ServerProcess {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// `pocket-dev serve` on `port` with the test database settings, then `env` on top.
 pub fn server_command(port: u16, env: &[(&str, String)], log: &std::path::Path) -> tokio::process::Command {
     let output = std::fs::File::create(log).unwrap();
@@ -460,6 +456,21 @@ async fn serve_refuses_to_start_exposed_without_a_password_or_with_bad_security_
     let open = ServerProcess::start(&[("DATABASE_URL", database.clone())]).await;
     assert_eq!(reqwest::get(format!("{}/api/providers", open.address)).await.unwrap().status(), 200);
     assert!(open.output().contains("WITHOUT authentication"), "{}", open.output());
+}
+
+#[tokio::test]
+async fn serve_refuses_a_tuning_value_that_is_not_a_usable_number_and_names_the_variable() {
+    let database = fresh_database().await;
+    let cases = [("PD_DB_POOL", "0"), ("PD_DB_POOL", "lots"), ("PD_DRAIN_TIMEOUT_S", "soon"), ("PD_JOB_LEASE_MS", "-1")];
+    for (variable, value) in cases {
+        let log = std::env::temp_dir().join(format!("pd-tuning-{}.log", uuid::Uuid::new_v4().simple()));
+        let env = [("DATABASE_URL", database.clone()), (variable, value.to_string())];
+        let status = tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &env, &log).status()).await.expect("exits promptly").unwrap();
+        let output = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(status.code(), Some(2), "{variable}={value}: {output}");
+        assert!(output.contains(&format!("configuration error: {variable}")), "{variable}={value}: {output}");
+        let _ = std::fs::remove_file(&log);
+    }
 }
 
 #[tokio::test]
@@ -623,7 +634,7 @@ async fn no_secret_shows_up_in_logs_responses_or_the_database() {
     let seen = keys_seen.lock().unwrap().clone();
     assert!(seen.contains(&env_key) && seen.contains(&ui_key), "both keys reached the provider, and only there");
     assert!(seen.contains(&openai_key), "the OpenAI key reached the OpenAI provider");
-    let pool = backend::connect_pool(&database).await.unwrap();
+    let pool = backend::connect_pool(&database, backend::DEFAULT_POOL_SIZE).await.unwrap();
     let mut haystacks = dump_tables(&pool).await;
     assert!(haystacks.iter().any(|(name, text)| name == "table events" && text.contains("TextAppended")), "the events were searched");
     let ciphertexts: Vec<Vec<u8>> = sqlx::query_scalar("SELECT ciphertext FROM secrets").fetch_all(&pool).await.unwrap();
