@@ -32,11 +32,20 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set: run the tests through ./test"))
 }
 
-/// A new, migrated database on the test server. Returns its URL.
+/// A test database older than this belongs to an earlier run; the next run drops it.
+const STALE_DATABASE_SECS: u64 = 3600;
+
+/// A new, migrated database on the test server, named `pd_test_<unix seconds>_<uuid>`. Returns its URL.
+/// The first call of a run also drops the stale test databases of earlier runs.
 pub async fn fresh_database() -> String {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let admin_url = env("DATABASE_URL");
-    let name = format!("pd_test_{}", uuid::Uuid::new_v4().simple());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let name = format!("pd_test_{now}_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to the test Postgres");
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        drop_stale_databases(&mut admin, now).await;
+    }
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
     let (base, _) = admin_url.rsplit_once('/').expect("DATABASE_URL has a database name");
     let url = format!("{base}/{name}");
@@ -44,6 +53,24 @@ pub async fn fresh_database() -> String {
     backend::migrate(&pool).await.expect("migrate");
     pool.close().await;
     url
+}
+
+/// Drops the test databases created more than `STALE_DATABASE_SECS` before `now`, and those named
+/// before names carried their creation time. A database that cannot be dropped is reported and kept.
+async fn drop_stale_databases(admin: &mut sqlx::PgConnection, now: u64) {
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'pd\\_test\\_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+    for name in names {
+        let created = name.strip_prefix("pd_test_").and_then(|rest| rest.split_once('_')).and_then(|(secs, _)| secs.parse::<u64>().ok());
+        if created.is_some_and(|secs| now.saturating_sub(secs) < STALE_DATABASE_SECS) {
+            continue;
+        }
+        if let Err(error) = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await {
+            eprintln!("could not drop the stale test database {name}: {error}");
+        }
+    }
 }
 
 /// Starts the mock LLM on a free port; returns its base URL.

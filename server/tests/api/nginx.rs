@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::helpers::free_port;
+// The test binary's root and the anchors bench (which includes this file) each have one.
+use super::free_port;
 
 /// The shipped entrypoint script.
 pub fn entrypoint() -> PathBuf {
