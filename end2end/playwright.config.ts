@@ -36,8 +36,9 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  // One retry: a test that fails and then passes is reported as "flaky" in the summary (never silently
-  // green), and its first failure still prints its unanswered requests (tests/fixtures.ts) and keeps its trace.
+  // One retry: a test that fails and then passes does not fail the run, but Playwright's summary lists it as
+  // "flaky" and `./test e2e` repeats that in a warning; its first failure still prints its unanswered requests
+  // (tests/fixtures.ts) and keeps its trace. A test that fails twice fails the run.
   retries: 1,
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],

@@ -122,7 +122,8 @@ class EnvDoc:
 
 def readme_variables(readme: str) -> set:
     """The variables README.md's Configuration table documents (a row may name two: `A`, `B`)."""
-    return {name for row in README_ROW.findall(readme) for name in row if name}
+    section = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0]
+    return {name for row in README_ROW.findall(section) for name in row if name}
 
 
 def seconds(duration) -> float | None:
@@ -576,7 +577,7 @@ def mutations():
         del svc(i, WORKER)["stop_grace_period"]
 
     def readme_variable_not_passed(i):
-        i.readme += "\n| `PD_NEW_KNOB` | `1` | A setting the README documents |\n"
+        i.readme = i.readme.replace("\n| `DATABASE_URL` |", "\n| `PD_NEW_KNOB` | `1` | A setting the README documents |\n| `DATABASE_URL` |", 1)
         i.env_example += "\n# PD_NEW_KNOB=1\n"
 
     return [

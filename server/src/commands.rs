@@ -71,12 +71,12 @@ impl From<std::io::Error> for Failure {
 async fn serve(with_worker: bool) -> Result<(), Failure> {
     let addr = config::site_addr()?;
     let security = crate::security::Security::new(config::security(addr)?);
+    let drain_timeout = config::drain_timeout()?;
     let backend = Backend::connect(config::backend()?).await?;
     let caught_up = backend.projector.catch_up_all().await?;
     if caught_up > 0 {
         tracing::info!(caught_up, "projections caught up with the event log");
     }
-    let drain_timeout = config::drain_timeout()?;
     let worker = with_worker.then(|| spawn_worker(backend.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, with_worker, "serving PocketDev");
