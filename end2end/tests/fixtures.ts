@@ -31,7 +31,8 @@ export const test = base.extend<{ networkOnFailure: void }>({
         const entry = seen.get(request);
         if (entry && entry.ended === undefined) Object.assign(entry, { ended: Date.now(), outcome });
       };
-      context.on("requestfinished", async (request) => end(request, `${(await request.response())?.status() ?? "?"}`));
+      // Listeners stay synchronous: an awaited call here can outlive the context and fail the next test.
+      context.on("requestfinished", (request) => end(request, `${seen.get(request)?.status ?? "?"}`));
       context.on("requestfailed", (request) => end(request, `failed: ${request.failure()?.errorText ?? "?"}`));
       await use();
       if (testInfo.status === testInfo.expectedStatus) return;
