@@ -25,12 +25,8 @@ mod browser {
 
     /// POSTs a `POST /api/conversations` body; answers the new conversation's id.
     pub async fn create_conversation(body: serde_json::Value) -> Result<String, String> {
-        let response = Request::post("/api/conversations")
-            .json(&body)
-            .map_err(|e| e.to_string())?
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let response =
+            Request::post("/api/conversations").json(&body).map_err(|e| e.to_string())?.send().await.map_err(|e| e.to_string())?;
         if !response.ok() {
             return Err(problem(response).await);
         }
@@ -44,7 +40,11 @@ mod browser {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        if response.ok() { Ok(()) } else { Err(problem(response).await) }
+        if response.ok() {
+            Ok(())
+        } else {
+            Err(problem(response).await)
+        }
     }
 
     pub async fn decide(id: &str, approval_id: &str, decision: &str) -> Result<(), String> {
@@ -54,7 +54,11 @@ mod browser {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        if response.ok() { Ok(()) } else { Err(problem(response).await) }
+        if response.ok() {
+            Ok(())
+        } else {
+            Err(problem(response).await)
+        }
     }
 
     /// GETs a JSON document as `T` (parsed straight from the text: one parser per type, not a
@@ -111,7 +115,11 @@ mod browser {
 
     pub async fn stop(id: &str) -> Result<(), String> {
         let response = Request::post(&format!("/api/conversations/{id}/abort")).send().await.map_err(|e| e.to_string())?;
-        if response.ok() || response.status() == 409 { Ok(()) } else { Err(problem(response).await) }
+        if response.ok() || response.status() == 409 {
+            Ok(())
+        } else {
+            Err(problem(response).await)
+        }
     }
 
     /// POSTs a file's bytes as the raw body (`POST /api/workspaces/{ws}/files?path=`).

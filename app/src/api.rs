@@ -64,7 +64,11 @@ pub(crate) mod uuid_like {
         type Err = ();
         fn from_str(raw: &str) -> Result<Self, ()> {
             let ok = raw.len() == 36 && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            if ok { Ok(Id(raw.to_ascii_lowercase())) } else { Err(()) }
+            if ok {
+                Ok(Id(raw.to_ascii_lowercase()))
+            } else {
+                Err(())
+            }
         }
     }
 }

@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn tokens_and_dollars_read_short() {
-        assert_eq!([format_tokens(950), format_tokens(12_300), format_tokens(200_000), format_tokens(1_047_576)], ["950", "12.3k", "200k", "1.05M"]);
+        assert_eq!(
+            [format_tokens(950), format_tokens(12_300), format_tokens(200_000), format_tokens(1_047_576)],
+            ["950", "12.3k", "200k", "1.05M"]
+        );
         assert_eq!([format_usd(0.0), format_usd(0.000258), format_usd(4.5)], ["$0.0000", "$0.0003", "$4.50"]);
     }
 }

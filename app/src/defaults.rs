@@ -19,7 +19,12 @@ pub fn defaults_body(provider: &str, model: &str, thinking: &str, permission: &s
 
 /// Saves the chat defaults, then shows the settings page again with "Defaults saved.".
 #[server(endpoint = "save_chat_defaults")]
-pub async fn save_chat_defaults(provider: String, model: String, thinking_budget: String, permission_mode: String) -> Result<(), ServerFnError> {
+pub async fn save_chat_defaults(
+    provider: String,
+    model: String,
+    thinking_budget: String,
+    permission_mode: String,
+) -> Result<(), ServerFnError> {
     let body = defaults_body(&provider, &model, &thinking_budget, &permission_mode).map_err(ServerFnError::new)?;
     let defaults = serde_json::from_value(body).map_err(|e| ServerFnError::new(e.to_string()))?;
     crate::api::backend()?.set_chat_defaults(defaults).await.map_err(|e| ServerFnError::new(e.to_string()))?;

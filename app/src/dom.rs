@@ -36,7 +36,8 @@ mod browser {
     #[wasm_bindgen::prelude::wasm_bindgen]
     extern "C" {
         #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-        fn reflect_get(target: &wasm_bindgen::JsValue, key: &wasm_bindgen::JsValue) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+        fn reflect_get(target: &wasm_bindgen::JsValue, key: &wasm_bindgen::JsValue)
+            -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
     }
 
     fn js_get(target: &wasm_bindgen::JsValue, key: &str) -> wasm_bindgen::JsValue {

@@ -37,12 +37,8 @@ impl Ui {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let ui = Ui {
-        drawer: RwSignal::new(false),
-        help: RwSignal::new(false),
-        preview: RwSignal::new(None),
-        dialogs_closed: RwSignal::new(0),
-    };
+    let ui =
+        Ui { drawer: RwSignal::new(false), help: RwSignal::new(false), preview: RwSignal::new(None), dialogs_closed: RwSignal::new(0) };
     provide_context(ui);
     let location = use_location();
     // Navigation closes the drawer.

@@ -9,8 +9,8 @@
 // The chat page's view type is deep; builds without `erase_components` (plain `cargo build`) need more room.
 #![recursion_limit = "256"]
 
-pub mod api;
 mod actions;
+pub mod api;
 mod claude_page;
 mod components;
 mod config_page;

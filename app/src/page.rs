@@ -16,12 +16,15 @@ pub fn ChatPage() -> impl IntoView {
     let selected = move || params.read().get("id");
     let at = move || query.read().get("at").and_then(|s| s.parse::<u64>().ok());
     let turn = move || query.read().get("turn").and_then(|s| s.parse::<u32>().ok());
-    let conversation = Resource::new(move || (selected(), at(), turn()), |(id, at, turn)| async move {
-        match id {
-            Some(id) => load_conversation(id, at, turn).await,
-            None => Ok(None),
-        }
-    });
+    let conversation = Resource::new(
+        move || (selected(), at(), turn()),
+        |(id, at, turn)| async move {
+            match id {
+                Some(id) => load_conversation(id, at, turn).await,
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <main class="chat">
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>

@@ -61,7 +61,8 @@ mod server {
     /// The error a form's server function at `path` sent back in the URL (`__path`, `__err`).
     pub fn failure(url: &Url, path: &str) -> Option<String> {
         let params = url.search_params();
-        (params.get_str("__path")? == path).then(|| ServerFnUrlError::<ServerFnError>::decode_err(params.get_str("__err").unwrap_or("")).to_string())
+        (params.get_str("__path")? == path)
+            .then(|| ServerFnUrlError::<ServerFnError>::decode_err(params.get_str("__err").unwrap_or("")).to_string())
     }
 }
 
@@ -73,7 +74,9 @@ mod tests {
 
     #[test]
     fn a_form_failure_comes_back_in_the_url_for_the_page_that_posted_it() {
-        let back = ServerFnUrlError::new("/api/save_api_key", ServerFnError::new("no such key")).to_url("http://localhost/settings?saved=defaults").unwrap();
+        let back = ServerFnUrlError::new("/api/save_api_key", ServerFnError::new("no such key"))
+            .to_url("http://localhost/settings?saved=defaults")
+            .unwrap();
         let url = RequestUrl::new(&format!("{}?{}", back.path(), back.query().unwrap())).parse().unwrap();
         assert!(super::failure(&url, "/api/save_api_key").unwrap().contains("no such key"));
         assert_eq!(super::failure(&url, "/api/delete_api_key"), None);

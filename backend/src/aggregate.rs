@@ -35,12 +35,7 @@ impl Aggregate for ConversationAggregate {
     type Error = ConversationError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, command: Self::Command, _services: &Self::Services, sink: &EventSink<Self>) -> Result<(), Self::Error> {
         for event in self.0.decide(command)? {
             sink.write(StoredEvent(event), self).await;
         }

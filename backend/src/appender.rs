@@ -48,12 +48,7 @@ struct Cached {
 
 impl From<EventStoreAggregateContext<ConversationAggregate>> for Cached {
     fn from(context: EventStoreAggregateContext<ConversationAggregate>) -> Self {
-        Self {
-            aggregate: context.aggregate,
-            sequence: context.current_sequence,
-            snapshot: context.current_snapshot,
-            unsnapshotted: 0,
-        }
+        Self { aggregate: context.aggregate, sequence: context.current_sequence, snapshot: context.current_snapshot, unsnapshotted: 0 }
     }
 }
 

@@ -17,12 +17,8 @@ pub const OPENAI: &str = "openai";
 pub const OPENAI_COMPATIBLE: &str = "openai_compatible";
 
 /// Every provider: id and display name, in the order they are listed.
-pub const PROVIDERS: [(&str, &str); 4] = [
-    (ANTHROPIC, "Anthropic"),
-    (CLAUDE_CODE, "Claude Code"),
-    (OPENAI, "OpenAI"),
-    (OPENAI_COMPATIBLE, "OpenAI-compatible server"),
-];
+pub const PROVIDERS: [(&str, &str); 4] =
+    [(ANTHROPIC, "Anthropic"), (CLAUDE_CODE, "Claude Code"), (OPENAI, "OpenAI"), (OPENAI_COMPATIBLE, "OpenAI-compatible server")];
 
 /// The model id that matches any model of its provider.
 pub const ANY_MODEL: &str = "*";
@@ -133,7 +129,9 @@ impl Catalog {
                     return Err(format!("{at}.context_window must be at least 1"));
                 }
                 let p = model.price_per_mtok;
-                for (name, price) in [("input", p.input), ("output", p.output), ("cache_write", p.cache_write), ("cache_read", p.cache_read)] {
+                for (name, price) in
+                    [("input", p.input), ("output", p.output), ("cache_write", p.cache_write), ("cache_read", p.cache_read)]
+                {
                     if !price.is_finite() || price < 0.0 {
                         return Err(format!("{at}.price_per_mtok.{name} must be a number ≥ 0"));
                     }
@@ -349,10 +347,19 @@ mod tests {
         assert_eq!(catalog.default_model(ANTHROPIC), None);
         for (bad, expected) in [
             (r#"{"providers": {"openia": {"models": []}}}"#, "unknown provider `openia`"),
-            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 0, "price_per_mtok": {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#, "context_window"),
-            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": -1, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#, "price_per_mtok.input"),
+            (
+                r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 0, "price_per_mtok": {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#,
+                "context_window",
+            ),
+            (
+                r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": -1, "output": 0, "cache_write": 0, "cache_read": 0}}]}}}"#,
+                "price_per_mtok.input",
+            ),
             (r#"{"providers": {"openai": {"default_model": "x", "models": []}}}"#, "default_model `x`"),
-            (r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": 1}}]}}}"#, "not a valid model catalogue"),
+            (
+                r#"{"providers": {"openai": {"models": [{"id": "m", "context_window": 9, "price_per_mtok": {"input": 1}}]}}}"#,
+                "not a valid model catalogue",
+            ),
             ("[1,2]", "not a valid model catalogue"),
         ] {
             let problem = Catalog::parse(bad, "test").unwrap_err();

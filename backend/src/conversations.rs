@@ -6,9 +6,9 @@ use uuid::Uuid;
 use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
+use crate::render;
 use crate::settings::{self, RequestedSettings};
 use crate::state::Backend;
-use crate::render;
 use crate::views::{load_page, load_view, messages_before, MessagesPage, PageRequest};
 use crate::workspaces;
 
@@ -34,7 +34,8 @@ impl Backend {
         let defaults = self.chat_defaults().await?;
         let default_provider = new.provider.trim().is_empty();
         if default_provider {
-            new.provider = defaults.provider.clone().ok_or_else(|| BackendError::invalid("`provider` is required: no default provider is set"))?;
+            new.provider =
+                defaults.provider.clone().ok_or_else(|| BackendError::invalid("`provider` is required: no default provider is set"))?;
         }
         let same_provider = default_provider || defaults.provider.as_deref() == Some(new.provider.as_str());
         if new.model.is_none() && same_provider {

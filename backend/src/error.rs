@@ -48,7 +48,9 @@ impl From<AggregateError<ConversationError>> for BackendError {
             AggregateError::UserError(rule) => BackendError::Domain(rule),
             AggregateError::AggregateConflict => BackendError::Conflict,
             AggregateError::DatabaseConnectionError(error) if is_pool_timeout(error.as_ref()) => BackendError::Busy,
-            AggregateError::DatabaseConnectionError(error) | AggregateError::UnexpectedError(error) if is_connection_loss(error.as_ref()) => {
+            AggregateError::DatabaseConnectionError(error) | AggregateError::UnexpectedError(error)
+                if is_connection_loss(error.as_ref()) =>
+            {
                 BackendError::Unavailable(error.to_string())
             }
             other => BackendError::Store(other.to_string()),

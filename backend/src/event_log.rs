@@ -60,7 +60,13 @@ impl EventLog {
     /// At most `limit` events of a conversation after `after`, in order, read on `connection`
     /// (a caller holding a transaction must not wait for a second connection from the pool).
     #[tracing::instrument(name = "event_log.page", skip(self, connection))]
-    pub async fn page(&self, connection: &mut sqlx::PgConnection, id: &str, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, BackendError> {
+    pub async fn page(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedEvent>, BackendError> {
         self.fetch(connection, id, after, None, Some(limit)).await
     }
 
@@ -102,9 +108,7 @@ impl EventLog {
     /// The full audit log of a conversation, with raw payloads.
     #[tracing::instrument(name = "event_log.audit", skip(self))]
     pub async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, BackendError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
-        );
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence");
         let rows = sqlx::query(&sql).bind(CONVERSATION).bind(id).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {

@@ -43,7 +43,8 @@ fn write_message(out: &mut String, message: &Message) {
             }
             "tool_use" => {
                 let name = block.name.as_deref().unwrap_or("tool");
-                let input = block.input.as_ref().map(|i| serde_json::to_string_pretty(i).unwrap_or_default()).unwrap_or_else(|| text.to_string());
+                let input =
+                    block.input.as_ref().map(|i| serde_json::to_string_pretty(i).unwrap_or_default()).unwrap_or_else(|| text.to_string());
                 out.push_str(&format!("**Tool: {}**\n\n", one_line(name)));
                 out.push_str(&fenced("json", &input));
             }

@@ -18,9 +18,9 @@ pub mod live_list;
 pub mod preferences;
 pub mod projection;
 pub mod queue;
+pub mod reconcile;
 pub mod render;
 pub mod search;
-pub mod reconcile;
 pub mod secrets;
 pub mod settings;
 pub mod state;
@@ -31,6 +31,6 @@ pub mod worker;
 pub mod workspaces;
 
 pub use conversations::{NewConversation, MAX_PAGE_TURNS};
-pub use views::{MessagesPage, PageRequest};
 pub use error::BackendError;
 pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig, DEFAULT_POOL_SIZE};
+pub use views::{MessagesPage, PageRequest};

@@ -84,11 +84,13 @@ impl std::io::Write for Capped {
 /// Sends notifications in one statement (and one transaction, which keeps their order).
 pub(crate) async fn announce_all(pool: &PgPool, payloads: &[String]) {
     for attempt in 0..2 {
-        let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, payload) FROM UNNEST($2::text[]) AS p(payload)")
-            .bind(CHANNEL)
-            .bind(payloads)
-            .execute(pool)
-            .await;
+        let sent = sqlx::query(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, payload) FROM UNNEST($2::text[]) AS p(payload)",
+        )
+        .bind(CHANNEL)
+        .bind(payloads)
+        .execute(pool)
+        .await;
         match sent {
             Ok(_) => return,
             Err(error) if attempt == 0 => tracing::debug!(%error, "announcing commits failed; once more"),
@@ -202,8 +204,7 @@ impl LiveHub {
 
     /// Tells every subscriber to re-read: notifications may have been missed.
     fn signal_everyone(&self) {
-        let topics: Vec<Arc<Topic>> =
-            self.topics.lock().expect("live topics lock").by_id.values().filter_map(Weak::upgrade).collect();
+        let topics: Vec<Arc<Topic>> = self.topics.lock().expect("live topics lock").by_id.values().filter_map(Weak::upgrade).collect();
         let reread = Arc::new(Announcement { events: None });
         for topic in topics {
             topic.publish(false, reread.clone());

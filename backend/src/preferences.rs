@@ -29,10 +29,8 @@ impl Backend {
     /// The stored chat defaults (all `None` until set).
     #[tracing::instrument(name = "preferences.chat_defaults", skip(self))]
     pub async fn chat_defaults(&self) -> Result<ChatDefaults, BackendError> {
-        let value: Option<Json<ChatDefaults>> = sqlx::query_scalar("SELECT value FROM preferences WHERE key = $1")
-            .bind(CHAT_DEFAULTS)
-            .fetch_optional(&self.pool)
-            .await?;
+        let value: Option<Json<ChatDefaults>> =
+            sqlx::query_scalar("SELECT value FROM preferences WHERE key = $1").bind(CHAT_DEFAULTS).fetch_optional(&self.pool).await?;
         Ok(value.map(|Json(defaults)| defaults).unwrap_or_default())
     }
 

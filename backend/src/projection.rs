@@ -54,10 +54,7 @@ impl Projector {
             .execute(&mut *tx)
             .await?;
         // Decoded straight from the row's bytes, and written back below without an intermediate string.
-        let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query("SELECT payload FROM conversation_views WHERE id = $1 FOR UPDATE").bind(id).fetch_one(&mut *tx).await?;
         let Json(mut view): Json<ConversationView> =
             row.try_get("payload").map_err(|e| BackendError::Corrupt(format!("view {id}: {e}")))?;
         drop(row);

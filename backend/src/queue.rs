@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamClaimOptions, StreamId, StreamMaxlen, StreamReadOptions, StreamReadReply};
+use redis::streams::{
+    StreamAutoClaimOptions, StreamAutoClaimReply, StreamClaimOptions, StreamId, StreamMaxlen, StreamReadOptions, StreamReadReply,
+};
 use redis::{AsyncConnectionConfig, Client};
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +119,8 @@ impl JobQueue {
     }
 
     async fn ensure_group(&self) -> Result<(), BackendError> {
-        let created: Result<(), redis::RedisError> = self.connection.query(&redis::Cmd::xgroup_create_mkstream(&self.stream, GROUP, "0")).await;
+        let created: Result<(), redis::RedisError> =
+            self.connection.query(&redis::Cmd::xgroup_create_mkstream(&self.stream, GROUP, "0")).await;
         match created {
             Err(error) if error.code() != Some("BUSYGROUP") => Err(error.into()),
             _ => Ok(()),
@@ -206,7 +209,11 @@ impl Consumer {
     /// Resets the idle time of a job we are running, so nobody reclaims it.
     pub async fn heartbeat(&self, entry_id: &str) -> Result<(), BackendError> {
         let options = StreamClaimOptions::default().with_justid();
-        let _: redis::Value = self.queue.connection.query(&redis::Cmd::xclaim_options(&self.queue.stream, GROUP, &self.name, 0, &[entry_id], options)).await?;
+        let _: redis::Value = self
+            .queue
+            .connection
+            .query(&redis::Cmd::xclaim_options(&self.queue.stream, GROUP, &self.name, 0, &[entry_id], options))
+            .await?;
         Ok(())
     }
 

@@ -130,9 +130,9 @@ pub fn is_workspace_path(code: &str) -> bool {
         return false;
     }
     let last = code.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let has_extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty() && !ext.is_empty() && ext.len() <= 10 && ext.chars().any(|c| c.is_ascii_alphabetic())
-    });
+    let has_extension = last
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty() && ext.len() <= 10 && ext.chars().any(|c| c.is_ascii_alphabetic()));
     has_extension || code.contains('/')
 }
 

@@ -406,7 +406,8 @@ mod tests {
         assert_eq!(SecretKey::parse(hex).unwrap().0[1], 0x11);
         let b64 = "ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=";
         assert_eq!(SecretKey::parse(b64).unwrap().0, SecretKey::parse(hex).unwrap().0);
-        for bad in ["", "short", &hex[..62], "ABEiM0RVZneImaq7zN3u/w==", "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"] {
+        for bad in ["", "short", &hex[..62], "ABEiM0RVZneImaq7zN3u/w==", "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"]
+        {
             assert!(SecretKey::parse(bad).is_err(), "{bad:?}");
         }
         assert!(!format!("{:?}", SecretKey::parse(hex).unwrap()).contains("0011"));

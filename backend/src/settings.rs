@@ -82,9 +82,7 @@ pub fn resolve(
 /// before settings existed, what it would get today without asking for anything.
 pub fn effective(config: &BackendConfig, view: &ConversationView) -> ConversationSettings {
     view.settings.clone().unwrap_or_else(|| {
-        resolve(config, &view.provider, &view.model, RequestedSettings::default()).unwrap_or(ConversationSettings {
-            max_tokens: config.defaults.max_tokens,
-            ..ConversationSettings::default()
-        })
+        resolve(config, &view.provider, &view.model, RequestedSettings::default())
+            .unwrap_or(ConversationSettings { max_tokens: config.defaults.max_tokens, ..ConversationSettings::default() })
     })
 }

@@ -1,8 +1,8 @@
 //! `Backend`: the wired-up application (pool, event store, projections, live feed, queue, providers).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::CqrsFramework;
@@ -15,12 +15,12 @@ use sqlx::{PgPool, Row};
 
 use crate::aggregate::{ConversationAggregate, CONVERSATION};
 use crate::catalog::Catalog;
-use crate::settings::TurnDefaults;
 use crate::error::BackendError;
 use crate::event_log::EventLog;
 use crate::live::LiveHub;
 use crate::projection::{ProjectionQuery, Projector};
 use crate::queue::JobQueue;
+use crate::settings::TurnDefaults;
 use crate::store::SnapshottingStore;
 
 /// What the backend needs to start.
@@ -112,11 +112,7 @@ impl Backend {
         let pool = connect_pool(&config.database_url, config.pool_size).await?;
         let log = Arc::new(EventLog::new(pool.clone()));
         let projector = Arc::new(Projector::new(pool.clone(), log.clone()));
-        let cqrs = CqrsFramework::new(
-            SnapshottingStore::new(pool.clone()),
-            vec![Box::new(ProjectionQuery(projector.clone()))],
-            (),
-        );
+        let cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![Box::new(ProjectionQuery(projector.clone()))], ());
         let bulk_cqrs = CqrsFramework::new(SnapshottingStore::new(pool.clone()), vec![], ());
         let store = SnapshottingStore::with_group_commit(pool.clone());
         let queue = JobQueue::connect(&config.redis_url, &config.job_stream).await?;
@@ -129,7 +125,22 @@ impl Backend {
             None => None,
         };
         let draining = tokio::sync::watch::Sender::new(false);
-        Ok(Arc::new(Self { config, pool, cqrs, store, bulk_cqrs, log, projector, queue, hub, anthropic, openai, openai_compatible, secrets, draining }))
+        Ok(Arc::new(Self {
+            config,
+            pool,
+            cqrs,
+            store,
+            bulk_cqrs,
+            log,
+            projector,
+            queue,
+            hub,
+            anthropic,
+            openai,
+            openai_compatible,
+            secrets,
+            draining,
+        }))
     }
 
     /// Starts the shutdown: see `draining`. Idempotent.
@@ -229,12 +240,7 @@ pub const DEFAULT_POOL_SIZE: u32 = 32;
 /// every streamed token. A connection that broke fails its query, which callers already treat as
 /// the database being unavailable, and the pool replaces it.
 pub async fn connect_pool(url: &str, size: u32) -> Result<PgPool, BackendError> {
-    Ok(PgPoolOptions::new()
-        .max_connections(size)
-        .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await?)
+    Ok(PgPoolOptions::new().max_connections(size).test_before_acquire(false).acquire_timeout(Duration::from_secs(10)).connect(url).await?)
 }
 
 /// Applies `migrations/`.

@@ -13,12 +13,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use cqrs_es::persist::{
-    EventStoreAggregateContext, EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
-};
+use cqrs_es::persist::{EventStoreAggregateContext, EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
-use postgres_es::PostgresEventRepository;
 use domain::LoggedEvent;
+use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 use crate::aggregate::ConversationAggregate;
@@ -48,10 +46,7 @@ impl SnapshottingStore {
     }
 
     fn deserialize(&self, events: Vec<SerializedEvent>) -> Result<Vec<EventEnvelope<A>>, PersistenceError> {
-        events
-            .into_iter()
-            .map(|event| EventEnvelope::<A>::try_from(upcast(&self.upcasters, event)))
-            .collect()
+        events.into_iter().map(|event| EventEnvelope::<A>::try_from(upcast(&self.upcasters, event))).collect()
     }
 
     async fn replay_from_scratch(&self, aggregate_id: &str) -> Result<EventStoreAggregateContext<A>, PersistenceError> {
@@ -61,12 +56,7 @@ impl SnapshottingStore {
         for envelope in events {
             aggregate.apply(envelope.payload);
         }
-        Ok(EventStoreAggregateContext {
-            aggregate_id: aggregate_id.to_string(),
-            aggregate,
-            current_sequence,
-            current_snapshot: None,
-        })
+        Ok(EventStoreAggregateContext { aggregate_id: aggregate_id.to_string(), aggregate, current_sequence, current_snapshot: None })
     }
 }
 
@@ -158,10 +148,7 @@ impl SnapshottingStore {
         envelopes: &[EventEnvelope<A>],
         snapshot: Option<Snapshot<'_>>,
     ) -> Result<(), AggregateError<domain::ConversationError>> {
-        let mut serialized = envelopes
-            .iter()
-            .map(SerializedEvent::try_from)
-            .collect::<Result<Vec<_>, PersistenceError>>()?;
+        let mut serialized = envelopes.iter().map(SerializedEvent::try_from).collect::<Result<Vec<_>, PersistenceError>>()?;
         if let (Some(group), None, [envelope]) = (&self.group, &snapshot, envelopes) {
             let event = serialized.pop().expect("one event");
             return group.append(aggregate_id, event, envelope.payload.0.clone()).await.map_err(|refusal| match refusal {

@@ -21,13 +21,16 @@ fn conversation_started_v2(mut payload: Value) -> Value {
 
 /// Applies every upcaster that accepts the event's type and version.
 pub fn upcast(upcasters: &[Box<dyn EventUpcaster>], event: SerializedEvent) -> SerializedEvent {
-    upcasters.iter().fold(event, |event, upcaster| {
-        if upcaster.can_upcast(&event.event_type, &event.event_version) {
-            upcaster.upcast(event)
-        } else {
-            event
-        }
-    })
+    upcasters.iter().fold(
+        event,
+        |event, upcaster| {
+            if upcaster.can_upcast(&event.event_type, &event.event_version) {
+                upcaster.upcast(event)
+            } else {
+                event
+            }
+        },
+    )
 }
 
 /// True when some upcaster would rewrite events of this type and version.

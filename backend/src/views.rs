@@ -73,7 +73,13 @@ pub async fn load_view(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>)
 /// The conversation (as of event `at`, if given) with only the turns `page` asks for; `has_older`
 /// says whether earlier turns exist. Reads the turn range through the messages' primary key.
 #[tracing::instrument(name = "views.load_page", skip(pool, log))]
-pub async fn load_page(pool: &PgPool, log: &EventLog, id: &str, at: Option<u64>, page: PageRequest) -> Result<ConversationView, BackendError> {
+pub async fn load_page(
+    pool: &PgPool,
+    log: &EventLog,
+    id: &str,
+    at: Option<u64>,
+    page: PageRequest,
+) -> Result<ConversationView, BackendError> {
     let mut view = match at {
         Some(at) => {
             let mut view = ConversationView::fold(id, &log.range(id, 0, Some(at)).await?);

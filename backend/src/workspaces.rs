@@ -13,9 +13,7 @@ pub fn validate(name: &str) -> Result<&str, BackendError> {
     if ok {
         Ok(name)
     } else {
-        Err(BackendError::invalid(
-            "`workspace` must be a folder name of up to 100 letters, digits, `.`, `_` or `-`, not starting with `.`",
-        ))
+        Err(BackendError::invalid("`workspace` must be a folder name of up to 100 letters, digits, `.`, `_` or `-`, not starting with `.`"))
     }
 }
 
@@ -39,7 +37,8 @@ pub fn ensure(root: &Path, name: &str) -> Result<String, BackendError> {
 /// name, hidden ones skipped.
 #[tracing::instrument(name = "workspaces.list")]
 pub fn list(root: &Path) -> Result<Vec<String>, BackendError> {
-    let entries = std::fs::read_dir(root).map_err(|e| BackendError::Store(format!("cannot read WORKSPACE_ROOT {}: {e}", root.display())))?;
+    let entries =
+        std::fs::read_dir(root).map_err(|e| BackendError::Store(format!("cannot read WORKSPACE_ROOT {}: {e}", root.display())))?;
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.path().is_dir())

@@ -8,11 +8,10 @@ pub mod conversation;
 pub mod view;
 
 pub use conversation::{
-    default_title, Approval, BlockKind, Conversation, ConversationCommand, ConversationError, ConversationEvent,
-    ConversationSettings, Decision, OutputItem, PermissionMode, MAX_ATTEMPTS, MAX_PROMPT_BYTES, MAX_SETTING_TOKENS,
-    MIN_THINKING_BUDGET, REASONING_EFFORTS, TITLE_CHARS,
+    default_title, Approval, BlockKind, Conversation, ConversationCommand, ConversationError, ConversationEvent, ConversationSettings,
+    Decision, OutputItem, PermissionMode, MAX_ATTEMPTS, MAX_PROMPT_BYTES, MAX_SETTING_TOKENS, MIN_THINKING_BUDGET, REASONING_EFFORTS,
+    TITLE_CHARS,
 };
 pub use view::{
-    Block, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Status,
-    UsageTotals,
+    Block, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Status, UsageTotals,
 };

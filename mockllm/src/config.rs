@@ -17,12 +17,7 @@ pub struct MockConfig {
 
 impl Default for MockConfig {
     fn default() -> Self {
-        Self {
-            first_token_delay: Duration::ZERO,
-            tokens_per_sec: 0.0,
-            tokens: 40,
-            thinking_tokens: 0,
-        }
+        Self { first_token_delay: Duration::ZERO, tokens_per_sec: 0.0, tokens: 40, thinking_tokens: 0 }
     }
 }
 
@@ -38,10 +33,7 @@ impl MockConfig {
                 None => (arg.as_str(), None),
             };
             let mut value = || -> Result<String, String> {
-                inline
-                    .clone()
-                    .or_else(|| it.next().cloned())
-                    .ok_or_else(|| format!("{flag} needs a value"))
+                inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{flag} needs a value"))
             };
             match flag {
                 "--first-token-ms" => {
@@ -65,10 +57,7 @@ impl MockConfig {
 }
 
 fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| format!("{flag}: invalid value {value:?}"))
+    value.trim().parse().map_err(|_| format!("{flag}: invalid value {value:?}"))
 }
 
 #[cfg(test)]
@@ -86,16 +75,9 @@ mod tests {
 
     #[test]
     fn all_flags_are_parsed() {
-        let cfg = MockConfig::from_args(&args(&[
-            "--first-token-ms",
-            "250",
-            "--tokens-per-sec=12.5",
-            "--tokens",
-            "7",
-            "--thinking-tokens",
-            "3",
-        ]))
-        .unwrap();
+        let cfg =
+            MockConfig::from_args(&args(&["--first-token-ms", "250", "--tokens-per-sec=12.5", "--tokens", "7", "--thinking-tokens", "3"]))
+                .unwrap();
         assert_eq!(cfg.first_token_delay, Duration::from_millis(250));
         assert_eq!(cfg.tokens_per_sec, 12.5);
         assert_eq!(cfg.tokens, 7);

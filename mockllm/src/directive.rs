@@ -88,21 +88,12 @@ impl Directive {
         let rest = &text[start..];
         let end = rest.find("]]")?;
         let raw = &rest[..end + 2];
-        let mut d = Directive {
-            raw: raw.to_string(),
-            ..Directive::default()
-        };
+        let mut d = Directive { raw: raw.to_string(), ..Directive::default() };
         for (key, value) in pairs(&raw[6..raw.len() - 2]) {
             let value = value.as_str();
             match key.to_ascii_lowercase().as_str() {
                 "tokens" => d.tokens = value.parse().ok().or(d.tokens),
-                "rate" => {
-                    d.rate = value
-                        .parse()
-                        .ok()
-                        .filter(|r: &f64| r.is_finite())
-                        .or(d.rate)
-                }
+                "rate" => d.rate = value.parse().ok().filter(|r: &f64| r.is_finite()).or(d.rate),
                 "delay_ms" => d.delay_ms = value.parse().ok().or(d.delay_ms),
                 "thinking" => d.thinking = value.parse().ok().or(d.thinking),
                 "fail" => d.fail = Failure::parse(value).or(d.fail),
@@ -160,10 +151,8 @@ mod tests {
 
     #[test]
     fn a_full_directive_is_parsed() {
-        let d = Directive::find(
-            "hi [[mock tokens=2000 rate=500 delay_ms=0 thinking=20 fail=cut after=50 tool=1 fail_times=2]] bye",
-        )
-        .unwrap();
+        let d =
+            Directive::find("hi [[mock tokens=2000 rate=500 delay_ms=0 thinking=20 fail=cut after=50 tool=1 fail_times=2]] bye").unwrap();
         assert_eq!(d.tokens, Some(2000));
         assert_eq!(d.rate, Some(500.0));
         assert_eq!(d.delay_ms, Some(0));
@@ -203,8 +192,7 @@ mod tests {
 
     #[test]
     fn a_write_directive_has_a_file_and_content() {
-        let d =
-            Directive::find("[[mock tool=write file=hello.txt content=hello-from-mock]]").unwrap();
+        let d = Directive::find("[[mock tool=write file=hello.txt content=hello-from-mock]]").unwrap();
         assert_eq!(d.tool, Some(ToolKind::Write));
         assert_eq!(d.file.as_deref(), Some("hello.txt"));
         assert_eq!(d.content.as_deref(), Some("hello-from-mock"));
@@ -212,10 +200,7 @@ mod tests {
 
     #[test]
     fn quoted_values_keep_their_spaces_and_backslash_n_is_a_newline() {
-        let d = Directive::find(
-            r#"[[mock tool=bash cmd="echo \"a  b\"" content="one\ntwo" tokens=3]]"#,
-        )
-        .unwrap();
+        let d = Directive::find(r#"[[mock tool=bash cmd="echo \"a  b\"" content="one\ntwo" tokens=3]]"#).unwrap();
         assert_eq!(d.tool, Some(ToolKind::Bash));
         assert_eq!(d.cmd.as_deref(), Some(r#"echo "a  b""#));
         assert_eq!(d.content.as_deref(), Some("one\ntwo"));

@@ -69,10 +69,7 @@ pub fn router(cfg: MockConfig) -> Router {
 }
 
 /// Logs each request's method, path and query, status and time to the response head.
-async fn log_request(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
     let started = std::time::Instant::now();

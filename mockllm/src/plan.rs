@@ -106,20 +106,13 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(cfg: MockConfig) -> Self {
-        Self {
-            cfg,
-            fail_counts: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Self { cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// Resolves the plan for a request whose last user message is `last_user_text`.
     #[cfg(test)]
     pub fn plan(&self, last_user_text: &str, thinking_requested: bool) -> Plan {
-        self.plan_turn(&Turn {
-            prompt: last_user_text.to_string(),
-            thinking_requested,
-            ..Turn::default()
-        })
+        self.plan_turn(&Turn { prompt: last_user_text.to_string(), thinking_requested, ..Turn::default() })
     }
 
     /// Resolves the plan for a request's turn.
@@ -133,11 +126,8 @@ impl AppState {
         }
         let tool = match turn.tool_results {
             Some(_) => None,
-            None => ToolCall::from_directive(&d, turn.cwd.as_deref()).filter(|call| {
-                turn.offered_tools
-                    .as_ref()
-                    .is_none_or(|names| names.iter().any(|n| n == call.name))
-            }),
+            None => ToolCall::from_directive(&d, turn.cwd.as_deref())
+                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| n == call.name))),
         };
         let mut reply: Vec<String> = match &turn.schema {
             Some(schema) => vec![json_for_schema(schema, tokens).to_string()],
@@ -153,10 +143,7 @@ impl AppState {
             tokens: len,
             reply,
             thinking,
-            first_delay: d
-                .delay_ms
-                .map(Duration::from_millis)
-                .unwrap_or(self.cfg.first_token_delay),
+            first_delay: d.delay_ms.map(Duration::from_millis).unwrap_or(self.cfg.first_token_delay),
             interval: (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate)),
             fail: d.fail.filter(|_| self.should_fail(&d)),
             after: d.after.unwrap_or(len / 2).min(len),
@@ -218,13 +205,7 @@ impl Plan {
 
     /// Output tokens the reply counts for: thinking, text and the tool call.
     pub fn output_tokens(&self) -> usize {
-        self.thinking
-            + self.tokens
-            + if self.tool.is_some() {
-                TOOL_OUTPUT_TOKENS
-            } else {
-                0
-            }
+        self.thinking + self.tokens + if self.tool.is_some() { TOOL_OUTPUT_TOKENS } else { 0 }
     }
 }
 
@@ -247,10 +228,7 @@ fn json_for_schema(schema: &Value, tokens: usize) -> Value {
         Some("boolean") => json!(true),
         Some("null") => Value::Null,
         _ => {
-            let words: Vec<String> = reply_tokens(tokens.clamp(1, 6))
-                .iter()
-                .map(|t| t.trim().to_string())
-                .collect();
+            let words: Vec<String> = reply_tokens(tokens.clamp(1, 6)).iter().map(|t| t.trim().to_string()).collect();
             Value::String(words.join(" "))
         }
     }
@@ -262,11 +240,7 @@ mod tests {
 
     #[test]
     fn without_a_directive_the_config_applies() {
-        let state = AppState::new(MockConfig {
-            tokens_per_sec: 10.0,
-            tokens: 5,
-            ..MockConfig::default()
-        });
+        let state = AppState::new(MockConfig { tokens_per_sec: 10.0, tokens: 5, ..MockConfig::default() });
         let plan = state.plan("hello", false);
         assert_eq!(plan.tokens, 5);
         assert_eq!(plan.interval, Some(Duration::from_millis(100)));
@@ -302,10 +276,7 @@ mod tests {
         });
         let tool = plan.tool.unwrap();
         assert_eq!(tool.name, "Write");
-        assert_eq!(
-            tool.input,
-            json!({"file_path": "/work/ws/hello.txt", "content": "hi"})
-        );
+        assert_eq!(tool.input, json!({"file_path": "/work/ws/hello.txt", "content": "hi"}));
         assert_eq!(tool.input_chunks()[0], "");
         assert_eq!(tool.input_chunks().concat(), tool.input.to_string());
     }
@@ -313,31 +284,17 @@ mod tests {
     #[test]
     fn an_absolute_file_is_kept_and_without_a_directory_a_relative_one_too() {
         let state = AppState::new(MockConfig::default());
-        let mut turn = Turn {
-            prompt: "[[mock tool=read file=/etc/hostname]]".into(),
-            cwd: Some("/w".into()),
-            ..Turn::default()
-        };
-        assert_eq!(
-            state.plan_turn(&turn).tool.unwrap().input["file_path"],
-            "/etc/hostname"
-        );
+        let mut turn = Turn { prompt: "[[mock tool=read file=/etc/hostname]]".into(), cwd: Some("/w".into()), ..Turn::default() };
+        assert_eq!(state.plan_turn(&turn).tool.unwrap().input["file_path"], "/etc/hostname");
         turn.prompt = "[[mock tool=1]]".into();
         turn.cwd = None;
-        assert_eq!(
-            state.plan_turn(&turn).tool.unwrap().input,
-            json!({"file_path": "README.md"})
-        );
+        assert_eq!(state.plan_turn(&turn).tool.unwrap().input, json!({"file_path": "README.md"}));
     }
 
     #[test]
     fn after_tool_results_the_reply_is_final_text_with_a_verdict() {
         let state = AppState::new(MockConfig::default());
-        let mut turn = Turn {
-            prompt: "[[mock tool=write tokens=3]]".into(),
-            tool_results: Some(false),
-            ..Turn::default()
-        };
+        let mut turn = Turn { prompt: "[[mock tool=write tokens=3]]".into(), tool_results: Some(false), ..Turn::default() };
         let plan = state.plan_turn(&turn);
         assert_eq!(plan.tool, None);
         assert_eq!(plan.reply_text(), format!("Done: {}", crate::reply_text(3)));
@@ -350,11 +307,7 @@ mod tests {
     #[test]
     fn a_tool_the_request_does_not_offer_is_not_called() {
         let state = AppState::new(MockConfig::default());
-        let mut turn = Turn {
-            prompt: "[[mock tool=bash]]".into(),
-            offered_tools: Some(vec![]),
-            ..Turn::default()
-        };
+        let mut turn = Turn { prompt: "[[mock tool=bash]]".into(), offered_tools: Some(vec![]), ..Turn::default() };
         assert_eq!(state.plan_turn(&turn).tool, None);
         turn.offered_tools = Some(vec!["Read".into(), "Bash".into()]);
         let tool = state.plan_turn(&turn).tool.unwrap();
@@ -371,24 +324,13 @@ mod tests {
         });
         let value: Value = serde_json::from_str(&plan.reply_text()).unwrap();
         assert_eq!(value["n"], 1);
-        assert_eq!(
-            value["title"],
-            crate::reply_text(3)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
+        assert_eq!(value["title"], crate::reply_text(3).split_whitespace().collect::<Vec<_>>().join(" "));
     }
 
     #[test]
     fn after_is_clamped_to_the_reply_length() {
         let state = AppState::new(MockConfig::default());
-        assert_eq!(
-            state
-                .plan("[[mock tokens=4 fail=cut after=99]]", false)
-                .after,
-            4
-        );
+        assert_eq!(state.plan("[[mock tokens=4 fail=cut after=99]]", false).after, 4);
         assert_eq!(state.plan("[[mock tokens=10 fail=cut]]", false).after, 5);
     }
 }

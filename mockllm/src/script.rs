@@ -36,13 +36,7 @@ pub(crate) struct Script {
 
 impl Script {
     pub fn new(plan: &Plan) -> Self {
-        Self {
-            steps: Vec::new(),
-            clock: Duration::ZERO,
-            first_delay: plan.first_delay,
-            interval: plan.interval,
-            tokens_sent: 0,
-        }
+        Self { steps: Vec::new(), clock: Duration::ZERO, first_delay: plan.first_delay, interval: plan.interval, tokens_sent: 0 }
     }
 
     /// An unpaced chunk, sent right after the previous one.
@@ -52,11 +46,7 @@ impl Script {
 
     /// A paced token chunk.
     pub fn token(&mut self, bytes: impl Into<Bytes>) {
-        let wait = if self.tokens_sent == 0 {
-            self.first_delay
-        } else {
-            self.interval.unwrap_or(Duration::ZERO)
-        };
+        let wait = if self.tokens_sent == 0 { self.first_delay } else { self.interval.unwrap_or(Duration::ZERO) };
         self.tokens_sent += 1;
         if !wait.is_zero() {
             self.clock += wait;
@@ -109,18 +99,12 @@ pub(crate) fn sse_data(payload: &str) -> Bytes {
 
 /// Rough token count of a request: its whitespace-separated words.
 pub(crate) fn count_words(texts: &[&str]) -> u64 {
-    texts
-        .iter()
-        .map(|t| t.split_whitespace().count() as u64)
-        .sum()
+    texts.iter().map(|t| t.split_whitespace().count() as u64).sum()
 }
 
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// A fresh id like `msg_mock_000000000001` (unique within the process).

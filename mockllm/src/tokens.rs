@@ -76,11 +76,7 @@ fn generate(seed: u64, count: usize) -> Vec<String> {
         .map(|i| {
             let r = splitmix64(&mut state);
             let word = WORDS[(r % WORDS.len() as u64) as usize];
-            let sep = if i > 0 && (r >> 32).is_multiple_of(9) {
-                "\n"
-            } else {
-                " "
-            };
+            let sep = if i > 0 && (r >> 32).is_multiple_of(9) { "\n" } else { " " };
             format!("{word}{sep}")
         })
         .collect()

@@ -70,19 +70,11 @@ pub fn locate(bin: &str) -> Result<PathBuf, String> {
 
 /// The command line for one turn.
 pub fn arguments(request: &ClaudeCodeRequest) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "-p",
-        "--input-format",
-        "stream-json",
-        "--output-format",
-        "stream-json",
-        "--include-partial-messages",
-        "--verbose",
-        "--model",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args: Vec<String> =
+        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--include-partial-messages", "--verbose", "--model"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     args.push(request.model.clone());
     if let Some(session) = &request.resume {
         args.push("--resume".into());

@@ -7,11 +7,7 @@ use std::time::Duration;
 pub enum ProviderError {
     /// The provider answered with a non-success HTTP status (after any retries).
     #[error("provider returned HTTP {status}: {message}")]
-    Http {
-        status: u16,
-        message: String,
-        retry_after: Option<Duration>,
-    },
+    Http { status: u16, message: String, retry_after: Option<Duration> },
     /// The provider sent an `error` event in the middle of the stream.
     #[error("provider error ({kind}): {message}")]
     Stream { kind: String, message: String },

@@ -67,12 +67,7 @@ impl Usage {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderEvent {
     /// A content block opened. `name` and `id` are set for tool blocks.
-    BlockStart {
-        index: u32,
-        kind: BlockKind,
-        name: Option<String>,
-        id: Option<String>,
-    },
+    BlockStart { index: u32, kind: BlockKind, name: Option<String>, id: Option<String> },
     /// Text for a text or thinking block, or a partial JSON string for a tool_use block.
     BlockDelta { index: u32, text: String },
     /// The signature of a thinking block.

@@ -153,7 +153,8 @@ fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -210,7 +211,11 @@ struct Turn {
 }
 
 /// Opens the SSE stream of a fresh conversation (so it is subscribed before anything streams).
-async fn open_stream(client: &reqwest::Client, target: &Target, id: &str) -> impl futures::Stream<Item = Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>> + Unpin {
+async fn open_stream(
+    client: &reqwest::Client,
+    target: &Target,
+    id: &str,
+) -> impl futures::Stream<Item = Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>> + Unpin {
     use eventsource_stream::Eventsource;
     let response = target.get(client, &format!("/api/conversations/{id}/events")).send().await.unwrap();
     assert_eq!(response.status(), 200, "events");
@@ -238,7 +243,12 @@ async fn submit_and_follow(
         start.wait().await;
     }
     let submitted = Instant::now();
-    let response = target.post(&client, &format!("/api/conversations/{id}/messages")).json(&serde_json::json!({ "text": format!("{key} {directive}") })).send().await.unwrap();
+    let response = target
+        .post(&client, &format!("/api/conversations/{id}/messages"))
+        .json(&serde_json::json!({ "text": format!("{key} {directive}") }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202, "submit: {}", response.text().await.unwrap_or_default());
     let mut received = Vec::new();
     let mut offset = 0;
@@ -292,7 +302,14 @@ fn analyse(turns: &[Turn], taps: &Taps) -> (Vec<f64>, Vec<f64>, Vec<f64>, usize)
         if turn.failed.is_some() || sent.is_empty() || turn.received.is_empty() {
             failures += 1;
             if std::env::var("BENCH_DEBUG").is_ok() {
-                eprintln!("turn {}: {} taps for it ({} taps in all, keys {:?}), {} frames received", turn.key, sent.len(), taps.len(), by_key.keys().take(3).collect::<Vec<_>>(), turn.received.len());
+                eprintln!(
+                    "turn {}: {} taps for it ({} taps in all, keys {:?}), {} frames received",
+                    turn.key,
+                    sent.len(),
+                    taps.len(),
+                    by_key.keys().take(3).collect::<Vec<_>>(),
+                    turn.received.len()
+                );
             }
             if let Some(error) = &turn.failed {
                 eprintln!("turn {} failed: {error}", turn.key);
@@ -316,7 +333,13 @@ fn analyse(turns: &[Turn], taps: &Taps) -> (Vec<f64>, Vec<f64>, Vec<f64>, usize)
     }
     for (bucket, samples) in by_index {
         let samples = sorted(samples);
-        eprintln!("tokens {}..{}: p50 {:.1} ms, p99 {:.1} ms", bucket * 25, bucket * 25 + 24, percentile(&samples, 0.5), percentile(&samples, 0.99));
+        eprintln!(
+            "tokens {}..{}: p50 {:.1} ms, p99 {:.1} ms",
+            bucket * 25,
+            bucket * 25 + 24,
+            percentile(&samples, 0.5),
+            percentile(&samples, 0.99)
+        );
     }
     (sorted(first), sorted(to_text), sorted(tokens), failures)
 }
@@ -399,7 +422,15 @@ async fn concurrency(streams: usize, serve: &Serve, taps: &Taps) {
         .into_iter()
         .enumerate()
         .map(|(n, (id, frames))| {
-            tokio::spawn(submit_and_follow(client.clone(), target.clone(), id, frames, key(&format!("c{streams}"), n), directive.clone(), Some(start.clone())))
+            tokio::spawn(submit_and_follow(
+                client.clone(),
+                target.clone(),
+                id,
+                frames,
+                key(&format!("c{streams}"), n),
+                directive.clone(),
+                Some(start.clone()),
+            ))
         })
         .collect();
     let cpu_before = cpu_seconds(pid);
@@ -546,20 +577,45 @@ async fn open_long_conversation(messages: usize, mock: &str) {
     let id = uuid::Uuid::new_v4().to_string();
     let built = Instant::now();
     backend
-        .execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: Some("long".into()), workspace: None, permission_mode: Default::default(), settings: None })
+        .execute(
+            &id,
+            ConversationCommand::StartConversation {
+                provider: "anthropic".into(),
+                model: "m".into(),
+                title: Some("long".into()),
+                workspace: None,
+                permission_mode: Default::default(),
+                settings: None,
+            },
+        )
         .await
         .unwrap();
     let reply = mockllm::reply_text(60);
     for turn in 1..=(messages / 2) as u32 {
         let attempt = format!("a{turn}");
-        backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("Prompt number {turn}: explain the next step."), job_id: format!("j{turn}") }).await.unwrap();
-        backend.execute(&id, ConversationCommand::BeginAttempt { turn, attempt_id: attempt.clone(), worker: "w".into(), takeover: false }).await.unwrap();
+        backend
+            .execute(
+                &id,
+                ConversationCommand::SubmitPrompt {
+                    text: format!("Prompt number {turn}: explain the next step."),
+                    job_id: format!("j{turn}"),
+                },
+            )
+            .await
+            .unwrap();
+        backend
+            .execute(&id, ConversationCommand::BeginAttempt { turn, attempt_id: attempt.clone(), worker: "w".into(), takeover: false })
+            .await
+            .unwrap();
         let items = vec![
             OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
             OutputItem::TextAppended { block: 0, text: reply.clone() },
         ];
         backend.execute(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt.clone(), items }).await.unwrap();
-        backend.execute(&id, ConversationCommand::CompleteTurn { turn, attempt_id: attempt, stop_reason: "end_turn".into() }).await.unwrap();
+        backend
+            .execute(&id, ConversationCommand::CompleteTurn { turn, attempt_id: attempt, stop_reason: "end_turn".into() })
+            .await
+            .unwrap();
     }
     let build_seconds = built.elapsed().as_secs_f64();
     drop(backend);
@@ -611,7 +667,8 @@ async fn open_long_conversation(messages: usize, mock: &str) {
 /// the page logged.
 fn last_message_shown(url: &str) -> (Vec<f64>, u64, Vec<String>) {
     let end2end = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
-    let output = std::process::Command::new("node").arg("bench/open-long.mjs").arg(url).arg("6").current_dir(&end2end).output().expect("run node");
+    let output =
+        std::process::Command::new("node").arg("bench/open-long.mjs").arg(url).arg("6").current_dir(&end2end).output().expect("run node");
     assert!(output.status.success(), "open-long.mjs: {}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("open-long.mjs prints JSON");
     let samples = report["samples"].as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
@@ -652,7 +709,15 @@ async fn main() {
         let direct = Target { base: serve.url.clone(), auth: None };
         let turns: usize = std::env::var("BENCH_TURNS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
         if wants("first") {
-            first_token("Anthropic path, direct", &direct, "anthropic", turns, &taps, "original ≤ 100 ms (polling); OpenCode ~135 ms; CloudCLI ~1.3 s to first text").await;
+            first_token(
+                "Anthropic path, direct",
+                &direct,
+                "anthropic",
+                turns,
+                &taps,
+                "original ≤ 100 ms (polling); OpenCode ~135 ms; CloudCLI ~1.3 s to first text",
+            )
+            .await;
         }
         if wants("nginx") {
             let nginx = Nginx::start(serve.port, USER, PASSWORD, &[]).await;
@@ -663,7 +728,15 @@ async fn main() {
             }
         }
         if wants("claude") {
-            let through_us = first_token("claude_code path (pinned `claude` CLI against the mock), direct", &direct, "claude_code", (turns / 3).max(5), &taps, "CloudCLI drives the same CLI: ~1.3 s to first text").await;
+            let through_us = first_token(
+                "claude_code path (pinned `claude` CLI against the mock), direct",
+                &direct,
+                "claude_code",
+                (turns / 3).max(5),
+                &taps,
+                "CloudCLI drives the same CLI: ~1.3 s to first text",
+            )
+            .await;
             let alone = cli_alone((turns / 3).max(5), &mock).await;
             if let (Some(through_us), Some(alone)) = (through_us, alone) {
                 // BENCH_CLOUDCLI_MS: CloudCLI's submit → first text median, same CLI, mock and reply

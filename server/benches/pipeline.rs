@@ -86,9 +86,25 @@ async fn append_latency() -> (f64, f64) {
     let database = fresh_database().await;
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
-    backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
+    backend
+        .execute(
+            &id,
+            ConversationCommand::StartConversation {
+                provider: "anthropic".into(),
+                model: "m".into(),
+                title: None,
+                workspace: None,
+                permission_mode: Default::default(),
+                settings: None,
+            },
+        )
+        .await
+        .unwrap();
     backend.execute(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: "j".into() }).await.unwrap();
-    backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
+    backend
+        .execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false })
+        .await
+        .unwrap();
     let start = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
     backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: start }).await.unwrap();
     let append = |text: &str| ConversationCommand::RecordOutput {
@@ -184,13 +200,32 @@ async fn replay_throughput() -> (f64, usize) {
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
     for n in 0..200 {
         let id = uuid::Uuid::new_v4().to_string();
-        backend.execute(&id, ConversationCommand::StartConversation { provider: "anthropic".into(), model: "m".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
+        backend
+            .execute(
+                &id,
+                ConversationCommand::StartConversation {
+                    provider: "anthropic".into(),
+                    model: "m".into(),
+                    title: None,
+                    workspace: None,
+                    permission_mode: Default::default(),
+                    settings: None,
+                },
+            )
+            .await
+            .unwrap();
         backend.execute(&id, ConversationCommand::SubmitPrompt { text: format!("prompt {n}"), job_id: "j".into() }).await.unwrap();
-        backend.execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
+        backend
+            .execute(&id, ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false })
+            .await
+            .unwrap();
         let mut items = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
         items.extend((0..496).map(|i| OutputItem::TextAppended { block: (i % 2) as u32, text: "word ".into() }));
         backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();
-        backend.execute(&id, ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() }).await.unwrap();
+        backend
+            .execute(&id, ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() })
+            .await
+            .unwrap();
     }
     let mut best = 0.0f64;
     let mut events = 0;
@@ -301,7 +336,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "turns") {
         let (early, late) = turn_latency().await;
-        println!("whole-turn latency, median of 50: {early:.3} ms at ~10 turns, {late:.3} ms at ~10,000 events; ratio {:.2}x  (target <= 2x)", late / early);
+        println!(
+            "whole-turn latency, median of 50: {early:.3} ms at ~10 turns, {late:.3} ms at ~10,000 events; ratio {:.2}x  (target <= 2x)",
+            late / early
+        );
         return;
     }
     if std::env::args().any(|a| a == "import") {
@@ -313,7 +351,10 @@ async fn main() {
     let (p50, p99, tokens) = relay_overhead().await;
     println!("relay overhead (mock token -> SSE client), {tokens} tokens: p50 {p50:.2} ms, p99 {p99:.2} ms  (target p50 < 5, p99 < 25)");
     let (small, large) = append_latency().await;
-    println!("append latency, median of 300: {small:.3} ms at ~10 prior events, {large:.3} ms at ~10,000; ratio {:.2}x  (target <= 2x)", large / small);
+    println!(
+        "append latency, median of 300: {small:.3} ms at ~10 prior events, {large:.3} ms at ~10,000; ratio {:.2}x  (target <= 2x)",
+        large / small
+    );
     let (rate, events) = replay_throughput().await;
     println!("replay: {events} events, best of 3: {rate:.0} events/s  (target >= 50,000)");
     match idle_rss().await {
@@ -321,9 +362,9 @@ async fn main() {
         None => println!("idle serve RSS: skipped (set PD_BIN to a pocket-dev binary)"),
     }
     match import_session().await {
-        Some((seconds, grew, lines, size)) => println!(
-            "import of a {size:.0} MB session ({lines} lines): {seconds:.1} s, peak RSS grew {grew:.1} MB  (target < 50 MB)"
-        ),
+        Some((seconds, grew, lines, size)) => {
+            println!("import of a {size:.0} MB session ({lines} lines): {seconds:.1} s, peak RSS grew {grew:.1} MB  (target < 50 MB)")
+        }
         None => println!("session import: skipped (set PD_BIN to a pocket-dev binary)"),
     }
 }

@@ -109,7 +109,10 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
     }
     if let Some(worker) = worker {
         if tokio::time::timeout_at(drain_deadline(), worker).await.is_err() {
-            tracing::warn!(timeout_s = drain_timeout.as_secs(), "turns still running after the drain timeout; another worker takes them over");
+            tracing::warn!(
+                timeout_s = drain_timeout.as_secs(),
+                "turns still running after the drain timeout; another worker takes them over"
+            );
         }
     }
     tracing::info!("stopped");
@@ -140,7 +143,10 @@ async fn worker() -> Result<(), Failure> {
     }
     match tokio::time::timeout(drain_timeout, running).await {
         Ok(result) => result?,
-        Err(_) => tracing::warn!(timeout_s = drain_timeout.as_secs(), "turns still running after the drain timeout; another worker takes them over"),
+        Err(_) => tracing::warn!(
+            timeout_s = drain_timeout.as_secs(),
+            "turns still running after the drain timeout; another worker takes them over"
+        ),
     }
     tracing::info!("worker stopped");
     Ok(())

@@ -127,7 +127,10 @@ pub fn turn_defaults() -> Result<backend::settings::TurnDefaults, ConfigError> {
     }
     let budget: u32 = number("PD_THINKING_BUDGET", 0)?;
     if budget != 0 && !(domain::MIN_THINKING_BUDGET..=domain::MAX_SETTING_TOKENS).contains(&budget) {
-        return Err(error("PD_THINKING_BUDGET", format!("must be 0 (off) or {} to {}", domain::MIN_THINKING_BUDGET, domain::MAX_SETTING_TOKENS)));
+        return Err(error(
+            "PD_THINKING_BUDGET",
+            format!("must be 0 (off) or {} to {}", domain::MIN_THINKING_BUDGET, domain::MAX_SETTING_TOKENS),
+        ));
     }
     let effort = match optional("PD_REASONING_EFFORT") {
         None => defaults.reasoning_effort,

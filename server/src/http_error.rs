@@ -85,7 +85,9 @@ where
         if has_nul(&value) {
             return Err(nul_refused());
         }
-        serde_json::from_value(value).map(Self).map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}")))
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}")))
     }
 }
 

@@ -158,9 +158,7 @@ fn refuse(status: StatusCode, api: bool, message: &str) -> Response {
 
 fn challenge(api: bool, message: &str) -> Response {
     let mut response = refuse(StatusCode::UNAUTHORIZED, api, message);
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"PocketDev\", charset=\"UTF-8\""));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"PocketDev\", charset=\"UTF-8\""));
     response
 }
 

@@ -107,7 +107,8 @@ async fn server_pages(State(backend): State<Arc<Backend>>, mut request: Request,
 
 /// Hands the page `server_pages` rendered to the app.
 fn use_server_page() {
-    let rendered = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Rendered>().cloned());
+    let rendered =
+        leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Rendered>().cloned());
     if let Some(rendered) = rendered {
         provide_context(rendered);
     }
@@ -131,9 +132,7 @@ pub async fn serve_until(
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);
     });
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 pub async fn shutdown_signal() {

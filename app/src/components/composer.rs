@@ -57,7 +57,8 @@ pub fn Composer(view: RwSignal<ConversationView>) -> impl IntoView {
             use wasm_bindgen::JsCast;
             let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
             let Some(workspace) = view.with_untracked(|v| v.workspace.clone()) else { return };
-            let files: Vec<web_sys::File> = input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default();
+            let files: Vec<web_sys::File> =
+                input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default();
             input.set_value("");
             for file in files {
                 let path = format!("uploads/{}", file.name().replace(['/', '\\'], "_"));
@@ -67,7 +68,11 @@ pub fn Composer(view: RwSignal<ConversationView>) -> impl IntoView {
                     match actions::upload(&url, file).await {
                         Ok(saved) => {
                             let path = saved["path"].as_str().map(str::to_string).unwrap_or(path);
-                            attached.update(|list| if !list.contains(&path) { list.push(path) });
+                            attached.update(|list| {
+                                if !list.contains(&path) {
+                                    list.push(path)
+                                }
+                            });
                         }
                         Err(message) => error.set(Some(message)),
                     }

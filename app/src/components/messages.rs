@@ -11,7 +11,8 @@ use crate::layout::Ui;
 
 /// What decides whether a rendered message must be redrawn.
 fn fingerprint(message: &Message, first: bool) -> (u32, String, bool, usize, usize, bool, bool) {
-    let text: usize = message.blocks.iter().map(|b| b.text.as_ref().map_or(0, String::len) + b.html.as_ref().map_or(0, |h| h.len() + 1)).sum();
+    let text: usize =
+        message.blocks.iter().map(|b| b.text.as_ref().map_or(0, String::len) + b.html.as_ref().map_or(0, |h| h.len() + 1)).sum();
     let finished = message.stop_reason.is_some() || message.usage.is_some();
     let inputs = message.blocks.iter().any(|b| b.input.is_some() || b.is_error.is_some());
     (message.turn, message.role.clone(), first, message.blocks.len(), text, finished, inputs)
@@ -136,9 +137,10 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
     let role = message.role.clone();
     let stop = message.stop_reason.clone();
     let finished = stop.is_some() || message.usage.is_some() || role == "user" || !live;
-    let usage = message.usage.clone().map(|u| {
-        format!("{} in · {} out · {}", format_tokens(u.input_tokens), format_tokens(u.output_tokens), format_usd(u.cost_usd))
-    });
+    let usage = message
+        .usage
+        .clone()
+        .map(|u| format!("{} in · {} out · {}", format_tokens(u.input_tokens), format_tokens(u.output_tokens), format_usd(u.cost_usd)));
     let plain: String = message.blocks.iter().filter(|b| b.kind == "text").filter_map(|b| b.text.clone()).collect::<Vec<_>>().join("\n\n");
     let copied = RwSignal::new(false);
     let copy = move |_| {
@@ -149,19 +151,14 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
     let count = message.blocks.len();
     let blocks = message.blocks.clone();
     let results: Vec<Block> = blocks.iter().filter(|b| b.kind == "tool_result").cloned().collect();
-    let used_results: Vec<String> =
-        blocks.iter().filter(|b| b.kind == "tool_use").filter_map(|b| b.id.clone()).collect();
+    let used_results: Vec<String> = blocks.iter().filter(|b| b.kind == "tool_use").filter_map(|b| b.id.clone()).collect();
     let rendered = blocks
         .into_iter()
         .enumerate()
         .filter(|(_, b)| !(b.kind == "tool_result" && b.id.as_ref().is_some_and(|id| used_results.contains(id))))
         .map(|(i, block)| {
             let last = i + 1 == count;
-            let result = if block.kind == "tool_use" {
-                results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned()
-            } else {
-                None
-            };
+            let result = if block.kind == "tool_use" { results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned() } else { None };
             view! { <BlockView block result open=last && !finished/> }
         })
         .collect_view();

@@ -12,7 +12,9 @@ pub fn PreviewDialog() -> impl IntoView {
         let target = ui.preview.get();
         async move {
             match target {
-                Some((workspace, _)) if workspace.is_empty() => Some(Err("This conversation has no workspace, so its files cannot be shown.".to_string())),
+                Some((workspace, _)) if workspace.is_empty() => {
+                    Some(Err("This conversation has no workspace, so its files cannot be shown.".to_string()))
+                }
                 Some((workspace, path)) => {
                     let url = format!("/api/workspaces/{}/files?path={}", actions::encode(&workspace), actions::encode(&path));
                     Some(actions::get_json(&url).await)

@@ -61,7 +61,8 @@ fn ConversationList(initial: ListPage) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let location = use_location();
-    let selected = Memo::new(move |_| location.pathname.get().strip_prefix("/c/").map(|rest| rest.split('/').next().unwrap_or("").to_string()));
+    let selected =
+        Memo::new(move |_| location.pathname.get().strip_prefix("/c/").map(|rest| rest.split('/').next().unwrap_or("").to_string()));
 
     let fetch = move |before: Option<String>| {
         // The API takes `archived=false|true|all` (docs/UI.md says active|archived|all).

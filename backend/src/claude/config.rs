@@ -250,7 +250,9 @@ pub fn read(roots: &ConfigRoots, scope: &Scope, path: &str) -> Result<ConfigCont
     folders.confine(&file)?;
     match std::fs::read_to_string(&file) {
         Ok(content) => Ok(ConfigContent { path: kind.path(), content, exists: true }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigContent { path: kind.path(), content: String::new(), exists: false }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(ConfigContent { path: kind.path(), content: String::new(), exists: false })
+        }
         Err(e) => Err(BackendError::Store(format!("cannot read {}: {e}", file.display()))),
     }
 }
@@ -328,11 +330,7 @@ fn parse_settings(content: &str) -> Result<Map<String, Value>, BackendError> {
     match serde_json::from_str::<Value>(content) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(BackendError::invalid("settings.json must be a JSON object")),
-        Err(e) => Err(BackendError::invalid(format!(
-            "settings.json is not valid JSON: line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ))),
+        Err(e) => Err(BackendError::invalid(format!("settings.json is not valid JSON: line {}, column {}: {e}", e.line(), e.column()))),
     }
 }
 
@@ -369,7 +367,9 @@ mod tests {
         for good in ["CLAUDE.md", "settings.json", "commands/review.md", "agents/tester.md", "skills/pdf/SKILL.md"] {
             assert!(Kind::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", ".credentials.json", "commands/x.txt", "commands/.hidden.md", "skills/pdf/other.md", "commands/a/b.md", "x/CLAUDE.md"] {
+        for bad in
+            ["", ".credentials.json", "commands/x.txt", "commands/.hidden.md", "skills/pdf/other.md", "commands/a/b.md", "x/CLAUDE.md"]
+        {
             assert!(matches!(Kind::parse(bad), Err(BackendError::Invalid(_))), "{bad}");
         }
         for escape in ["../CLAUDE.md", "commands/../../x.md", "/etc/passwd"] {

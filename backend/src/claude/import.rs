@@ -49,7 +49,8 @@ impl Recorder<'_> {
         let text = truncate(prompt);
         self.backend.execute_bulk(&self.id, ConversationCommand::SubmitPrompt { text, job_id: "import".into() }).await?;
         self.turn += 1;
-        let begin = ConversationCommand::BeginAttempt { turn: self.turn, attempt_id: self.attempt(), worker: "import".into(), takeover: false };
+        let begin =
+            ConversationCommand::BeginAttempt { turn: self.turn, attempt_id: self.attempt(), worker: "import".into(), takeover: false };
         self.backend.execute_bulk(&self.id, begin).await?;
         if let Some(session_id) = self.session_id.take() {
             self.items.push(OutputItem::CliSessionStarted { session_id });
@@ -102,13 +103,7 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
     let mut lines = BufReader::with_capacity(256 * 1024, file).lines();
     let id = Uuid::new_v4().to_string();
     let mut started = false;
-    let mut recorder = Recorder {
-        backend,
-        id: id.clone(),
-        turn: 0,
-        items: Vec::new(),
-        session_id: Some(session_id.to_string()),
-    };
+    let mut recorder = Recorder { backend, id: id.clone(), turn: 0, items: Vec::new(), session_id: Some(session_id.to_string()) };
     let (mut count, mut skipped, mut title) = (0u64, 0u64, None::<String>);
     let mut session = SessionLines::default();
     while let Some(raw) = lines.next_line().await.map_err(|e| BackendError::Store(format!("reading session: {e}")))? {

@@ -159,11 +159,8 @@ impl Driver<'_> {
         if !ours {
             return false;
         }
-        let decided: Vec<(String, Decision)> = self
-            .waiting
-            .keys()
-            .filter_map(|id| state.approvals.get(id).and_then(|a| a.decision).map(|d| (id.clone(), d)))
-            .collect();
+        let decided: Vec<(String, Decision)> =
+            self.waiting.keys().filter_map(|id| state.approvals.get(id).and_then(|a| a.decision).map(|d| (id.clone(), d))).collect();
         for (approval_id, decision) in decided {
             let Some(waiting) = self.waiting.remove(&approval_id) else { continue };
             let Some(control) = &self.control else { continue };

@@ -201,7 +201,12 @@ mod tests {
     #[test]
     fn tool_input_json_is_assembled_when_the_block_stops() {
         let mut mapper = Mapper::default();
-        mapper.map(ProviderEvent::BlockStart { index: 1, kind: providers::BlockKind::ToolUse, name: Some("Read".into()), id: Some("t".into()) });
+        mapper.map(ProviderEvent::BlockStart {
+            index: 1,
+            kind: providers::BlockKind::ToolUse,
+            name: Some("Read".into()),
+            id: Some("t".into()),
+        });
         mapper.map(ProviderEvent::BlockDelta { index: 1, text: "{\"file_".into() });
         mapper.map(ProviderEvent::BlockDelta { index: 1, text: "path\":\"a\"}".into() });
         let finished = mapper.map(ProviderEvent::BlockStop { index: 1 });

@@ -26,8 +26,7 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
     match backend.execute(id, begin).await {
         Ok(()) => {}
         Err(
-            BackendError::NotFound
-            | BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::AttemptInProgress(_)),
+            BackendError::NotFound | BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::AttemptInProgress(_)),
         ) => return Ok(()),
         Err(BackendError::Domain(ConversationError::TooManyAttempts(turn))) => {
             let reason = "The worker running this turn stopped repeatedly; the turn was given up.".to_string();
@@ -123,13 +122,8 @@ pub fn build_request(view: &ConversationView, turn: u32, settings: &Conversation
         if role == ChatRole::Assistant && message.turn == turn {
             continue;
         }
-        let text: String = message
-            .blocks
-            .iter()
-            .filter(|b| b.kind == "text")
-            .filter_map(|b| b.text.as_deref())
-            .collect::<Vec<_>>()
-            .join("\n\n");
+        let text: String =
+            message.blocks.iter().filter(|b| b.kind == "text").filter_map(|b| b.text.as_deref()).collect::<Vec<_>>().join("\n\n");
         if text.trim().is_empty() {
             continue;
         }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::events::{MAX_SETTING_TOKENS, MIN_THINKING_BUDGET, REASONING_EFFORTS};
 use super::{
-    ConversationCommand, ConversationError, ConversationEvent, ConversationSettings, Decision, OutputItem, PermissionMode,
-    MAX_ATTEMPTS, MAX_PROMPT_BYTES, TITLE_CHARS,
+    ConversationCommand, ConversationError, ConversationEvent, ConversationSettings, Decision, OutputItem, PermissionMode, MAX_ATTEMPTS,
+    MAX_PROMPT_BYTES, TITLE_CHARS,
 };
 
 /// A tool approval of the running turn.
@@ -206,9 +206,7 @@ fn output_event(turn: u32, item: OutputItem) -> ConversationEvent {
     match item {
         OutputItem::BlockStarted { block, kind, name, tool_use_id } => E::BlockStarted { turn, block, kind, name, tool_use_id },
         OutputItem::TextAppended { block, text } => E::TextAppended { turn, block, text },
-        OutputItem::BlockFinished { block, input, signature, is_error } => {
-            E::BlockFinished { turn, block, input, signature, is_error }
-        }
+        OutputItem::BlockFinished { block, input, signature, is_error } => E::BlockFinished { turn, block, input, signature, is_error },
         OutputItem::UsageRecorded { input_tokens, output_tokens, cost_usd } => {
             E::UsageRecorded { turn, input_tokens, output_tokens, cost_usd }
         }
@@ -235,7 +233,9 @@ fn validate_settings(settings: &ConversationSettings) -> Result<(), Conversation
     }
     if let Some(budget) = settings.thinking_budget {
         if !(MIN_THINKING_BUDGET..=MAX_SETTING_TOKENS).contains(&budget) {
-            return invalid(format!("`thinking_budget` must be {MIN_THINKING_BUDGET} to {MAX_SETTING_TOKENS} tokens (or absent for no thinking)"));
+            return invalid(format!(
+                "`thinking_budget` must be {MIN_THINKING_BUDGET} to {MAX_SETTING_TOKENS} tokens (or absent for no thinking)"
+            ));
         }
     }
     if let Some(effort) = &settings.reasoning_effort {

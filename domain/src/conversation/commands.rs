@@ -63,36 +63,11 @@ pub enum ConversationCommand {
 /// One piece of streamed output inside `RecordOutput`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OutputItem {
-    BlockStarted {
-        block: u32,
-        kind: BlockKind,
-        name: Option<String>,
-        tool_use_id: Option<String>,
-    },
-    TextAppended {
-        block: u32,
-        text: String,
-    },
-    BlockFinished {
-        block: u32,
-        input: Option<serde_json::Value>,
-        signature: Option<String>,
-        is_error: Option<bool>,
-    },
-    UsageRecorded {
-        input_tokens: u64,
-        output_tokens: u64,
-        cost_usd: f64,
-    },
-    CliSessionStarted {
-        session_id: String,
-    },
-    CliMessageRecorded {
-        raw: serde_json::Value,
-    },
-    ApprovalRequested {
-        approval_id: String,
-        tool: String,
-        input: serde_json::Value,
-    },
+    BlockStarted { block: u32, kind: BlockKind, name: Option<String>, tool_use_id: Option<String> },
+    TextAppended { block: u32, text: String },
+    BlockFinished { block: u32, input: Option<serde_json::Value>, signature: Option<String>, is_error: Option<bool> },
+    UsageRecorded { input_tokens: u64, output_tokens: u64, cost_usd: f64 },
+    CliSessionStarted { session_id: String },
+    CliMessageRecorded { raw: serde_json::Value },
+    ApprovalRequested { approval_id: String, tool: String, input: serde_json::Value },
 }

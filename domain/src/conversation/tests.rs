@@ -231,14 +231,10 @@ fn each_reply_carries_its_usage_and_the_meter_follows_the_last_turn() {
 #[test]
 fn the_meter_warns_from_75_and_shows_danger_from_90_percent() {
     let level = |used| ContextMeter::new(used, 200).level;
-    assert_eq!([level(0), level(149), level(150), level(179), level(180), level(400)], [
-        ContextLevel::Ok,
-        ContextLevel::Ok,
-        ContextLevel::Warn,
-        ContextLevel::Warn,
-        ContextLevel::Danger,
-        ContextLevel::Danger
-    ]);
+    assert_eq!(
+        [level(0), level(149), level(150), level(179), level(180), level(400)],
+        [ContextLevel::Ok, ContextLevel::Ok, ContextLevel::Warn, ContextLevel::Warn, ContextLevel::Danger, ContextLevel::Danger]
+    );
     assert_eq!(ContextMeter::new(1, 3).percent, 33.3);
     assert_eq!(ContextMeter::new(500, 0), ContextMeter { used_tokens: 500, ..ContextMeter::default() }, "unknown window");
 }

@@ -173,14 +173,7 @@ impl ConversationView {
     }
 
     fn block_mut(&mut self, turn: u32, block: u32) -> Option<&mut Block> {
-        self.messages
-            .iter_mut()
-            .rev()
-            .find(|m| m.role == "assistant" && m.turn == turn)?
-            .blocks
-            .iter_mut()
-            .rev()
-            .find(|b| b.index == block)
+        self.messages.iter_mut().rev().find(|m| m.role == "assistant" && m.turn == turn)?.blocks.iter_mut().rev().find(|b| b.index == block)
     }
 
     /// The concatenated text blocks of the assistant reply to `turn`.

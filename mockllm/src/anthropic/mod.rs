@@ -59,11 +59,7 @@ struct InMessage {
 }
 
 /// The handler for `POST /v1/messages`.
-pub(crate) async fn messages(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if !has_value(&headers, "x-api-key") {
         return errors::anthropic_missing_key();
     }
@@ -136,19 +132,12 @@ fn input_tokens(messages: &[InMessage], system: Option<&Value>) -> u64 {
 /// the message holding an interrupted turn's results), it is a new turn.
 fn turn_of(req: &MessagesRequest) -> Turn {
     // Claude Code may put `role: "system"` messages in the conversation; they do not count.
-    let last = req
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role != "system")
-        .filter(|m| m.role == "user");
+    let last = req.messages.iter().rev().find(|m| m.role != "system").filter(|m| m.role == "user");
     let own = last.map(|m| own_text(&m.content)).unwrap_or_default();
     let tool_results = match last.map(|m| tool_results(&m.content)) {
-        Some(results) if !results.is_empty() && own.trim().is_empty() => Some(
-            results
-                .iter()
-                .any(|b| b.get("is_error").and_then(Value::as_bool) == Some(true)),
-        ),
+        Some(results) if !results.is_empty() && own.trim().is_empty() => {
+            Some(results.iter().any(|b| b.get("is_error").and_then(Value::as_bool) == Some(true)))
+        }
         _ => None,
     };
     let prompt = req
@@ -159,18 +148,10 @@ fn turn_of(req: &MessagesRequest) -> Turn {
         .map(|m| own_text(&m.content))
         .find(|text| !text.trim().is_empty())
         .unwrap_or_default();
-    let thinking_requested = req.thinking.as_ref().is_some_and(|t| {
-        matches!(
-            t.get("type").and_then(Value::as_str),
-            Some("enabled" | "adaptive")
-        )
-    });
-    let offered_tools = req.tools.as_ref().map(|tools| {
-        tools
-            .iter()
-            .filter_map(|t| t.get("name").and_then(Value::as_str).map(String::from))
-            .collect()
-    });
+    let thinking_requested =
+        req.thinking.as_ref().is_some_and(|t| matches!(t.get("type").and_then(Value::as_str), Some("enabled" | "adaptive")));
+    let offered_tools =
+        req.tools.as_ref().map(|tools| tools.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(String::from)).collect());
     let mut texts: Vec<String> = req.system.iter().map(text_of).collect();
     texts.extend(req.messages.iter().map(|m| text_of(&m.content)));
     let schema = req
@@ -181,23 +162,13 @@ fn turn_of(req: &MessagesRequest) -> Turn {
         .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"))
         .and_then(|f| f.get("schema"))
         .cloned();
-    Turn {
-        prompt,
-        thinking_requested,
-        tool_results,
-        offered_tools,
-        cwd: texts.iter().find_map(|t| working_directory(t)),
-        schema,
-    }
+    Turn { prompt, thinking_requested, tool_results, offered_tools, cwd: texts.iter().find_map(|t| working_directory(t)), schema }
 }
 
 /// The `tool_result` blocks of a content value.
 fn tool_results(content: &Value) -> Vec<&Value> {
     match content {
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
-            .collect(),
+        Value::Array(blocks) => blocks.iter().filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")).collect(),
         _ => Vec::new(),
     }
 }
@@ -279,10 +250,7 @@ fn invalid(message: &str) -> Response {
 }
 
 fn has_value(headers: &HeaderMap, name: &str) -> bool {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().is_empty())
+    headers.get(name).and_then(|v| v.to_str().ok()).is_some_and(|v| !v.trim().is_empty())
 }
 
 /// The text of a content value: a string, or the `text` of its text blocks joined by newlines.

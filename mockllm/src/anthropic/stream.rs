@@ -13,14 +13,7 @@ use crate::tokens::thinking_tokens;
 /// The `text/event-stream` response for a streamed reply.
 pub(super) fn response(plan: &Plan, model: &str, input_tokens: u64) -> Response {
     let script = script(plan, model, input_tokens);
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        script.into_body(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/event-stream; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], script.into_body()).into_response()
 }
 
 fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
@@ -44,21 +37,11 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
     s.chunk(event("ping", json!({})));
     let mut index = 0;
     if plan.thinking > 0 {
-        block_start(
-            &mut s,
-            index,
-            json!({"type": "thinking", "thinking": "", "signature": ""}),
-        );
+        block_start(&mut s, index, json!({"type": "thinking", "thinking": "", "signature": ""}));
         for token in thinking_tokens(plan.thinking) {
-            s.token(delta(
-                index,
-                json!({"type": "thinking_delta", "thinking": token}),
-            ));
+            s.token(delta(index, json!({"type": "thinking_delta", "thinking": token})));
         }
-        s.chunk(delta(
-            index,
-            json!({"type": "signature_delta", "signature": SIGNATURE}),
-        ));
+        s.chunk(delta(index, json!({"type": "signature_delta", "signature": SIGNATURE})));
         block_stop(&mut s, index);
         index += 1;
     }
@@ -75,14 +58,10 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
     block_stop(&mut s, index);
     if let Some(call) = &plan.tool {
         index += 1;
-        let tool =
-            json!({"type": "tool_use", "id": next_id("toolu"), "name": call.name, "input": {}});
+        let tool = json!({"type": "tool_use", "id": next_id("toolu"), "name": call.name, "input": {}});
         block_start(&mut s, index, tool);
         for chunk in call.input_chunks() {
-            s.token(delta(
-                index,
-                json!({"type": "input_json_delta", "partial_json": chunk}),
-            ));
+            s.token(delta(index, json!({"type": "input_json_delta", "partial_json": chunk})));
         }
         block_stop(&mut s, index);
     }
@@ -101,10 +80,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
 fn inject_failure(s: &mut Script, plan: &Plan) -> bool {
     match plan.stream_failure() {
         Some(Failure::Cut) => s.cut(),
-        Some(_) => s.chunk(event(
-            "error",
-            json!({"error": {"type": "overloaded_error", "message": "Overloaded"}}),
-        )),
+        Some(_) => s.chunk(event("error", json!({"error": {"type": "overloaded_error", "message": "Overloaded"}}))),
         None => return false,
     }
     true
@@ -116,17 +92,11 @@ fn event(name: &str, fields: Value) -> bytes::Bytes {
 }
 
 fn block_start(s: &mut Script, index: usize, block: Value) {
-    s.chunk(event(
-        "content_block_start",
-        json!({"index": index, "content_block": block}),
-    ));
+    s.chunk(event("content_block_start", json!({"index": index, "content_block": block})));
 }
 
 fn delta(index: usize, delta: Value) -> bytes::Bytes {
-    event(
-        "content_block_delta",
-        json!({"index": index, "delta": delta}),
-    )
+    event("content_block_delta", json!({"index": index, "delta": delta}))
 }
 
 fn block_stop(s: &mut Script, index: usize) {

@@ -43,42 +43,24 @@ struct StreamOptions {
 }
 
 /// The handler for `POST /v1/chat/completions`.
-pub(crate) async fn completions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub(crate) async fn completions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let req: ChatRequest = match accept(&headers, &body) {
         Ok(req) => req,
         Err(response) => return *response,
     };
     let texts: Vec<String> = req.messages.iter().map(|m| text_of(&m.content)).collect();
-    let last_user = req
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .map(|m| text_of(&m.content))
-        .unwrap_or_default();
+    let last_user = req.messages.iter().rev().find(|m| m.role == "user").map(|m| text_of(&m.content)).unwrap_or_default();
     let thinking_requested = req.reasoning_effort.as_deref().is_some_and(|e| e != "none");
     // After a tool loop's results (`role: tool`), the reply is the final text.
     let after_tool = req.messages.last().is_some_and(|m| m.role == "tool");
-    let plan = state.plan_turn(&Turn {
-        prompt: last_user,
-        thinking_requested,
-        tool_results: after_tool.then_some(false),
-        ..Turn::default()
-    });
+    let plan =
+        state.plan_turn(&Turn { prompt: last_user, thinking_requested, tool_results: after_tool.then_some(false), ..Turn::default() });
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure);
     }
     let prompt_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
     let usage = usage(&plan, prompt_tokens);
-    let head = Head {
-        id: next_id("chatcmpl"),
-        created: unix_now(),
-        model: req.model,
-    };
+    let head = Head { id: next_id("chatcmpl"), created: unix_now(), model: req.model };
     if !req.stream {
         return whole(&plan, &head, usage);
     }

@@ -37,12 +37,7 @@ fn text_of(content: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
             .iter()
-            .filter(|p| {
-                matches!(
-                    p.get("type").and_then(Value::as_str),
-                    Some("text" | "input_text" | "output_text")
-                )
-            })
+            .filter(|p| matches!(p.get("type").and_then(Value::as_str), Some("text" | "input_text" | "output_text")))
             .filter_map(|p| p.get("text").and_then(Value::as_str))
             .collect::<Vec<_>>()
             .join("\n"),
@@ -51,7 +46,5 @@ fn text_of(content: &Value) -> String {
 }
 
 /// The `text/event-stream` headers.
-const SSE_HEADERS: [(header::HeaderName, &str); 2] = [
-    (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-    (header::CACHE_CONTROL, "no-cache"),
-];
+const SSE_HEADERS: [(header::HeaderName, &str); 2] =
+    [(header::CONTENT_TYPE, "text/event-stream; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")];

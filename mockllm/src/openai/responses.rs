@@ -30,45 +30,27 @@ struct ResponsesRequest {
 }
 
 /// The handler for `POST /v1/responses`.
-pub(crate) async fn responses(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub(crate) async fn responses(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let req: ResponsesRequest = match accept(&headers, &body) {
         Ok(req) => req,
         Err(response) => return *response,
     };
     let (mut texts, last_user) = input_texts(&req.input);
     texts.extend(req.instructions.clone());
-    let thinking_requested = req
-        .reasoning
-        .as_ref()
-        .is_some_and(|r| r.get("effort").and_then(Value::as_str) != Some("none"));
+    let thinking_requested = req.reasoning.as_ref().is_some_and(|r| r.get("effort").and_then(Value::as_str) != Some("none"));
     // After a tool loop's results (a last `function_call_output` item), the reply is the final text.
     let after_tool = req
         .input
         .as_array()
         .and_then(|items| items.last())
-        .is_some_and(|item| {
-            item.get("type").and_then(Value::as_str) == Some("function_call_output")
-        });
-    let plan = state.plan_turn(&Turn {
-        prompt: last_user,
-        thinking_requested,
-        tool_results: after_tool.then_some(false),
-        ..Turn::default()
-    });
+        .is_some_and(|item| item.get("type").and_then(Value::as_str) == Some("function_call_output"));
+    let plan =
+        state.plan_turn(&Turn { prompt: last_user, thinking_requested, tool_results: after_tool.then_some(false), ..Turn::default() });
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure);
     }
     let input_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
-    let ids = Ids {
-        response: next_id("resp"),
-        reasoning: next_id("rs"),
-        message: next_id("msg"),
-        call: next_id("fc"),
-    };
+    let ids = Ids { response: next_id("resp"), reasoning: next_id("rs"), message: next_id("msg"), call: next_id("fc") };
     let skeleton = json!({
         "id": ids.response, "object": "response", "created_at": unix_now(),
         "status": "in_progress", "error": null, "incomplete_details": null,
@@ -78,10 +60,7 @@ pub(crate) async fn responses(
         "temperature": 1.0, "text": {"format": {"type": "text"}}, "tool_choice": "auto",
         "tools": [], "top_p": 1.0, "truncation": "disabled", "usage": null, "metadata": {},
     });
-    let mut events = Events {
-        s: Script::new(&plan),
-        seq: 0,
-    };
+    let mut events = Events { s: Script::new(&plan), seq: 0 };
     let output = match events.play(&plan, &ids, &skeleton) {
         Some(output) => output,
         None if req.stream => return (SSE_HEADERS, events.s.into_body()).into_response(),
@@ -137,58 +116,26 @@ impl Events {
             let item_id = &ids.reasoning;
             let at = json!({"item_id": item_id, "output_index": output.len(), "summary_index": 0});
             let added = json!({"id": item_id, "type": "reasoning", "summary": []});
-            self.push(
-                "response.output_item.added",
-                json!({"output_index": output.len(), "item": added}),
-                false,
-            );
+            self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
             let part = json!({"type": "summary_text", "text": ""});
-            self.push(
-                "response.reasoning_summary_part.added",
-                with(&at, "part", part),
-                false,
-            );
+            self.push("response.reasoning_summary_part.added", with(&at, "part", part), false);
             for token in thinking_tokens(plan.thinking) {
-                self.push(
-                    "response.reasoning_summary_text.delta",
-                    with(&at, "delta", json!(token)),
-                    true,
-                );
+                self.push("response.reasoning_summary_text.delta", with(&at, "delta", json!(token)), true);
             }
             let text = thinking_text(plan.thinking);
-            self.push(
-                "response.reasoning_summary_text.done",
-                with(&at, "text", json!(text)),
-                false,
-            );
+            self.push("response.reasoning_summary_text.done", with(&at, "text", json!(text)), false);
             let part = json!({"type": "summary_text", "text": text});
-            self.push(
-                "response.reasoning_summary_part.done",
-                with(&at, "part", part.clone()),
-                false,
-            );
+            self.push("response.reasoning_summary_part.done", with(&at, "part", part.clone()), false);
             let item = json!({"id": item_id, "type": "reasoning", "summary": [part]});
-            self.push(
-                "response.output_item.done",
-                json!({"output_index": output.len(), "item": item}),
-                false,
-            );
+            self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
             output.push(item);
         }
         let item_id = &ids.message;
         let at = json!({"item_id": item_id, "output_index": output.len(), "content_index": 0});
         let added = json!({"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []});
-        self.push(
-            "response.output_item.added",
-            json!({"output_index": output.len(), "item": added}),
-            false,
-        );
+        self.push("response.output_item.added", json!({"output_index": output.len(), "item": added}), false);
         let part = json!({"type": "output_text", "text": "", "annotations": []});
-        self.push(
-            "response.content_part.added",
-            with(&at, "part", part),
-            false,
-        );
+        self.push("response.content_part.added", with(&at, "part", part), false);
         for (i, token) in plan.reply.iter().enumerate() {
             if i == plan.after && self.inject_failure(plan, skeleton) {
                 return None;
@@ -203,17 +150,9 @@ impl Events {
         let done = with(&with(&at, "text", json!(text)), "logprobs", json!([]));
         self.push("response.output_text.done", done, false);
         let part = json!({"type": "output_text", "text": text, "annotations": []});
-        self.push(
-            "response.content_part.done",
-            with(&at, "part", part.clone()),
-            false,
-        );
+        self.push("response.content_part.done", with(&at, "part", part.clone()), false);
         let item = json!({"id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part]});
-        self.push(
-            "response.output_item.done",
-            json!({"output_index": output.len(), "item": item}),
-            false,
-        );
+        self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
         output.push(item);
         if let Some(tool) = &plan.tool {
             output.push(self.tool_call(tool, &ids.call, output.len()));
@@ -225,31 +164,15 @@ impl Events {
         let at = json!({"item_id": item_id, "output_index": output_index});
         let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress",
             "arguments": "", "call_id": "call_mock_01", "name": tool.name});
-        self.push(
-            "response.output_item.added",
-            json!({"output_index": output_index, "item": item}),
-            false,
-        );
+        self.push("response.output_item.added", json!({"output_index": output_index, "item": item}), false);
         for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
-            self.push(
-                "response.function_call_arguments.delta",
-                with(&at, "delta", json!(piece)),
-                true,
-            );
+            self.push("response.function_call_arguments.delta", with(&at, "delta", json!(piece)), true);
         }
         let arguments = tool.input.to_string();
-        self.push(
-            "response.function_call_arguments.done",
-            with(&at, "arguments", json!(arguments)),
-            false,
-        );
+        self.push("response.function_call_arguments.done", with(&at, "arguments", json!(arguments)), false);
         item["status"] = json!("completed");
         item["arguments"] = json!(arguments);
-        self.push(
-            "response.output_item.done",
-            json!({"output_index": output_index, "item": item}),
-            false,
-        );
+        self.push("response.output_item.done", json!({"output_index": output_index, "item": item}), false);
         item
     }
 

@@ -11,24 +11,14 @@ async fn stream_events(text: &str) -> Vec<(String, Value)> {
     let base = spawn_default().await;
     let response = post_anthropic(&base, &anthropic_body(text, true)).await;
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        content_type.starts_with("text/event-stream"),
-        "{content_type}"
-    );
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
     let body = response.text().await.unwrap();
     parse_sse(&body)
         .into_iter()
         .map(|e| {
             let data = e.json();
-            assert_eq!(
-                data["type"],
-                e.event.as_str(),
-                "data type matches event name"
-            );
+            assert_eq!(data["type"], e.event.as_str(), "data type matches event name");
             (e.event, data)
         })
         .collect()
@@ -55,10 +45,7 @@ async fn a_text_reply_streams_as_block_events_in_the_real_order() {
     assert_eq!(start["model"], "claude-mock");
     assert_eq!(start["content"], json!([]));
     assert!(start["usage"]["input_tokens"].as_u64().unwrap() >= 2);
-    assert_eq!(
-        events[2].1["content_block"],
-        json!({"type": "text", "text": ""})
-    );
+    assert_eq!(events[2].1["content_block"], json!({"type": "text", "text": ""}));
     assert_eq!(deltas(&events, 0, "text"), reply_text(5));
     let delta = &events[events.len() - 2].1;
     assert_eq!(delta["delta"]["stop_reason"], "end_turn");
@@ -68,11 +55,7 @@ async fn a_text_reply_streams_as_block_events_in_the_real_order() {
 #[tokio::test]
 async fn a_thinking_block_with_a_signature_comes_before_the_text() {
     let events = stream_events("[[mock tokens=4 thinking=3]]").await;
-    let starts: Vec<&Value> = events
-        .iter()
-        .filter(|(n, _)| n == "content_block_start")
-        .map(|(_, d)| d)
-        .collect();
+    let starts: Vec<&Value> = events.iter().filter(|(n, _)| n == "content_block_start").map(|(_, d)| d).collect();
     assert_eq!(starts[0]["content_block"]["type"], "thinking");
     assert_eq!(starts[0]["index"], 0);
     assert_eq!(starts[1]["content_block"]["type"], "text");
@@ -85,11 +68,7 @@ async fn a_thinking_block_with_a_signature_comes_before_the_text() {
 #[tokio::test]
 async fn a_tool_reply_ends_with_a_streamed_tool_use_block() {
     let events = stream_events("[[mock tokens=2 tool=1]]").await;
-    let start = events
-        .iter()
-        .rfind(|(n, _)| n == "content_block_start")
-        .map(|(_, d)| d.clone())
-        .unwrap();
+    let start = events.iter().rfind(|(n, _)| n == "content_block_start").map(|(_, d)| d.clone()).unwrap();
     assert_eq!(start["content_block"]["type"], "tool_use");
     assert_eq!(start["content_block"]["name"], "Read");
     let input: Value = serde_json::from_str(&deltas(&events, 1, "partial_json")).unwrap();
@@ -137,34 +116,20 @@ async fn a_malformed_body_is_a_400_invalid_request_error() {
 
 #[tokio::test]
 async fn tokens_are_paced_by_delay_and_rate() {
-    let base = spawn(MockConfig {
-        first_token_delay: Duration::from_millis(150),
-        tokens_per_sec: 50.0,
-        tokens: 6,
-        thinking_tokens: 0,
-    })
-    .await;
+    let base =
+        spawn(MockConfig { first_token_delay: Duration::from_millis(150), tokens_per_sec: 50.0, tokens: 6, thinking_tokens: 0 }).await;
     let started = Instant::now();
     let response = post_anthropic(&base, &anthropic_body("hi", true)).await;
     let body = response.text().await.unwrap();
     assert!(body.contains("message_stop"));
     // 150 ms before the first token, then 5 gaps of 20 ms.
-    assert!(
-        started.elapsed() >= Duration::from_millis(250),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn the_expected_text_and_health_endpoints_answer() {
     let base = spawn_default().await;
-    let text = reqwest::get(format!("{base}/mock/expected?tokens=9"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = reqwest::get(format!("{base}/mock/expected?tokens=9")).await.unwrap().text().await.unwrap();
     assert_eq!(text, reply_text(9));
     let health = reqwest::get(format!("{base}/health")).await.unwrap();
     assert_eq!(health.status(), 200);

@@ -42,10 +42,7 @@ async fn post(base: &str, path: &str, body: &Value) -> reqwest::Response {
         .post(format!("{base}{path}"))
         .header("x-api-key", "mock-key")
         .header("anthropic-version", "2023-06-01")
-        .header(
-            "anthropic-beta",
-            "claude-code-20250219,interleaved-thinking-2025-05-14",
-        )
+        .header("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14")
         .json(body)
         .send()
         .await
@@ -69,28 +66,18 @@ fn text_of(events: &[Value]) -> String {
 }
 
 fn tool_use(events: &[Value]) -> Option<(String, Value)> {
-    let start = events
-        .iter()
-        .find(|e| e["type"] == "content_block_start" && e["content_block"]["type"] == "tool_use")?;
+    let start = events.iter().find(|e| e["type"] == "content_block_start" && e["content_block"]["type"] == "tool_use")?;
     let index = &start["index"];
     let json: String = events
         .iter()
         .filter(|e| e["type"] == "content_block_delta" && &e["index"] == index)
         .filter_map(|e| e["delta"]["partial_json"].as_str())
         .collect();
-    Some((
-        start["content_block"]["name"].as_str()?.to_string(),
-        serde_json::from_str(&json).unwrap(),
-    ))
+    Some((start["content_block"]["name"].as_str()?.to_string(), serde_json::from_str(&json).unwrap()))
 }
 
 fn stop_reason(events: &[Value]) -> String {
-    events
-        .iter()
-        .find(|e| e["type"] == "message_delta")
-        .and_then(|e| e["delta"]["stop_reason"].as_str())
-        .unwrap_or_default()
-        .to_string()
+    events.iter().find(|e| e["type"] == "message_delta").and_then(|e| e["delta"]["stop_reason"].as_str()).unwrap_or_default().to_string()
 }
 
 #[tokio::test]
@@ -100,16 +87,9 @@ async fn a_write_directive_calls_write_with_an_absolute_path_then_finishes_with_
     let first = events(&base, &claude_code_body(json!([ask.clone()]))).await;
     let (name, input) = tool_use(&first).expect("a tool_use block");
     assert_eq!(name, "Write");
-    assert_eq!(
-        input,
-        json!({"file_path": "/tmp/ws/hello.txt", "content": "hello-from-mock"})
-    );
+    assert_eq!(input, json!({"file_path": "/tmp/ws/hello.txt", "content": "hello-from-mock"}));
     assert_eq!(stop_reason(&first), "tool_use");
-    let id = first
-        .iter()
-        .find(|e| e["content_block"]["type"] == "tool_use")
-        .unwrap()["content_block"]["id"]
-        .clone();
+    let id = first.iter().find(|e| e["content_block"]["type"] == "tool_use").unwrap()["content_block"]["id"].clone();
     assert!(id.as_str().unwrap().starts_with("toolu_"));
 
     let follow_up = json!([
@@ -144,18 +124,8 @@ async fn a_denied_tool_result_gets_a_tool_failed_reply() {
 #[tokio::test]
 async fn the_read_directive_still_reads_readme_and_no_tool_is_called_unless_offered() {
     let base = spawn_default().await;
-    let reply = events(
-        &base,
-        &claude_code_body(json!([prompt("[[mock tool=1 tokens=1]]")])),
-    )
-    .await;
-    assert_eq!(
-        tool_use(&reply),
-        Some((
-            "Read".to_string(),
-            json!({"file_path": "/tmp/ws/README.md"})
-        ))
-    );
+    let reply = events(&base, &claude_code_body(json!([prompt("[[mock tool=1 tokens=1]]")]))).await;
+    assert_eq!(tool_use(&reply), Some(("Read".to_string(), json!({"file_path": "/tmp/ws/README.md"}))));
     let mut body = claude_code_body(json!([prompt("[[mock tool=write tokens=1]]")]));
     body["tools"] = json!([]);
     let reply = events(&base, &body).await;
@@ -166,9 +136,7 @@ async fn the_read_directive_still_reads_readme_and_no_tool_is_called_unless_offe
 #[tokio::test]
 async fn a_structured_output_request_gets_json_text() {
     let base = spawn_default().await;
-    let mut body = claude_code_body(json!([prompt(
-        "<session>\nhi [[mock tokens=3]]\n</session>"
-    )]));
+    let mut body = claude_code_body(json!([prompt("<session>\nhi [[mock tokens=3]]\n</session>")]));
     body["tools"] = json!([]);
     body["thinking"] = json!({"type": "disabled"});
     body["output_config"] = json!({"format": {"type": "json_schema", "schema": {
@@ -177,13 +145,7 @@ async fn a_structured_output_request_gets_json_text() {
     let reply = events(&base, &body).await;
     let value: Value = serde_json::from_str(&text_of(&reply)).unwrap();
     let title = value["title"].as_str().unwrap();
-    assert_eq!(
-        title,
-        reply_text(3)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    assert_eq!(title, reply_text(3).split_whitespace().collect::<Vec<_>>().join(" "));
 }
 
 #[tokio::test]
@@ -199,17 +161,9 @@ async fn count_tokens_and_the_root_answer() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!({"input_tokens": 4}));
-    let head = reqwest::Client::new()
-        .head(format!("{base}/"))
-        .send()
-        .await
-        .unwrap();
+    let head = reqwest::Client::new().head(format!("{base}/")).send().await.unwrap();
     assert_eq!(head.status(), 200);
-    let unauthorized = reqwest::Client::new()
-        .post(format!("{base}/v1/messages/count_tokens"))
-        .json(&json!({"messages": []}))
-        .send()
-        .await
-        .unwrap();
+    let unauthorized =
+        reqwest::Client::new().post(format!("{base}/v1/messages/count_tokens")).json(&json!({"messages": []})).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
 }

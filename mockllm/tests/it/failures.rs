@@ -20,10 +20,7 @@ async fn http529_has_retry_after_and_an_overloaded_body() {
 #[tokio::test]
 async fn http500_and_http401_carry_their_error_types() {
     let base = spawn_default().await;
-    for (fail, status, kind) in [
-        ("http500", 500, "api_error"),
-        ("http401", 401, "authentication_error"),
-    ] {
+    for (fail, status, kind) in [("http500", 500, "api_error"), ("http401", 401, "authentication_error")] {
         let text = format!("[[mock fail={fail}]]");
         let response = post_anthropic(&base, &anthropic_body(&text, true)).await;
         assert_eq!(response.status(), status);
@@ -66,10 +63,7 @@ async fn an_error_event_follows_the_first_tokens_and_ends_the_stream() {
     let body = anthropic_body("[[mock tokens=10 fail=error_event after=3]]", true);
     let text = post_anthropic(&base, &body).await.text().await.unwrap();
     let events = parse_sse(&text);
-    let deltas = events
-        .iter()
-        .filter(|e| e.event == "content_block_delta")
-        .count();
+    let deltas = events.iter().filter(|e| e.event == "content_block_delta").count();
     assert_eq!(deltas, 3);
     let last = events.last().unwrap();
     assert_eq!(last.event, "error");

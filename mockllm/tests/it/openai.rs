@@ -20,29 +20,14 @@ fn chat_body(text: &str) -> Value {
 #[tokio::test]
 async fn chat_completion_chunks_parse_as_json_and_end_with_done() {
     let base = spawn_default().await;
-    let response = post_openai(
-        &base,
-        "/v1/chat/completions",
-        &chat_body("[[mock tokens=7 thinking=2]]"),
-    )
-    .await;
+    let response = post_openai(&base, "/v1/chat/completions", &chat_body("[[mock tokens=7 thinking=2]]")).await;
     assert_eq!(response.status(), 200);
     let events = parse_sse(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().data, "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|e| e.json())
-        .collect();
-    assert!(chunks
-        .iter()
-        .all(|c| c["object"] == "chat.completion.chunk"));
+    let chunks: Vec<Value> = events[..events.len() - 1].iter().map(|e| e.json()).collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
-    let field = |name: &str| -> String {
-        chunks
-            .iter()
-            .filter_map(|c| c["choices"][0]["delta"][name].as_str())
-            .collect()
-    };
+    let field = |name: &str| -> String { chunks.iter().filter_map(|c| c["choices"][0]["delta"][name].as_str()).collect() };
     assert_eq!(field("content"), reply_text(7));
     assert_eq!(field("reasoning_content"), thinking_text(2));
     let finish = &chunks[chunks.len() - 2];
@@ -57,12 +42,7 @@ async fn chat_completion_chunks_parse_as_json_and_end_with_done() {
 #[tokio::test]
 async fn chat_completions_without_a_bearer_token_are_a_401() {
     let base = spawn_default().await;
-    let response = reqwest::Client::new()
-        .post(format!("{base}/v1/chat/completions"))
-        .json(&chat_body("hi"))
-        .send()
-        .await
-        .unwrap();
+    let response = reqwest::Client::new().post(format!("{base}/v1/chat/completions")).json(&chat_body("hi")).send().await.unwrap();
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["message"].is_string());
@@ -86,29 +66,14 @@ async fn responses_events_are_typed_numbered_and_end_with_response_completed() {
         assert_eq!(data["sequence_number"], i as u64);
     }
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    assert_eq!(
-        &names[..3],
-        [
-            "response.created",
-            "response.in_progress",
-            "response.output_item.added"
-        ]
-    );
+    assert_eq!(&names[..3], ["response.created", "response.in_progress", "response.output_item.added"]);
     assert_eq!(*names.last().unwrap(), "response.completed");
     let joined = |name: &str| -> String {
-        events
-            .iter()
-            .filter(|e| e.event == name)
-            .map(|e| e.json()["delta"].as_str().unwrap().to_string())
-            .collect()
+        events.iter().filter(|e| e.event == name).map(|e| e.json()["delta"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(joined("response.output_text.delta"), reply_text(5));
-    assert_eq!(
-        joined("response.reasoning_summary_text.delta"),
-        thinking_text(3)
-    );
-    let args: Value =
-        serde_json::from_str(&joined("response.function_call_arguments.delta")).unwrap();
+    assert_eq!(joined("response.reasoning_summary_text.delta"), thinking_text(3));
+    let args: Value = serde_json::from_str(&joined("response.function_call_arguments.delta")).unwrap();
     assert_eq!(args, json!({"file_path": "README.md"}));
     let completed = events.last().unwrap().json();
     let usage = &completed["response"]["usage"];

@@ -40,13 +40,7 @@ pub async fn post_anthropic(base: &str, body: &Value) -> reqwest::Response {
 
 /// POSTs to an OpenAI endpoint with a bearer token.
 pub async fn post_openai(base: &str, path: &str, body: &Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .bearer_auth("test-key")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    reqwest::Client::new().post(format!("{base}{path}")).bearer_auth("test-key").json(body).send().await.unwrap()
 }
 
 /// A parsed SSE event: its `event:` name (empty if none) and its `data:` text.
@@ -67,10 +61,7 @@ pub fn parse_sse(body: &str) -> Vec<Sse> {
     body.split("\n\n")
         .filter(|block| !block.trim().is_empty())
         .map(|block| {
-            let mut sse = Sse {
-                event: String::new(),
-                data: String::new(),
-            };
+            let mut sse = Sse { event: String::new(), data: String::new() };
             for line in block.lines() {
                 if let Some(name) = line.strip_prefix("event: ") {
                     sse.event = name.to_string();

@@ -101,16 +101,8 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     /// Decodes one SSE event. `Ok(None)` means "nothing to report" (ping, unknown events).
-    pub fn decode_event(
-        &mut self,
-        event: &str,
-        data: &str,
-    ) -> Result<Option<ProviderEvent>, ProviderError> {
-        let name = if event.is_empty() || event == "message" {
-            type_of(data).unwrap_or_default()
-        } else {
-            event.to_string()
-        };
+    pub fn decode_event(&mut self, event: &str, data: &str) -> Result<Option<ProviderEvent>, ProviderError> {
+        let name = if event.is_empty() || event == "message" { type_of(data).unwrap_or_default() } else { event.to_string() };
         match name.as_str() {
             "message_start" => {
                 let start: MessageStart = parse(&name, data)?;
@@ -130,12 +122,7 @@ impl Decoder {
                     }
                 };
                 self.open.insert(start.index);
-                Ok(Some(ProviderEvent::BlockStart {
-                    index: start.index,
-                    kind,
-                    name: block.name,
-                    id: block.id,
-                }))
+                Ok(Some(ProviderEvent::BlockStart { index: start.index, kind, name: block.name, id: block.id }))
             }
             "content_block_delta" => {
                 let delta: BlockDelta = parse(&name, data)?;
@@ -143,10 +130,7 @@ impl Decoder {
             }
             "content_block_stop" => {
                 let stop: BlockStop = parse(&name, data)?;
-                Ok(self
-                    .open
-                    .remove(&stop.index)
-                    .then_some(ProviderEvent::BlockStop { index: stop.index }))
+                Ok(self.open.remove(&stop.index).then_some(ProviderEvent::BlockStop { index: stop.index }))
             }
             "message_delta" => {
                 let delta: MessageDelta = parse(&name, data)?;
@@ -156,16 +140,11 @@ impl Decoder {
                 }
                 Ok(Some(ProviderEvent::Usage(self.usage)))
             }
-            "message_stop" => Ok(Some(ProviderEvent::Stop {
-                stop_reason: self.stop_reason.take().unwrap_or_else(|| "end_turn".into()),
-            })),
+            "message_stop" => Ok(Some(ProviderEvent::Stop { stop_reason: self.stop_reason.take().unwrap_or_else(|| "end_turn".into()) })),
             "ping" => Ok(None),
             "error" => {
                 let err: ErrorEvent = parse(&name, data)?;
-                Err(ProviderError::Stream {
-                    kind: err.error.kind,
-                    message: err.error.message,
-                })
+                Err(ProviderError::Stream { kind: err.error.kind, message: err.error.message })
             }
             other => {
                 tracing::debug!(event = other, "ignoring an unknown Anthropic stream event");
@@ -184,11 +163,7 @@ impl Decoder {
             "text_delta" => d.text,
             "thinking_delta" => d.thinking,
             "input_json_delta" => d.partial_json,
-            "signature_delta" => {
-                return d
-                    .signature
-                    .map(|signature| ProviderEvent::Signature { index, signature })
-            }
+            "signature_delta" => return d.signature.map(|signature| ProviderEvent::Signature { index, signature }),
             other => {
                 tracing::debug!(kind = other, "ignoring an unknown content block delta");
                 None
@@ -203,10 +178,7 @@ impl Decoder {
         for (slot, value) in [
             (&mut u.input_tokens, w.input_tokens),
             (&mut u.output_tokens, w.output_tokens),
-            (
-                &mut u.cache_creation_input_tokens,
-                w.cache_creation_input_tokens,
-            ),
+            (&mut u.cache_creation_input_tokens, w.cache_creation_input_tokens),
             (&mut u.cache_read_input_tokens, w.cache_read_input_tokens),
         ] {
             if let Some(v) = value.filter(|v| *v > 0) {
@@ -236,8 +208,7 @@ fn type_of(data: &str) -> Option<String> {
 }
 
 fn parse<T: DeserializeOwned>(event: &str, data: &str) -> Result<T, ProviderError> {
-    serde_json::from_str(data)
-        .map_err(|e| ProviderError::Protocol(format!("malformed {event} event: {e}")))
+    serde_json::from_str(data).map_err(|e| ProviderError::Protocol(format!("malformed {event} event: {e}")))
 }
 
 #[cfg(test)]

@@ -43,22 +43,9 @@ pub(super) fn body(req: &ChatRequest) -> serde_json::Value {
         model: &req.model,
         max_tokens: req.max_tokens.saturating_add(budget.unwrap_or(0)),
         stream: true,
-        messages: req
-            .messages
-            .iter()
-            .map(|m| Message {
-                role: m.role,
-                content: [TextBlock {
-                    kind: "text",
-                    text: &m.text,
-                }],
-            })
-            .collect(),
+        messages: req.messages.iter().map(|m| Message { role: m.role, content: [TextBlock { kind: "text", text: &m.text }] }).collect(),
         system: req.system.as_deref().filter(|s| !s.is_empty()),
-        thinking: budget.map(|budget_tokens| Thinking {
-            kind: "enabled",
-            budget_tokens,
-        }),
+        thinking: budget.map(|budget_tokens| Thinking { kind: "enabled", budget_tokens }),
     };
     serde_json::to_value(&body).unwrap_or_default()
 }
@@ -74,14 +61,8 @@ mod tests {
             model: "claude-x".into(),
             system: system.map(Into::into),
             messages: vec![
-                ChatMessage {
-                    role: ChatRole::User,
-                    text: "hi".into(),
-                },
-                ChatMessage {
-                    role: ChatRole::Assistant,
-                    text: "hello".into(),
-                },
+                ChatMessage { role: ChatRole::User, text: "hi".into() },
+                ChatMessage { role: ChatRole::Assistant, text: "hello".into() },
             ],
             max_tokens: 1000,
             thinking_budget,
@@ -109,10 +90,7 @@ mod tests {
     fn a_thinking_budget_is_added_to_max_tokens() {
         let b = body(&request(Some("be terse"), Some(2048)));
         assert_eq!(b["max_tokens"], 3048);
-        assert_eq!(
-            b["thinking"],
-            json!({"type": "enabled", "budget_tokens": 2048})
-        );
+        assert_eq!(b["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
         assert_eq!(b["system"], "be terse");
     }
 

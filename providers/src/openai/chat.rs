@@ -124,8 +124,8 @@ impl Decode for Decoder {
         if data == "[DONE]" {
             return Ok(self.end());
         }
-        let chunk: Chunk = serde_json::from_str(data)
-            .map_err(|e| ProviderError::Protocol(format!("malformed chat completion chunk: {e}")))?;
+        let chunk: Chunk =
+            serde_json::from_str(data).map_err(|e| ProviderError::Protocol(format!("malformed chat completion chunk: {e}")))?;
         if let Some(error) = chunk.error {
             let message = error.get("message").and_then(Value::as_str).unwrap_or("stream error").to_string();
             return Err(ProviderError::Stream { kind: error_kind(&error), message });

@@ -148,12 +148,8 @@ impl OpenAiProvider {
             timeout: self.cfg.request_timeout,
         };
         match self.cfg.api {
-            OpenAiApi::Responses => {
-                transport::stream(&self.client, endpoint, responses::body(&req), responses::Decoder::default())
-            }
-            OpenAiApi::ChatCompletions => {
-                transport::stream(&self.client, endpoint, chat::body(&req), chat::Decoder::default())
-            }
+            OpenAiApi::Responses => transport::stream(&self.client, endpoint, responses::body(&req), responses::Decoder::default()),
+            OpenAiApi::ChatCompletions => transport::stream(&self.client, endpoint, chat::body(&req), chat::Decoder::default()),
         }
     }
 }

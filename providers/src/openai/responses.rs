@@ -86,8 +86,8 @@ impl Decoder {
 
 impl Decode for Decoder {
     fn decode(&mut self, event: &str, data: &str) -> Result<Vec<ProviderEvent>, ProviderError> {
-        let value: Value = serde_json::from_str(data)
-            .map_err(|e| ProviderError::Protocol(format!("malformed Responses event `{event}`: {e}")))?;
+        let value: Value =
+            serde_json::from_str(data).map_err(|e| ProviderError::Protocol(format!("malformed Responses event `{event}`: {e}")))?;
         let name = match value.get("type").and_then(Value::as_str) {
             Some(kind) => kind.to_string(),
             None if !event.is_empty() && event != "message" => event.to_string(),
@@ -95,9 +95,7 @@ impl Decode for Decoder {
         };
         Ok(match name.as_str() {
             "response.output_text.delta" | "response.refusal.delta" => self.delta(&value, BlockKind::Text),
-            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                self.delta(&value, BlockKind::Thinking)
-            }
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => self.delta(&value, BlockKind::Thinking),
             "response.output_item.done" => self.blocks.close(number(&value, "output_index")),
             "response.completed" => self.end(&value, "end_turn".into()),
             "response.incomplete" => {
@@ -190,7 +188,9 @@ mod tests {
             typed("response.output_item.done", json!({"output_index": 0})),
             typed("response.output_text.delta", json!({"output_index": 1, "content_index": 0, "delta": "Hi"})),
             typed("response.output_item.done", json!({"output_index": 1})),
-            completed(json!({"input_tokens": 12, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 30, "output_tokens_details": {"reasoning_tokens": 20}})),
+            completed(
+                json!({"input_tokens": 12, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 30, "output_tokens_details": {"reasoning_tokens": 20}}),
+            ),
         ];
         let events: Vec<ProviderEvent> = lines.iter().flat_map(|l| d.decode("", l).unwrap()).collect();
         let start = |index, kind| ProviderEvent::BlockStart { index, kind, name: None, id: None };

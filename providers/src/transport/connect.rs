@@ -75,9 +75,7 @@ async fn attempt_once(
                 retry_after: None,
             })
         }
-        Ok(Err(e)) => {
-            return Err(Failed { retry: !e.is_builder(), error: ProviderError::Transport(describe(&e)), retry_after: None })
-        }
+        Ok(Err(e)) => return Err(Failed { retry: !e.is_builder(), error: ProviderError::Transport(describe(&e)), retry_after: None }),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
@@ -86,17 +84,13 @@ async fn attempt_once(
     }
     let retry_after = retry_after(response.headers());
     let message = error_message(response, status, timeout).await;
-    Err(Failed {
-        error: ProviderError::Http { status: status.as_u16(), message, retry_after },
-        retry: is_retryable(status),
-        retry_after,
-    })
+    Err(Failed { error: ProviderError::Http { status: status.as_u16(), message, retry_after }, retry: is_retryable(status), retry_after })
 }
 
 /// A secret header value, marked sensitive so it never shows in `Debug` output.
 pub(crate) fn secret_header(value: &str, variable: &str) -> Result<HeaderValue, ProviderError> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| ProviderError::Unavailable(format!("{variable} contains invalid characters")))?;
+    let mut value =
+        HeaderValue::from_str(value).map_err(|_| ProviderError::Unavailable(format!("{variable} contains invalid characters")))?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -114,13 +108,7 @@ pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
 
 /// `retry-after` in whole or fractional seconds (HTTP dates are not supported).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: f64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let secs: f64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e6)))
 }
 
@@ -154,10 +142,7 @@ pub(crate) fn message_of(text: &str) -> Option<String> {
 fn shorten(text: &str, status: StatusCode) -> String {
     let text = text.trim();
     if text.is_empty() {
-        return status
-            .canonical_reason()
-            .unwrap_or("no error message")
-            .to_string();
+        return status.canonical_reason().unwrap_or("no error message").to_string();
     }
     match text.char_indices().nth(MAX_ERROR_BODY) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -194,10 +179,7 @@ mod tests {
 
     #[test]
     fn retry_after_wins_over_the_default_backoff() {
-        assert_eq!(
-            backoff(3, Some(Duration::from_secs(1))),
-            Duration::from_secs(1)
-        );
+        assert_eq!(backoff(3, Some(Duration::from_secs(1))), Duration::from_secs(1));
     }
 
     #[test]
@@ -205,10 +187,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(retry_after(&h), None);
     }
 

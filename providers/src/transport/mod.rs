@@ -42,10 +42,7 @@ impl fmt::Debug for RuntimeKey {
 
 /// An HTTP client whose connect timeout is `timeout`, or why it could not be built.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|e| format!("HTTP client could not be built: {e}"))
+    reqwest::Client::builder().connect_timeout(timeout).build().map_err(|e| format!("HTTP client could not be built: {e}"))
 }
 
 /// POSTs `body` (with retries), then decodes the SSE reply with `decoder`.

@@ -14,13 +14,7 @@ async fn an_error_event_mid_stream_ends_with_a_stream_error_after_some_text() {
     let req = request("[[mock tokens=10 fail=error_event after=3]]");
     let reply = Reply::from_items(run(&provider(&base), req).await);
     assert_eq!(reply.text_of(BlockKind::Text), reply_text(3));
-    assert_eq!(
-        reply.error,
-        Some(ProviderError::Stream {
-            kind: "overloaded_error".into(),
-            message: "Overloaded".into()
-        })
-    );
+    assert_eq!(reply.error, Some(ProviderError::Stream { kind: "overloaded_error".into(), message: "Overloaded".into() }));
 }
 
 #[tokio::test]
@@ -29,11 +23,7 @@ async fn a_cut_connection_ends_with_a_transport_error() {
     let req = request("[[mock tokens=10 fail=cut after=4]]");
     let reply = Reply::from_items(run(&provider(&base), req).await);
     assert_eq!(reply.text_of(BlockKind::Text), reply_text(4));
-    assert!(
-        matches!(reply.error, Some(ProviderError::Transport(_))),
-        "{:?}",
-        reply.error
-    );
+    assert!(matches!(reply.error, Some(ProviderError::Transport(_))), "{:?}", reply.error);
 }
 
 #[tokio::test]
@@ -44,10 +34,7 @@ async fn an_overloaded_529_is_retried_after_retry_after_and_then_succeeds() {
     let reply = Reply::from_items(run(&provider(&base), req).await);
     assert_eq!(reply.error, None);
     assert_eq!(reply.text_of(BlockKind::Text), reply_text(5));
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "retry-after: 1 was honoured"
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "retry-after: 1 was honoured");
 }
 
 #[tokio::test]
@@ -58,11 +45,7 @@ async fn a_401_is_an_http_error_without_retry() {
     let items = run(&provider(&base), req).await;
     assert_eq!(items.len(), 1);
     match &items[0] {
-        Err(ProviderError::Http {
-            status: 401,
-            message,
-            ..
-        }) => {
+        Err(ProviderError::Http { status: 401, message, .. }) => {
             assert_eq!(message, "invalid x-api-key")
         }
         other => panic!("expected HTTP 401, got {other:?}"),
@@ -80,28 +63,14 @@ async fn a_500_is_an_http_error_once_retries_run_out() {
         ..AnthropicConfig::default()
     });
     let items = run(&provider, request("[[mock fail=http500 fail_times=5]]")).await;
-    assert!(
-        matches!(
-            items.as_slice(),
-            [Err(ProviderError::Http { status: 500, .. })]
-        ),
-        "{items:?}"
-    );
+    assert!(matches!(items.as_slice(), [Err(ProviderError::Http { status: 500, .. })]), "{items:?}");
 }
 
 #[tokio::test]
 async fn a_missing_key_is_unavailable() {
-    let provider = AnthropicProvider::new(AnthropicConfig {
-        api_key: None,
-        ..AnthropicConfig::default()
-    });
+    let provider = AnthropicProvider::new(AnthropicConfig { api_key: None, ..AnthropicConfig::default() });
     let items = run(&provider, request("hi")).await;
-    assert_eq!(
-        items,
-        vec![Err(ProviderError::Unavailable(
-            "ANTHROPIC_API_KEY is not set".into()
-        ))]
-    );
+    assert_eq!(items, vec![Err(ProviderError::Unavailable("ANTHROPIC_API_KEY is not set".into()))]);
 }
 
 #[tokio::test]

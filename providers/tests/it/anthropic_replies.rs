@@ -9,8 +9,7 @@ use crate::support::{mock, provider, request, run, Reply};
 #[tokio::test]
 async fn a_text_reply_equals_the_mock_reply_text_exactly() {
     let base = mock().await;
-    let reply =
-        Reply::from_items(run(&provider(&base), request("hello [[mock tokens=120]]")).await);
+    let reply = Reply::from_items(run(&provider(&base), request("hello [[mock tokens=120]]")).await);
     assert_eq!(reply.error, None);
     assert_eq!(reply.text_of(BlockKind::Text), reply_text(120));
     assert_eq!(reply.stop_reason.as_deref(), Some("end_turn"));
@@ -38,10 +37,7 @@ async fn tool_use_input_json_assembles_to_the_expected_object() {
     let tool = reply.blocks.values().last().unwrap();
     assert_eq!(tool.kind, Some(BlockKind::ToolUse));
     assert_eq!(tool.name.as_deref(), Some("Read"));
-    assert!(tool
-        .id
-        .as_deref()
-        .is_some_and(|id| id.starts_with("toolu_")));
+    assert!(tool.id.as_deref().is_some_and(|id| id.starts_with("toolu_")));
     let input: Value = serde_json::from_str(&tool.text).unwrap();
     assert_eq!(input, json!({"file_path": "README.md"}));
     assert_eq!(reply.stop_reason.as_deref(), Some("tool_use"));
@@ -50,8 +46,7 @@ async fn tool_use_input_json_assembles_to_the_expected_object() {
 #[tokio::test]
 async fn the_final_usage_keeps_input_tokens_and_takes_output_tokens_from_message_delta() {
     let base = mock().await;
-    let reply =
-        Reply::from_items(run(&provider(&base), request("one two three [[mock tokens=9]]")).await);
+    let reply = Reply::from_items(run(&provider(&base), request("one two three [[mock tokens=9]]")).await);
     let usage = reply.usage.unwrap();
     assert!(usage.input_tokens >= 4, "{usage:?}");
     assert_eq!(usage.output_tokens, 9);

@@ -44,11 +44,7 @@ async fn serve_chunks(chunks: Vec<Vec<u8>>) -> String {
                     tokio::time::sleep(Duration::from_millis(30)).await;
                     Some((Ok::<_, Infallible>(Bytes::from(chunk)), it))
                 });
-                (
-                    [(header::CONTENT_TYPE, "text/event-stream")],
-                    Body::from_stream(body),
-                )
-                    .into_response()
+                ([(header::CONTENT_TYPE, "text/event-stream")], Body::from_stream(body)).into_response()
             }
         }),
     );
@@ -62,20 +58,13 @@ async fn an_unknown_event_type_is_tolerated() {
     assert_eq!(reply.error, None);
     assert_eq!(reply.text_of(BlockKind::Text), "Hello");
     assert_eq!(reply.stop_reason.as_deref(), Some("end_turn"));
-    assert_eq!(
-        reply.usage.map(|u| (u.input_tokens, u.output_tokens)),
-        Some((3, 2))
-    );
+    assert_eq!(reply.usage.map(|u| (u.input_tokens, u.output_tokens)), Some((3, 2)));
 }
 
 #[tokio::test]
 async fn a_multi_byte_character_split_across_network_chunks_decodes_correctly() {
     let body = canned_reply(r#""café au lait""#).into_bytes();
-    let split = body
-        .iter()
-        .position(|b| *b == 0xC3)
-        .expect("é starts with 0xC3")
-        + 1;
+    let split = body.iter().position(|b| *b == 0xC3).expect("é starts with 0xC3") + 1;
     let base = serve_chunks(vec![body[..split].to_vec(), body[split..].to_vec()]).await;
     let reply = Reply::from_items(run(&provider(&base), request("hi")).await);
     assert_eq!(reply.error, None);

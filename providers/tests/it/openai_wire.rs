@@ -59,9 +59,15 @@ async fn unknown_responses_events_are_tolerated() {
     let body = [
         event("response.created", r#"{"type":"response.created","sequence_number":0,"response":{}}"#),
         event("response.some_future_event", r#"{"type":"response.some_future_event","sequence_number":1}"#),
-        event("response.output_text.delta", r#"{"type":"response.output_text.delta","sequence_number":2,"output_index":0,"content_index":0,"delta":"café"}"#),
+        event(
+            "response.output_text.delta",
+            r#"{"type":"response.output_text.delta","sequence_number":2,"output_index":0,"content_index":0,"delta":"café"}"#,
+        ),
         event("response.output_item.done", r#"{"type":"response.output_item.done","sequence_number":3,"output_index":0}"#),
-        event("response.completed", r#"{"type":"response.completed","sequence_number":4,"response":{"usage":{"input_tokens":2,"output_tokens":1}}}"#),
+        event(
+            "response.completed",
+            r#"{"type":"response.completed","sequence_number":4,"response":{"usage":{"input_tokens":2,"output_tokens":1}}}"#,
+        ),
     ]
     .concat();
     let base = serve_body("/v1/responses", body).await;

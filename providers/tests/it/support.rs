@@ -7,10 +7,7 @@ use futures::StreamExt;
 use mockllm::MockConfig;
 use providers::anthropic::{AnthropicConfig, AnthropicProvider};
 use providers::openai::{OpenAiConfig, OpenAiProvider};
-use providers::{
-    BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, ProviderStream,
-    Usage,
-};
+use providers::{BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, ProviderStream, Usage};
 
 /// Serves `router` on a free local port; returns its base URL.
 pub async fn serve(router: axum::Router) -> String {
@@ -70,10 +67,7 @@ pub fn request(text: &str) -> ChatRequest {
     ChatRequest {
         model: "claude-mock".into(),
         system: Some("You are a test.".into()),
-        messages: vec![ChatMessage {
-            role: ChatRole::User,
-            text: text.into(),
-        }],
+        messages: vec![ChatMessage { role: ChatRole::User, text: text.into() }],
         max_tokens: 4096,
         thinking_budget: None,
         reasoning_effort: None,
@@ -81,13 +75,8 @@ pub fn request(text: &str) -> ChatRequest {
 }
 
 /// Runs the request to the end and collects every item.
-pub async fn run(
-    provider: &impl Streams,
-    req: ChatRequest,
-) -> Vec<Result<ProviderEvent, ProviderError>> {
-    tokio::time::timeout(Duration::from_secs(20), provider.stream(req).collect())
-        .await
-        .expect("the stream should end")
+pub async fn run(provider: &impl Streams, req: ChatRequest) -> Vec<Result<ProviderEvent, ProviderError>> {
+    tokio::time::timeout(Duration::from_secs(20), provider.stream(req).collect()).await.expect("the stream should end")
 }
 
 /// One assembled content block.
@@ -114,27 +103,15 @@ impl Reply {
     pub fn from_items(items: Vec<Result<ProviderEvent, ProviderError>>) -> Reply {
         let mut reply = Reply::default();
         for item in items {
-            assert!(
-                reply.error.is_none() && reply.stop_reason.is_none(),
-                "nothing after the end"
-            );
+            assert!(reply.error.is_none() && reply.stop_reason.is_none(), "nothing after the end");
             match item {
                 Err(e) => reply.error = Some(e),
-                Ok(ProviderEvent::BlockStart {
-                    index,
-                    kind,
-                    name,
-                    id,
-                }) => {
+                Ok(ProviderEvent::BlockStart { index, kind, name, id }) => {
                     let block = reply.blocks.entry(index).or_default();
                     (block.kind, block.name, block.id) = (Some(kind), name, id);
                 }
-                Ok(ProviderEvent::BlockDelta { index, text }) => {
-                    reply.block(index).text.push_str(&text)
-                }
-                Ok(ProviderEvent::Signature { index, signature }) => {
-                    reply.block(index).signature = Some(signature)
-                }
+                Ok(ProviderEvent::BlockDelta { index, text }) => reply.block(index).text.push_str(&text),
+                Ok(ProviderEvent::Signature { index, signature }) => reply.block(index).signature = Some(signature),
                 Ok(ProviderEvent::BlockStop { index }) => reply.block(index).stopped = true,
                 Ok(ProviderEvent::Usage(usage)) => reply.usage = Some(usage),
                 Ok(ProviderEvent::Stop { stop_reason }) => reply.stop_reason = Some(stop_reason),
@@ -145,17 +122,11 @@ impl Reply {
     }
 
     fn block(&mut self, index: u32) -> &mut Block {
-        self.blocks
-            .get_mut(&index)
-            .expect("a delta for a started block")
+        self.blocks.get_mut(&index).expect("a delta for a started block")
     }
 
     /// The text of all blocks of `kind`, in order.
     pub fn text_of(&self, kind: BlockKind) -> String {
-        self.blocks
-            .values()
-            .filter(|b| b.kind == Some(kind))
-            .map(|b| b.text.as_str())
-            .collect()
+        self.blocks.values().filter(|b| b.kind == Some(kind)).map(|b| b.text.as_str()).collect()
     }
 }

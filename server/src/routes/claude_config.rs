@@ -50,7 +50,11 @@ pub struct ContentBody {
     content: String,
 }
 
-pub async fn write(State(state): State<AppState>, Query(params): Query<ConfigParams>, ApiJson(body): ApiJson<ContentBody>) -> ApiResult<Json<ConfigContent>> {
+pub async fn write(
+    State(state): State<AppState>,
+    Query(params): Query<ConfigParams>,
+    ApiJson(body): ApiJson<ContentBody>,
+) -> ApiResult<Json<ConfigContent>> {
     Ok(Json(config::write(&roots(&state), &scope(&params)?, path(&params)?, &body.content)?))
 }
 
@@ -69,6 +73,10 @@ pub struct HooksBody {
     hooks: Value,
 }
 
-pub async fn set_hooks(State(state): State<AppState>, Query(params): Query<ConfigParams>, ApiJson(body): ApiJson<HooksBody>) -> ApiResult<Json<Value>> {
+pub async fn set_hooks(
+    State(state): State<AppState>,
+    Query(params): Query<ConfigParams>,
+    ApiJson(body): ApiJson<HooksBody>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "hooks": config::set_hooks(&roots(&state), &scope(&params)?, body.hooks)? })))
 }

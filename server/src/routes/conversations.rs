@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use backend::views::{ArchivedFilter, ListPage, ListQuery};
 use backend::settings::RequestedSettings;
+use backend::views::{ArchivedFilter, ListPage, ListQuery};
 use backend::{NewConversation, PageRequest};
 use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
@@ -126,7 +126,11 @@ pub fn number_param<T: std::str::FromStr>(raw: Option<&str>, what: &str) -> ApiR
 }
 
 /// `GET /api/conversations/{id}?at=SEQ&turns=N&from_turn=T`
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>, Query(params): Query<ShowParams>) -> ApiResult<Json<ConversationView>> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<ShowParams>,
+) -> ApiResult<Json<ConversationView>> {
     let id = conversation_id(&id)?;
     let at = number_param::<u64>(params.at.as_deref(), "`at` must be an event sequence number")?;
     let turns = number_param::<u32>(params.turns.as_deref(), "`turns` must be a number of turns from 1 to 200")?;
@@ -142,7 +146,11 @@ pub struct MessageBody {
     text: String,
 }
 
-pub async fn send_message(State(state): State<AppState>, Path(id): Path<String>, ApiJson(body): ApiJson<MessageBody>) -> ApiResult<impl IntoResponse> {
+pub async fn send_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> ApiResult<impl IntoResponse> {
     let id = conversation_id(&id)?;
     let turn = state.backend.submit_prompt(&id, body.text).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "turn": turn }))))
@@ -167,7 +175,11 @@ pub struct RenameBody {
     title: String,
 }
 
-pub async fn rename(State(state): State<AppState>, Path(id): Path<String>, ApiJson(body): ApiJson<RenameBody>) -> ApiResult<Json<ConversationView>> {
+pub async fn rename(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RenameBody>,
+) -> ApiResult<Json<ConversationView>> {
     update(&state, &id, ConversationCommand::Rename { title: body.title }).await
 }
 

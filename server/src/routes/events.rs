@@ -12,9 +12,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use tokio_stream::StreamExt;
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
 
 use super::conversations::conversation_id;
 use crate::http_error::{ApiError, ApiPath as Path, ApiQuery as Query};
@@ -40,7 +40,9 @@ pub async fn stream(
         .filter(|raw| !raw.is_empty());
     let after = match resume {
         None => 0,
-        Some(raw) => raw.trim().parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the resume id is not one this server sent"))?,
+        Some(raw) => {
+            raw.trim().parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the resume id is not one this server sent"))?
+        }
     };
     state.backend.view(&id, None).await?;
     let events = state.backend.hub.follow(state.backend.log.clone(), id, after);

@@ -75,10 +75,20 @@ fn workspace_dir(state: &AppState, workspace: &str) -> ApiResult<PathBuf> {
 /// Files that hold credentials are never shown, even inside a workspace.
 fn is_credentials_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let env = lower == ".env" || (lower.starts_with(".env.") && !matches!(lower.as_str(), ".env.example" | ".env.sample" | ".env.template"));
+    let env =
+        lower == ".env" || (lower.starts_with(".env.") && !matches!(lower.as_str(), ".env.example" | ".env.sample" | ".env.template"));
     env || matches!(
         lower.as_str(),
-        ".netrc" | ".git-credentials" | ".credentials.json" | "credentials.json" | ".pgpass" | "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519" | "secret.key"
+        ".netrc"
+            | ".git-credentials"
+            | ".credentials.json"
+            | "credentials.json"
+            | ".pgpass"
+            | "id_rsa"
+            | "id_dsa"
+            | "id_ecdsa"
+            | "id_ed25519"
+            | "secret.key"
     ) || lower.ends_with(".pem")
         || lower.ends_with(".key")
         || lower.ends_with(".p12")
@@ -97,11 +107,18 @@ pub async fn read(
     let meta = tokio::fs::metadata(&target).await.map_err(|_| ApiError::from(PathError::NotFound))?;
     if meta.is_dir() {
         let mut entries = Vec::new();
-        let mut listing = tokio::fs::read_dir(&target).await.map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "the folder cannot be read"))?;
+        let mut listing =
+            tokio::fs::read_dir(&target).await.map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "the folder cannot be read"))?;
         while let Ok(Some(entry)) = listing.next_entry().await {
             let Ok(kind) = entry.file_type().await else { continue };
             let size = if kind.is_file() { entry.metadata().await.map(|m| m.len()).unwrap_or(0) } else { 0 };
-            let kind = if kind.is_symlink() { "symlink" } else if kind.is_dir() { "dir" } else { "file" };
+            let kind = if kind.is_symlink() {
+                "symlink"
+            } else if kind.is_dir() {
+                "dir"
+            } else {
+                "file"
+            };
             entries.push(Entry { name: entry.file_name().to_string_lossy().into_owned(), kind, size });
         }
         entries.sort_by(|a, b| (a.kind != "dir", &a.name).cmp(&(b.kind != "dir", &b.name)));
@@ -250,7 +267,23 @@ mod tests {
         for good in ["notes.txt", "IMG 2024 (1).jpg", "résumé.pdf", "a+b=c.md", "v1.2.tar.gz"] {
             assert!(safe_name(good), "{good}");
         }
-        for bad in ["", ".env", ".bashrc", "-rf", "a/b", "a\\b", "a:b", "x\0y", "trailing.", "trailing ", "a\nb", "*.txt", "$(id)", "<x>", &"x".repeat(256)] {
+        for bad in [
+            "",
+            ".env",
+            ".bashrc",
+            "-rf",
+            "a/b",
+            "a\\b",
+            "a:b",
+            "x\0y",
+            "trailing.",
+            "trailing ",
+            "a\nb",
+            "*.txt",
+            "$(id)",
+            "<x>",
+            &"x".repeat(256),
+        ] {
             assert!(!safe_name(bad), "{bad:?}");
         }
     }

@@ -28,11 +28,15 @@ pub struct BeforeParams {
     limit: Option<String>,
 }
 
-pub async fn messages(State(state): State<AppState>, Path(id): Path<String>, Query(params): Query<BeforeParams>) -> ApiResult<Json<MessagesPage>> {
+pub async fn messages(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<BeforeParams>,
+) -> ApiResult<Json<MessagesPage>> {
     let id = conversation_id(&id)?;
     let bad_turn = "`before_turn` must be a turn number from 1";
-    let before_turn = number_param::<u32>(params.before_turn.as_deref(), bad_turn)?
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, bad_turn))?;
+    let before_turn =
+        number_param::<u32>(params.before_turn.as_deref(), bad_turn)?.ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, bad_turn))?;
     if before_turn == 0 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, bad_turn));
     }

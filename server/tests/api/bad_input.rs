@@ -10,7 +10,12 @@ use crate::helpers::{prompt, spawn_app};
 async fn an_unknown_conversation_is_404_on_every_route() {
     let app = spawn_app().await;
     let unknown = uuid::Uuid::new_v4();
-    for path in [format!("/api/conversations/{unknown}"), "/api/conversations/not-a-uuid".into(), format!("/api/conversations/{unknown}/log"), format!("/api/conversations/{unknown}/events")] {
+    for path in [
+        format!("/api/conversations/{unknown}"),
+        "/api/conversations/not-a-uuid".into(),
+        format!("/api/conversations/{unknown}/log"),
+        format!("/api/conversations/{unknown}/events"),
+    ] {
         let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
     }
@@ -53,7 +58,8 @@ async fn malformed_json_is_400_with_a_message() {
         ("/api/conversations".to_string(), "[1,2"),
         (format!("/api/conversations/{id}/messages"), "{\"words\": \"hi\"}"),
     ] {
-        let response = app.client.post(format!("{}{path}", app.address)).header("content-type", "application/json").body(body).send().await.unwrap();
+        let response =
+            app.client.post(format!("{}{path}", app.address)).header("content-type", "application/json").body(body).send().await.unwrap();
         assert_eq!(response.status(), 400, "{path} {body}");
         let message = response.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().to_string();
         assert!(message.starts_with("invalid JSON body"), "{message}");

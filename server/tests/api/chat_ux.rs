@@ -66,7 +66,8 @@ async fn a_view_of_the_newest_turns_says_older_ones_exist_and_they_load_by_page(
 async fn text_blocks_carry_sanitized_markdown_html_with_marked_paths() {
     let app = spawn_app().await;
     let id = app.create_conversation().await;
-    let text = "See `src/main.rs` and **bold** <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) [[mock tokens=3]]";
+    let text =
+        "See `src/main.rs` and **bold** <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) [[mock tokens=3]]";
     turn(&app, &id, text).await;
     let view = get_json(&app, &format!("/api/conversations/{id}")).await;
     let user_html = view["messages"][0]["blocks"][0]["html"].as_str().expect("the prompt is rendered");
@@ -114,10 +115,14 @@ async fn a_search_finds_a_word_from_an_assistant_reply_and_names_its_turn() {
 }
 
 /// Reads `summary` events from the live list until one satisfies `wanted`.
-async fn next_summary(events: &mut (impl futures::Stream<Item = Result<eventsource_stream::Event, impl std::fmt::Debug>> + Unpin), wanted: impl Fn(&Value) -> bool) -> Value {
+async fn next_summary(
+    events: &mut (impl futures::Stream<Item = Result<eventsource_stream::Event, impl std::fmt::Debug>> + Unpin),
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let event = tokio::time::timeout_at(deadline, events.next()).await.expect("a summary in time").expect("the stream is open").unwrap();
+        let event =
+            tokio::time::timeout_at(deadline, events.next()).await.expect("a summary in time").expect("the stream is open").unwrap();
         assert_eq!(event.event, "summary");
         let data: Value = serde_json::from_str(&event.data).unwrap();
         if wanted(&data) {
@@ -134,7 +139,8 @@ async fn the_live_list_sends_a_summary_when_another_request_renames_or_deletes_a
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     let mut events = eventsource_stream::EventStream::new(response.bytes_stream());
-    let renamed = app.client.patch(format!("{}/api/conversations/{id}", app.address)).json(&json!({"title": "Live rename"})).send().await.unwrap();
+    let renamed =
+        app.client.patch(format!("{}/api/conversations/{id}", app.address)).json(&json!({"title": "Live rename"})).send().await.unwrap();
     assert_eq!(renamed.status(), 200);
     let summary = next_summary(&mut events, |s| s["id"] == id.as_str() && s["title"] == "Live rename").await;
     assert_eq!(summary["status"], "idle");
@@ -203,21 +209,27 @@ async fn the_config_editor_writes_and_reads_files_and_refuses_bad_json_and_trave
     assert_eq!(read, json!({"path": "CLAUDE.md", "content": "# Rules\n", "exists": true}));
     let missing = get_json(&app, "/api/claude/config/file?scope=global&path=agents/none.md").await;
     assert_eq!(missing["exists"], false);
-    assert_eq!(put_json(&app, "/api/claude/config/file?scope=global&path=commands/review.md", json!({"content": "Review"})).await.status(), 200);
+    assert_eq!(
+        put_json(&app, "/api/claude/config/file?scope=global&path=commands/review.md", json!({"content": "Review"})).await.status(),
+        200
+    );
     let listing = get_json(&app, "/api/claude/config?scope=global").await;
     let files = listing["files"].as_array().unwrap();
     assert!(files.iter().any(|f| f["kind"] == "command" && f["name"] == "review" && f["path"] == "commands/review.md"), "{listing}");
     assert!(files.iter().any(|f| f["kind"] == "claude_md" && f["exists"] == true), "{listing}");
-    let deleted = app.client.delete(format!("{}/api/claude/config/file?scope=global&path=commands/review.md", app.address)).send().await.unwrap();
+    let deleted =
+        app.client.delete(format!("{}/api/claude/config/file?scope=global&path=commands/review.md", app.address)).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
 
-    let invalid = put_json(&app, "/api/claude/config/file?scope=global&path=settings.json", json!({"content": "{\n  \"model\": ,\n}"})).await;
+    let invalid =
+        put_json(&app, "/api/claude/config/file?scope=global&path=settings.json", json!({"content": "{\n  \"model\": ,\n}"})).await;
     assert_eq!(invalid.status(), 400);
     let message = invalid.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
     assert!(message.contains("line 2, column"), "{message}");
 
     for path in ["../secrets.md", "commands/../../x.md", ".credentials.json", "commands/x.sh", "/etc/passwd"] {
-        let refused = put_json(&app, &format!("/api/claude/config/file?scope=global&path={}", urlencode(path)), json!({"content": "x"})).await;
+        let refused =
+            put_json(&app, &format!("/api/claude/config/file?scope=global&path={}", urlencode(path)), json!({"content": "x"})).await;
         assert!(matches!(refused.status().as_u16(), 400 | 403), "{path}: {}", refused.status());
         let read = get(&app, &format!("/api/claude/config/file?scope=global&path={}", urlencode(path))).await;
         assert!(matches!(read.status().as_u16(), 400 | 403), "{path}");
@@ -228,7 +240,9 @@ async fn the_config_editor_writes_and_reads_files_and_refuses_bad_json_and_trave
 }
 
 fn urlencode(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -237,14 +251,17 @@ async fn hooks_round_trip_through_a_workspace_settings_file_keeping_other_keys()
     let name = format!("cfg-{}", uuid::Uuid::new_v4().simple());
     assert_eq!(app.post_json("/api/workspaces", json!({ "name": name })).await.status(), 201);
     let scope = format!("workspace:{name}");
-    let settings = put_json(&app, &format!("/api/claude/config/file?scope={scope}&path=settings.json"), json!({"content": "{\"model\": \"opus\"}"})).await;
+    let settings =
+        put_json(&app, &format!("/api/claude/config/file?scope={scope}&path=settings.json"), json!({"content": "{\"model\": \"opus\"}"}))
+            .await;
     assert_eq!(settings.status(), 200);
     assert_eq!(get_json(&app, &format!("/api/claude/config/hooks?scope={scope}")).await, json!({"hooks": {}}));
     let hooks = json!({"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo hi"}]}]});
     let saved = put_json(&app, &format!("/api/claude/config/hooks?scope={scope}"), json!({ "hooks": hooks })).await;
     assert_eq!(saved.status(), 200);
     assert_eq!(get_json(&app, &format!("/api/claude/config/hooks?scope={scope}")).await["hooks"], hooks);
-    let on_disk: Value = serde_json::from_str(&std::fs::read_to_string(app.workspace_root.join(&name).join(".claude/settings.json")).unwrap()).unwrap();
+    let on_disk: Value =
+        serde_json::from_str(&std::fs::read_to_string(app.workspace_root.join(&name).join(".claude/settings.json")).unwrap()).unwrap();
     assert_eq!(on_disk["model"], "opus");
     assert_eq!(on_disk["hooks"], hooks);
     for bad in [json!({"hooks": []}), json!({"hooks": {"PreToolUse": {}}})] {
@@ -262,7 +279,8 @@ async fn chat_defaults_round_trip_and_fill_what_a_new_conversation_omits() {
     assert!(initial["provider"].is_null());
     let omitted = app.post_json("/api/conversations", json!({})).await;
     assert_eq!(omitted.status(), 400, "no default provider yet");
-    let defaults = json!({"provider": "anthropic", "model": "claude-haiku-4-5", "thinking_budget": 2048, "permission_mode": "accept_edits"});
+    let defaults =
+        json!({"provider": "anthropic", "model": "claude-haiku-4-5", "thinking_budget": 2048, "permission_mode": "accept_edits"});
     let saved = put_json(&app, "/api/settings/defaults", defaults.clone()).await;
     assert_eq!(saved.status(), 200);
     assert_eq!(get_json(&app, "/api/settings/defaults").await, defaults);
@@ -273,10 +291,16 @@ async fn chat_defaults_round_trip_and_fill_what_a_new_conversation_omits() {
     assert_eq!(view["model"], "claude-haiku-4-5");
     assert_eq!(view["permission_mode"], "accept_edits");
     assert_eq!(view["settings"]["thinking_budget"], 2048);
-    let explicit: Value = app.post_json("/api/conversations", json!({"provider": "anthropic", "permission_mode": "ask", "thinking_budget": 0})).await.json().await.unwrap();
+    let explicit: Value = app
+        .post_json("/api/conversations", json!({"provider": "anthropic", "permission_mode": "ask", "thinking_budget": 0}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(explicit["permission_mode"], "ask");
     assert!(explicit["settings"]["thinking_budget"].is_null());
-    for bad in [json!({"provider": "nope"}), json!({"permission_mode": "sometimes"}), json!({"thinking_budget": 10}), json!({"model": ""})] {
+    for bad in [json!({"provider": "nope"}), json!({"permission_mode": "sometimes"}), json!({"thinking_budget": 10}), json!({"model": ""})]
+    {
         let response = put_json(&app, "/api/settings/defaults", bad.clone()).await;
         assert_eq!(response.status(), 400, "{bad}");
         assert!(response.json::<Value>().await.unwrap()["error"].is_string());

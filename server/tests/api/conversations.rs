@@ -63,7 +63,8 @@ async fn a_deleted_conversation_answers_404_and_leaves_the_list() {
     assert_eq!(shown.status(), 404);
     let again = app.client.delete(format!("{}/api/conversations/{id}", app.address)).send().await.unwrap();
     assert_eq!(again.status(), 404);
-    let list: serde_json::Value = app.client.get(format!("{}/api/conversations?archived=all", app.address)).send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value =
+        app.client.get(format!("{}/api/conversations?archived=all", app.address)).send().await.unwrap().json().await.unwrap();
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
@@ -74,9 +75,11 @@ async fn renaming_changes_the_title_and_the_list_pages_with_a_cursor() {
     for _ in 0..3 {
         ids.push(app.create_conversation().await);
     }
-    let renamed = app.client.patch(format!("{}/api/conversations/{}", app.address, ids[0])).json(&json!({"title": "Renamed"})).send().await.unwrap();
+    let renamed =
+        app.client.patch(format!("{}/api/conversations/{}", app.address, ids[0])).json(&json!({"title": "Renamed"})).send().await.unwrap();
     assert_eq!(renamed.json::<serde_json::Value>().await.unwrap()["title"], "Renamed");
-    let first: serde_json::Value = app.client.get(format!("{}/api/conversations?limit=2", app.address)).send().await.unwrap().json().await.unwrap();
+    let first: serde_json::Value =
+        app.client.get(format!("{}/api/conversations?limit=2", app.address)).send().await.unwrap().json().await.unwrap();
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     assert_eq!(first["items"][0]["id"], ids[0].as_str(), "the renamed one has the newest activity");
     let cursor = first["next"].as_str().unwrap();
@@ -124,7 +127,8 @@ async fn the_view_as_of_an_event_shows_the_conversation_at_that_point() {
     let id = app.create_conversation().await;
     app.post_json(&format!("/api/conversations/{id}/messages"), json!({"text": prompt("tokens=10")})).await;
     app.wait_until_settled(&id, Duration::from_secs(20)).await;
-    let log: Vec<serde_json::Value> = app.client.get(format!("{}/api/conversations/{id}/log", app.address)).send().await.unwrap().json().await.unwrap();
+    let log: Vec<serde_json::Value> =
+        app.client.get(format!("{}/api/conversations/{id}/log", app.address)).send().await.unwrap().json().await.unwrap();
     let prompt_seq = log.iter().find(|e| e["type"] == "PromptSubmitted").unwrap()["seq"].as_u64().unwrap();
     assert!(log.iter().all(|e| e["at"].is_string() && e["version"].is_string()));
     assert_eq!(log[0]["type"], "ConversationStarted");

@@ -61,13 +61,23 @@ impl Rig {
     }
 
     async fn create_conversation(&self, base: &str) -> String {
-        let response = self.request(reqwest::Method::POST, format!("{base}/api/conversations")).json(&json!({"provider": "anthropic"})).send().await.unwrap();
+        let response = self
+            .request(reqwest::Method::POST, format!("{base}/api/conversations"))
+            .json(&json!({"provider": "anthropic"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 201, "creating a conversation (logs in {})", self.logs.display());
         response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
     }
 
     async fn send(&self, base: &str, id: &str, text: &str) -> reqwest::StatusCode {
-        let response = self.request(reqwest::Method::POST, format!("{base}/api/conversations/{id}/messages")).json(&json!({"text": text})).send().await.unwrap();
+        let response = self
+            .request(reqwest::Method::POST, format!("{base}/api/conversations/{id}/messages"))
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         if !status.is_success() {
             // Shown with a failing test's output.
@@ -94,7 +104,13 @@ impl Rig {
     }
 
     /// A client that follows `id`'s feed through cuts, from the start until `turn` ends.
-    fn follow(&self, base: &str, id: &str, turn: u64, within: Duration) -> (tokio::task::JoinHandle<Feed>, tokio::sync::oneshot::Receiver<()>) {
+    fn follow(
+        &self,
+        base: &str,
+        id: &str,
+        turn: u64,
+        within: Duration,
+    ) -> (tokio::task::JoinHandle<Feed>, tokio::sync::oneshot::Receiver<()>) {
         let (ready, is_ready) = tokio::sync::oneshot::channel();
         let url = format!("{base}/api/conversations/{id}/events");
         let (client, auth) = (self.client.clone(), self.auth.clone());
@@ -242,7 +258,14 @@ async fn killing_a_worker_with_sigkill_mid_turn_20_times_loses_and_repeats_no_to
 
 /// Runs `turns` concurrent turns with one follower each, applies `fault` while they stream,
 /// then checks that every follower and every view has exactly the mock's reply.
-async fn turns_survive(rig: &Rig, base: &str, turns: usize, directive: &str, expected: &str, fault: impl std::future::Future<Output = ()>) -> Vec<Feed> {
+async fn turns_survive(
+    rig: &Rig,
+    base: &str,
+    turns: usize,
+    directive: &str,
+    expected: &str,
+    fault: impl std::future::Future<Output = ()>,
+) -> Vec<Feed> {
     let mut followers = Vec::new();
     let mut ids = Vec::new();
     for _ in 0..turns {
@@ -385,7 +408,8 @@ async fn health_names_the_failing_service_and_the_server_recovers_by_itself_when
     let mut serve = rig.process(&["serve"], "serve", &[("PD_JOB_LEASE_MS", "1000")]).await;
     let base = serve.address().to_string();
     let client = rig.client.clone();
-    let healthy = |status: u16, body: &Value| status == 200 && *body == json!({"status": "ok", "postgres": {"ok": true}, "redis": {"ok": true}});
+    let healthy =
+        |status: u16, body: &Value| status == 200 && *body == json!({"status": "ok", "postgres": {"ok": true}, "redis": {"ok": true}});
     health_until(&client, &base, Duration::from_secs(5), healthy).await;
     let mut figures = Vec::new();
 
@@ -417,7 +441,11 @@ async fn health_names_the_failing_service_and_the_server_recovers_by_itself_when
     figures.push(format!("Redis: 503 after {}, 200 again {} after it restarted", secs(noticed), secs(recovered)));
     let id = rig.create_conversation(&base).await;
     assert_eq!(rig.send(&base, &id, &prompt("tokens=30")).await, 202);
-    assert_eq!(reply_text(&rig.settled(&base, &id, Duration::from_secs(30)).await, 1), mockllm::reply_text(30), "a turn after Redis returned");
+    assert_eq!(
+        reply_text(&rig.settled(&base, &id, Duration::from_secs(30)).await, 1),
+        mockllm::reply_text(30),
+        "a turn after Redis returned"
+    );
     assert!(serve.child.try_wait().unwrap().is_none(), "serve survived both outages");
     eprintln!("[faults] health: {}", figures.join("; "));
 }
@@ -473,7 +501,10 @@ async fn sigterm_drains_a_serve_node_and_a_worker_feeds_resume_on_the_other_node
         assert_exact(&feed.frames, &id, 1, &expected, &format!("{id} (logs in {})", rig.logs.display()));
         assert_eq!(attempts(&feed.frames, 1), 1, "{id}: the turn finished in its first attempt (no reclaim)");
         cuts += feed.cuts;
-        on_a += usize::from(feed.frames.iter().any(|f| f.event == "AttemptStarted" && f.data["event"]["AttemptStarted"]["worker"].as_str().unwrap_or("").contains(&format!("-{a_pid}-"))));
+        on_a += usize::from(feed.frames.iter().any(|f| {
+            f.event == "AttemptStarted"
+                && f.data["event"]["AttemptStarted"]["worker"].as_str().unwrap_or("").contains(&format!("-{a_pid}-"))
+        }));
     }
     assert!(cuts > 0, "some feeds were on A and resumed on B");
     assert!(on_a > 0, "A's embedded worker ran turns when it was stopped");

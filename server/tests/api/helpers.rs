@@ -88,8 +88,8 @@ pub async fn spawn_recording_mock() -> (String, Recorded, AbortOnDrop) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let recorded: Recorded = Default::default();
     let sink = recorded.clone();
-    let router = mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_request(
-        move |request: axum::extract::Request| {
+    let router =
+        mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_request(move |request: axum::extract::Request| {
             let sink = sink.clone();
             async move {
                 let (parts, body) = request.into_parts();
@@ -99,8 +99,7 @@ pub async fn spawn_recording_mock() -> (String, Recorded, AbortOnDrop) {
                 }
                 axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))
             }
-        },
-    ));
+        }));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

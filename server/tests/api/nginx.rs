@@ -71,7 +71,11 @@ impl Nginx {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("nginx exited with {status}: {}", std::fs::read_to_string(dir.join("output.log")).unwrap_or_default());
             }
-            assert!(Instant::now() < deadline, "nginx did not listen: {}", std::fs::read_to_string(dir.join("output.log")).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not listen: {}",
+                std::fs::read_to_string(dir.join("output.log")).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Nginx { child, dir, address: format!("http://127.0.0.1:{port}") }
@@ -93,4 +97,3 @@ impl Drop for Nginx {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-

@@ -66,7 +66,10 @@ fn the_spec_lists_exactly_the_routes_the_router_serves() {
     assert_eq!(served.len(), server::routes::API_ROUTES.len(), "a route is declared twice");
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&served).collect();
-    assert!(undocumented.is_empty() && unserved.is_empty(), "served but not in openapi.json: {undocumented:?}\nin openapi.json but not served: {unserved:?}");
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "served but not in openapi.json: {undocumented:?}\nin openapi.json but not served: {unserved:?}"
+    );
 
     let mut refs = Vec::new();
     all_refs(&spec, &mut refs);
@@ -127,7 +130,9 @@ fn check(spec: &Value, schema: &Value, value: &Value, at: &str) -> Option<String
         }
     }
     if let Some(n) = value.as_f64() {
-        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) || schema.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max) {
+        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min)
+            || schema.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max)
+        {
             return Some(format!("{at}: {value} is out of range"));
         }
     }
@@ -255,7 +260,9 @@ async fn run(app: &TestApp, spec: &Value, case: &Case) -> Value {
         return Value::Null;
     };
     let media = content_type.split(';').next().unwrap_or("").trim();
-    let entry = content.get(media).unwrap_or_else(|| panic!("{what}: content type {content_type} not documented for {status} ({:?})", content.keys()));
+    let entry = content
+        .get(media)
+        .unwrap_or_else(|| panic!("{what}: content type {content_type} not documented for {status} ({:?})", content.keys()));
     if media != "application/json" {
         assert!(!text.is_empty(), "{what}: empty {media} body");
         return Value::String(text);
@@ -321,7 +328,13 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("GET", "/api/conversations", "/api/conversations?archived=all&limit=10", NoBody, 200),
         case("GET", "/api/conversations", "/api/conversations?limit=0", NoBody, 400),
         case("GET", "/api/conversations", "/api/conversations?archived=maybe", NoBody, 400),
-        case("POST", "/api/conversations", "/api/conversations", Json(json!({"provider": "anthropic", "title": "Spec", "max_tokens": 1000})), 201),
+        case(
+            "POST",
+            "/api/conversations",
+            "/api/conversations",
+            Json(json!({"provider": "anthropic", "title": "Spec", "max_tokens": 1000})),
+            201,
+        ),
         case("POST", "/api/conversations", "/api/conversations", Json(json!({"provider": "nope"})), 400),
         case("POST", "/api/conversations", "/api/conversations", Json(json!({"provider": 7})), 400),
         case("GET", c, format!("/api/conversations/{id}"), NoBody, 200),
@@ -345,7 +358,13 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages?before_turn=2&limit=5"), NoBody, 200),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages"), NoBody, 400),
         case("GET", "/api/conversations/{id}/messages", format!("/api/conversations/{missing}/messages?before_turn=2"), NoBody, 404),
-        case("POST", "/api/conversations/{id}/messages", format!("/api/conversations/{missing}/messages"), Json(json!({"text": "hi"})), 404),
+        case(
+            "POST",
+            "/api/conversations/{id}/messages",
+            format!("/api/conversations/{missing}/messages"),
+            Json(json!({"text": "hi"})),
+            404,
+        ),
         case("POST", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages"), Json(json!({"text": ""})), 400),
         case("POST", "/api/conversations/{id}/messages", format!("/api/conversations/{id}/messages"), Json(json!({"txt": "hi"})), 400),
         case("GET", "/api/conversations/{id}/export.md", format!("/api/conversations/{id}/export.md"), NoBody, 200),
@@ -356,8 +375,20 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("POST", "/api/conversations/{id}/archive", format!("/api/conversations/{missing}/archive"), NoBody, 404),
         case("GET", "/api/conversations/{id}/log", format!("/api/conversations/{id}/log"), NoBody, 200),
         case("GET", "/api/conversations/{id}/log", format!("/api/conversations/{missing}/log"), NoBody, 404),
-        case("POST", "/api/conversations/{id}/approvals/{approval_id}", format!("/api/conversations/{id}/approvals/none"), Json(json!({"decision": "allow"})), 404),
-        case("POST", "/api/conversations/{id}/approvals/{approval_id}", format!("/api/conversations/{id}/approvals/none"), Json(json!({"decision": "perhaps"})), 400),
+        case(
+            "POST",
+            "/api/conversations/{id}/approvals/{approval_id}",
+            format!("/api/conversations/{id}/approvals/none"),
+            Json(json!({"decision": "allow"})),
+            404,
+        ),
+        case(
+            "POST",
+            "/api/conversations/{id}/approvals/{approval_id}",
+            format!("/api/conversations/{id}/approvals/none"),
+            Json(json!({"decision": "perhaps"})),
+            400,
+        ),
         case("GET", "/api/conversations/{id}/events", format!("/api/conversations/{id}/events?after=1"), NoBody, 200),
         case("GET", "/api/conversations/{id}/events", format!("/api/conversations/{id}/events?after=x"), NoBody, 400),
         case("GET", "/api/conversations/{id}/events", format!("/api/conversations/{missing}/events"), NoBody, 404),
@@ -368,7 +399,13 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("POST", "/api/workspaces", "/api/workspaces", Json(json!({"name": workspace})), 409),
         case("POST", "/api/workspaces", "/api/workspaces", Json(json!({"name": "../up"})), 400),
         case("GET", "/api/workspaces", "/api/workspaces", NoBody, 200),
-        case("POST", "/api/workspaces/{workspace}/files", format!("/api/workspaces/{workspace}/files?path=notes/a.md"), Raw("# Notes\n"), 201),
+        case(
+            "POST",
+            "/api/workspaces/{workspace}/files",
+            format!("/api/workspaces/{workspace}/files?path=notes/a.md"),
+            Raw("# Notes\n"),
+            201,
+        ),
         case("POST", "/api/workspaces/{workspace}/files", format!("/api/workspaces/{workspace}/files?path=notes/a.md"), Raw("again"), 409),
         case("POST", "/api/workspaces/{workspace}/files", format!("/api/workspaces/{workspace}/files?path=.env"), Raw("X=1"), 400),
         case("GET", "/api/workspaces/{workspace}/files", format!("/api/workspaces/{workspace}/files?path=notes/a.md"), NoBody, 200),
@@ -378,22 +415,52 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("GET", "/api/workspaces/{workspace}/files", "/api/workspaces/no-such-ws/files", NoBody, 404),
         // settings
         case("GET", "/api/settings/keys", "/api/settings/keys", NoBody, 200),
-        case("PUT", "/api/settings/keys/{name}", "/api/settings/keys/OPENAI_API_KEY", Json(json!({"value": "sk-openapi-test-0123456789"})), 200),
+        case(
+            "PUT",
+            "/api/settings/keys/{name}",
+            "/api/settings/keys/OPENAI_API_KEY",
+            Json(json!({"value": "sk-openapi-test-0123456789"})),
+            200,
+        ),
         case("PUT", "/api/settings/keys/{name}", "/api/settings/keys/OPENAI_API_KEY", Json(json!({"value": "has space"})), 400),
         case("PUT", "/api/settings/keys/{name}", "/api/settings/keys/NOPE", Json(json!({"value": "x"})), 400),
         case("DELETE", "/api/settings/keys/{name}", "/api/settings/keys/OPENAI_API_KEY", NoBody, 200),
         case("DELETE", "/api/settings/keys/{name}", "/api/settings/keys/NOPE", NoBody, 400),
         case("GET", "/api/settings/defaults", "/api/settings/defaults", NoBody, 200),
-        case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"provider": "anthropic", "permission_mode": "ask"})), 200),
+        case(
+            "PUT",
+            "/api/settings/defaults",
+            "/api/settings/defaults",
+            Json(json!({"provider": "anthropic", "permission_mode": "ask"})),
+            200,
+        ),
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"provider": "nope"})), 400),
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!({"colour": "red"})), 400),
         case("PUT", "/api/settings/defaults", "/api/settings/defaults", Json(json!([null, null])), 400),
         // Claude Code configuration, sessions and credentials
         case("GET", "/api/claude/config", format!("/api/claude/config?scope={scope}"), NoBody, 200),
         case("GET", "/api/claude/config", "/api/claude/config?scope=elsewhere", NoBody, 400),
-        case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), Json(json!({"content": "Say hello"})), 200),
-        case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=settings.json"), Json(json!({"content": "{not json"})), 400),
-        case("PUT", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=../x.md"), Json(json!({"content": "x"})), 403),
+        case(
+            "PUT",
+            "/api/claude/config/file",
+            format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"),
+            Json(json!({"content": "Say hello"})),
+            200,
+        ),
+        case(
+            "PUT",
+            "/api/claude/config/file",
+            format!("/api/claude/config/file?scope={scope}&path=settings.json"),
+            Json(json!({"content": "{not json"})),
+            400,
+        ),
+        case(
+            "PUT",
+            "/api/claude/config/file",
+            format!("/api/claude/config/file?scope={scope}&path=../x.md"),
+            Json(json!({"content": "x"})),
+            403,
+        ),
         case("GET", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), NoBody, 200),
         case("GET", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}"), NoBody, 400),
         case("DELETE", "/api/claude/config/file", format!("/api/claude/config/file?scope={scope}&path=commands/hello.md"), NoBody, 204),
@@ -401,8 +468,20 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("PUT", "/api/claude/config/hooks", format!("/api/claude/config/hooks?scope={scope}"), Json(json!({"hooks": 3})), 400),
         case("GET", "/api/claude/config/hooks", format!("/api/claude/config/hooks?scope={scope}"), NoBody, 200),
         case("GET", "/api/claude/sessions", "/api/claude/sessions", NoBody, 200),
-        case("POST", "/api/claude/sessions/import", "/api/claude/sessions/import", Json(json!({"project": "-openapi", "session_id": "s1"})), 201),
-        case("POST", "/api/claude/sessions/import", "/api/claude/sessions/import", Json(json!({"project": "-openapi", "session_id": "s2"})), 404),
+        case(
+            "POST",
+            "/api/claude/sessions/import",
+            "/api/claude/sessions/import",
+            Json(json!({"project": "-openapi", "session_id": "s1"})),
+            201,
+        ),
+        case(
+            "POST",
+            "/api/claude/sessions/import",
+            "/api/claude/sessions/import",
+            Json(json!({"project": "-openapi", "session_id": "s2"})),
+            404,
+        ),
         case("POST", "/api/claude/sessions/import", "/api/claude/sessions/import", Json(json!({"project": "..", "session_id": "s1"})), 400),
         case("GET", "/api/claude/auth", "/api/claude/auth", NoBody, 200),
         case("PUT", "/api/claude/credentials", "/api/claude/credentials", Json(credentials), 200),

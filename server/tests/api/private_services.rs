@@ -124,7 +124,11 @@ impl PrivatePostgres {
         self.run("pg_ctl", &["start", "-D", &data, "-l", &log, "-w", "-t", "30"]);
         let deadline = Instant::now() + Duration::from_secs(30);
         while sqlx::PgConnection::connect(&self.admin_url()).await.is_err() {
-            assert!(Instant::now() < deadline, "the private Postgres did not answer: {}", std::fs::read_to_string(self.log()).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "the private Postgres did not answer: {}",
+                std::fs::read_to_string(self.log()).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::helpers::{
-    create_conversation, fresh_database, frames_text, get_view, is_turn_end, prompt, read_frames, reply_text, send_message, spawn_mock,
+    create_conversation, frames_text, fresh_database, get_view, is_turn_end, prompt, read_frames, reply_text, send_message, spawn_mock,
     wait_until_settled, Process,
 };
 
@@ -76,7 +76,9 @@ async fn resuming_after_a_restart_of_the_serve_process_yields_exactly_the_later_
     assert_eq!(before.len(), 20);
     serve.kill_hard().await;
     let restarted = Process::start(&["serve", "--no-worker"], &database, &mock, &jobs).await;
-    let after = read_frames(&client, restarted.address(), &id, Some(&before.last().unwrap().id), Duration::from_secs(30), |f, _| is_turn_end(f)).await;
+    let after =
+        read_frames(&client, restarted.address(), &id, Some(&before.last().unwrap().id), Duration::from_secs(30), |f, _| is_turn_end(f))
+            .await;
     let mut all = before.clone();
     all.extend(after);
     let ids: Vec<u64> = all.iter().map(|f| f.id.parse().unwrap()).collect();

@@ -43,7 +43,10 @@ fn close(a: f64, b: f64) -> bool {
 async fn an_openai_turn_streams_reasoning_and_text_and_costs_tokens_times_the_price_table() {
     let app = spawn_app().await;
     let view = created(&app, json!({"provider": "openai", "model": "gpt-5", "reasoning_effort": "high"})).await;
-    assert_eq!(view["settings"], json!({"max_tokens": 8192, "thinking_budget": null, "reasoning_effort": "high", "context_window": 400000}));
+    assert_eq!(
+        view["settings"],
+        json!({"max_tokens": 8192, "thinking_budget": null, "reasoning_effort": "high", "context_window": 400000})
+    );
     let id = view["id"].as_str().unwrap();
     let view = turn(&app, id, &prompt("tokens=20 thinking=5")).await;
     assert_eq!(view["status"], "idle", "{view}");
@@ -51,7 +54,10 @@ async fn an_openai_turn_streams_reasoning_and_text_and_costs_tokens_times_the_pr
     assert_eq!(reply_text(&view, 1), mockllm::reply_text(20));
     let sent = last_request_with(&app, "input");
     assert_eq!(sent["reasoning"], json!({"effort": "high", "summary": "auto"}));
-    assert_eq!((sent["model"].clone(), sent["max_output_tokens"].clone(), sent["stream"].clone()), (json!("gpt-5"), json!(8192), json!(true)));
+    assert_eq!(
+        (sent["model"].clone(), sent["max_output_tokens"].clone(), sent["stream"].clone()),
+        (json!("gpt-5"), json!(8192), json!(true))
+    );
     // The mock counts the prompt's 6 words as input; 5 reasoning + 20 text tokens are output. gpt-5: $1.25 / $10 per MTok.
     let usage = reply_usage(&view, 1);
     assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()), (Some(6), Some(25)), "{usage}");
@@ -85,7 +91,10 @@ async fn an_openai_compatible_turn_uses_chat_completions_with_the_configured_mod
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
     assert!(sent.get("reasoning_effort").is_none(), "{sent}");
     let usage = reply_usage(&view, 1);
-    assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64(), usage["cost_usd"].as_f64()), (Some(6), Some(15), Some(0.0)));
+    assert_eq!(
+        (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64(), usage["cost_usd"].as_f64()),
+        (Some(6), Some(15), Some(0.0))
+    );
     assert_eq!(view["context"], json!({"used_tokens": 21, "window": 4096, "percent": 0.5, "level": "ok"}));
 }
 
@@ -165,7 +174,13 @@ async fn a_provider_without_its_key_or_server_is_listed_unavailable_with_the_rea
 #[tokio::test]
 async fn a_key_saved_on_the_settings_page_makes_openai_available() {
     let app = spawn_app_with(|config| config.openai.api_key = None, true).await;
-    let saved = app.client.put(format!("{}/api/settings/keys/OPENAI_API_KEY", app.address)).json(&json!({"value": "sk-proj-from-settings-0001"})).send().await.unwrap();
+    let saved = app
+        .client
+        .put(format!("{}/api/settings/keys/OPENAI_API_KEY", app.address))
+        .json(&json!({"value": "sk-proj-from-settings-0001"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), 200);
     let id = created(&app, json!({"provider": "openai"})).await["id"].as_str().unwrap().to_string();
     let view = turn(&app, &id, &prompt("tokens=5")).await;
@@ -216,14 +231,16 @@ async fn a_models_file_replaces_the_catalogue_and_an_invalid_one_stops_serve_wit
         std::fs::write(&bad, text).unwrap();
         let log = dir.join(format!("{name}.log"));
         let env = [("DATABASE_URL", database.clone()), ("PD_MODELS_FILE", bad.display().to_string())];
-        let status = tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &env, &log).status()).await.unwrap().unwrap();
+        let status =
+            tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &env, &log).status()).await.unwrap().unwrap();
         let output = std::fs::read_to_string(&log).unwrap();
         assert_eq!(status.code(), Some(2), "{output}");
         assert!(output.contains("configuration error: PD_MODELS_FILE"), "{output}");
     }
     let missing = [("DATABASE_URL", database.clone()), ("PD_MODELS_FILE", dir.join("absent.json").display().to_string())];
     let log = dir.join("absent.log");
-    let status = tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &missing, &log).status()).await.unwrap().unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &missing, &log).status()).await.unwrap().unwrap();
     assert_eq!(status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -57,7 +57,10 @@ async fn through_nginx_every_route_but_health_answers_401_and_with_credentials_t
     assert!(page.text().await.unwrap().contains("nonce="));
     // The API, including a same-origin POST as a browser sends it (Origin with nginx's port).
     let create = |origin: Option<String>| {
-        let mut builder = client.post(format!("{}/api/conversations", nginx.address)).header("authorization", &auth).json(&json!({"provider": "anthropic"}));
+        let mut builder = client
+            .post(format!("{}/api/conversations", nginx.address))
+            .header("authorization", &auth)
+            .json(&json!({"provider": "anthropic"}));
         if let Some(origin) = origin {
             builder = builder.header("origin", origin);
         }
@@ -155,7 +158,11 @@ async fn with_ip_whitelist_127_0_0_2_a_client_on_127_0_0_1_gets_403_and_one_on_1
         assert_eq!(request(&outsider, "GET", &format!("{}{path}", nginx.address), None).await.status(), 403, "{path} anonymous");
         let admitted = request(&insider, "GET", &format!("{}{path}", nginx.address), Some(&auth)).await;
         assert_eq!(admitted.status(), 200, "{path} from 127.0.0.2 (nginx, then the app behind it, both whitelist it)");
-        assert_eq!(request(&insider, "GET", &format!("{}{path}", nginx.address), None).await.status(), 401, "{path} still needs the password");
+        assert_eq!(
+            request(&insider, "GET", &format!("{}{path}", nginx.address), None).await.status(),
+            401,
+            "{path} still needs the password"
+        );
     }
     let created = insider
         .post(format!("{}/api/conversations", nginx.address))
@@ -193,7 +200,9 @@ fn run_entrypoint(env: &[(&str, &str)]) -> (Option<i32>, String) {
             assert!(mode & 0o007 == 0, "htpasswd is not world-readable: {mode:o}");
         }
         let conf = std::fs::read_to_string(dir.join("nginx.conf")).unwrap();
-        for directive in ["proxy_buffering off;", "server_tokens off;", "keepalive 32;", "proxy_http_version 1.1;", "frame-ancestors 'none'"] {
+        for directive in
+            ["proxy_buffering off;", "server_tokens off;", "keepalive 32;", "proxy_http_version 1.1;", "frame-ancestors 'none'"]
+        {
             assert!(conf.contains(directive), "{directive}");
         }
         assert!(!conf.contains("@@"), "fully rendered");

@@ -30,7 +30,16 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
         tasks.spawn(async move {
             let id = uuid::Uuid::new_v4().to_string();
             let run = |command| backend.execute(&id, command);
-            run(ConversationCommand::StartConversation { provider: "anthropic".into(), model: "claude-sonnet-4-5".into(), title: None, workspace: None, permission_mode: Default::default(), settings: None }).await.unwrap();
+            run(ConversationCommand::StartConversation {
+                provider: "anthropic".into(),
+                model: "claude-sonnet-4-5".into(),
+                title: None,
+                workspace: None,
+                permission_mode: Default::default(),
+                settings: None,
+            })
+            .await
+            .unwrap();
             run(ConversationCommand::SubmitPrompt { text: format!("prompt number {n}"), job_id: format!("job-{n}") }).await.unwrap();
             run(ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a".into(), worker: "w".into(), takeover: false }).await.unwrap();
             let items = vec![
@@ -38,21 +47,31 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
                 OutputItem::TextAppended { block: 0, text: format!("reply {n} ") },
             ];
             run(ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();
-            run(ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: vec![OutputItem::TextAppended { block: 0, text: "more".into() }] }).await.unwrap();
+            run(ConversationCommand::RecordOutput {
+                turn: 1,
+                attempt_id: "a".into(),
+                items: vec![OutputItem::TextAppended { block: 0, text: "more".into() }],
+            })
+            .await
+            .unwrap();
             let finish = vec![
                 OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None },
                 OutputItem::UsageRecorded { input_tokens: 10, output_tokens: n as u64, cost_usd: 0.001 * n as f64 },
             ];
             run(ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: finish }).await.unwrap();
             match n % 4 {
-                0 => run(ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() }).await.unwrap(),
+                0 => run(ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() })
+                    .await
+                    .unwrap(),
                 1 => run(ConversationCommand::FailTurn { turn: 1, reason: "boom".into() }).await.unwrap(),
                 2 => {
                     run(ConversationCommand::AbortTurn).await.unwrap();
                     run(ConversationCommand::Archive).await.unwrap();
                 }
                 _ => {
-                    run(ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() }).await.unwrap();
+                    run(ConversationCommand::CompleteTurn { turn: 1, attempt_id: "a".into(), stop_reason: "end_turn".into() })
+                        .await
+                        .unwrap();
                     if n % 8 == 3 {
                         run(ConversationCommand::Delete).await.unwrap();
                     }
@@ -70,12 +89,8 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
     assert_eq!(before.0.len(), 1000);
     assert_eq!(before.1.len(), 1000 - 125);
     // Act
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev"))
-        .arg("replay")
-        .env("DATABASE_URL", &database)
-        .output()
-        .await
-        .unwrap();
+    let output =
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev")).arg("replay").env("DATABASE_URL", &database).output().await.unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     // Assert
     let after = rows(&backend.pool).await;

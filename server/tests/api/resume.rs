@@ -22,7 +22,8 @@ async fn resuming_from_100_random_cut_points_of_a_2000_token_reply_yields_exactl
     for _ in 0..100 {
         let cut = rng.random_range(0..all.len() - 1);
         let wanted: Vec<Frame> = all[cut + 1..].to_vec();
-        let resumed = read_frames(&app.client, &app.address, &id, Some(&all[cut].id), Duration::from_secs(10), |_, n| n == wanted.len()).await;
+        let resumed =
+            read_frames(&app.client, &app.address, &id, Some(&all[cut].id), Duration::from_secs(10), |_, n| n == wanted.len()).await;
         assert_eq!(resumed.len(), wanted.len(), "cut after {}", all[cut].id);
         assert_eq!(resumed, wanted, "cut after {}", all[cut].id);
     }
@@ -38,7 +39,8 @@ async fn a_client_cut_mid_stream_resumes_live_without_gaps_or_repeats() {
     for burst in 0.. {
         assert!(burst < 500, "the turn never ended");
         let last = frames.last().map(|f| f.id.clone());
-        let got = read_frames(&app.client, &app.address, &id, last.as_deref(), Duration::from_secs(10), |f, n| n == 7 || is_turn_end(f)).await;
+        let got =
+            read_frames(&app.client, &app.address, &id, last.as_deref(), Duration::from_secs(10), |f, n| n == 7 || is_turn_end(f)).await;
         let done = got.last().is_some_and(is_turn_end);
         frames.extend(got);
         if done {

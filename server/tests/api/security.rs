@@ -39,19 +39,20 @@ async fn key_recording_mock() -> (String, Arc<Mutex<Vec<String>>>, AbortOnDrop) 
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = seen.clone();
-    let router = mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_request(move |request: axum::extract::Request| {
-        let sink = sink.clone();
-        async move {
-            if let Some(key) = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
-                sink.lock().unwrap().push(key.to_string());
+    let router =
+        mockllm::router(mockllm::MockConfig::default()).layer(axum::middleware::map_request(move |request: axum::extract::Request| {
+            let sink = sink.clone();
+            async move {
+                if let Some(key) = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+                    sink.lock().unwrap().push(key.to_string());
+                }
+                let bearer = request.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+                if let Some(key) = bearer {
+                    sink.lock().unwrap().push(key.to_string());
+                }
+                request
             }
-            let bearer = request.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-            if let Some(key) = bearer {
-                sink.lock().unwrap().push(key.to_string());
-            }
-            request
-        }
-    }));
+        }));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -67,7 +68,8 @@ pub async fn spawn_secured(security: SecurityConfig, configure: impl FnOnce(&mut
     let backend = Backend::connect(config).await.expect("backend connects");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = server::startup::secured_router(backend.clone(), server::startup::leptos_options(addr), server::security::Security::new(security));
+    let router =
+        server::startup::secured_router(backend.clone(), server::startup::leptos_options(addr), server::security::Security::new(security));
     let http = tokio::spawn(async move {
         let _ = server::startup::serve(listener, router).await;
     });
@@ -265,7 +267,10 @@ async fn a_cross_origin_post_with_valid_credentials_gets_403_and_same_origin_one
     let auth = basic(USER, PASSWORD);
     let host = app.address.trim_start_matches("http://").to_string();
     let create = |origin: Option<(&'static str, String)>| {
-        let mut builder = client.post(format!("{}/api/conversations", app.address)).header("authorization", &auth).json(&json!({"provider": "anthropic"}));
+        let mut builder = client
+            .post(format!("{}/api/conversations", app.address))
+            .header("authorization", &auth)
+            .json(&json!({"provider": "anthropic"}));
         if let Some((name, value)) = origin {
             builder = builder.header(name, value);
         }
@@ -308,10 +313,17 @@ async fn a_cross_origin_post_with_valid_credentials_gets_403_and_same_origin_one
         .await
         .unwrap();
     assert_eq!(server_fn.status(), 403);
-    let keys: Value = client.get(format!("{}/api/settings/keys", app.address)).header("authorization", &auth).send().await.unwrap().json().await.unwrap();
+    let keys: Value =
+        client.get(format!("{}/api/settings/keys", app.address)).header("authorization", &auth).send().await.unwrap().json().await.unwrap();
     assert_eq!(keys[0]["source"], "environment", "the forged key was not stored: {keys}");
     // GETs are never blocked by Origin.
-    let read = client.get(format!("{}/api/conversations/{id}", app.address)).header("authorization", &auth).header("origin", "https://evil.example").send().await.unwrap();
+    let read = client
+        .get(format!("{}/api/conversations/{id}", app.address))
+        .header("authorization", &auth)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), 200);
 }
 
@@ -320,7 +332,11 @@ async fn allowed_origins_may_post() {
     let security = SecurityConfig { allowed_origins: vec![Origin::parse("https://phone.example").unwrap()], ..SecurityConfig::default() };
     let app = spawn_secured(security, |_| {}).await;
     let post = |origin: &'static str| {
-        reqwest::Client::new().post(format!("{}/api/conversations", app.address)).header("origin", origin).json(&json!({"provider": "anthropic"})).send()
+        reqwest::Client::new()
+            .post(format!("{}/api/conversations", app.address))
+            .header("origin", origin)
+            .json(&json!({"provider": "anthropic"}))
+            .send()
     };
     assert_eq!(post("https://phone.example").await.unwrap().status(), 201);
     assert_eq!(post("https://other.example").await.unwrap().status(), 403);
@@ -339,13 +355,19 @@ async fn pages_carry_security_headers_and_a_csp_nonce_on_every_inline_script() {
         assert!(headers["referrer-policy"].to_str().is_ok());
         let csp = headers["content-security-policy"].to_str().unwrap().to_string();
         let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap_or_default();
-        assert!(csp.contains("frame-ancestors 'none'") && script_src.contains("'wasm-unsafe-eval'") && !script_src.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && script_src.contains("'wasm-unsafe-eval'") && !script_src.contains("unsafe-inline"),
+            "{csp}"
+        );
         let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a script nonce").to_string();
         let html = response.text().await.unwrap();
         let scripts: Vec<&str> = html.split("<script").skip(1).map(|s| s.split('>').next().unwrap()).collect();
         assert!(!scripts.is_empty(), "{path} has its hydration script");
         for tag in scripts {
-            assert!(tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src=\"/"), "{path}: <script{tag}> has neither the nonce nor a same-origin src");
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src=\"/"),
+                "{path}: <script{tag}> has neither the nonce nor a same-origin src"
+            );
         }
     }
     // Each response has its own nonce.
@@ -465,7 +487,10 @@ async fn serve_refuses_a_tuning_value_that_is_not_a_usable_number_and_names_the_
     for (variable, value) in cases {
         let log = std::env::temp_dir().join(format!("pd-tuning-{}.log", uuid::Uuid::new_v4().simple()));
         let env = [("DATABASE_URL", database.clone()), (variable, value.to_string())];
-        let status = tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &env, &log).status()).await.expect("exits promptly").unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(20), server_command(free_port(), &env, &log).status())
+            .await
+            .expect("exits promptly")
+            .unwrap();
         let output = std::fs::read_to_string(&log).unwrap();
         assert_eq!(status.code(), Some(2), "{variable}={value}: {output}");
         assert!(output.contains(&format!("configuration error: {variable}")), "{variable}={value}: {output}");
@@ -491,7 +516,10 @@ async fn a_key_set_on_the_settings_page_makes_the_provider_available_and_is_the_
     let key = format!("sk-ant-api03-{}-AAAA1234", uuid::Uuid::new_v4().simple());
     let set = client.put(format!("{}/api/settings/keys/ANTHROPIC_API_KEY", app.address)).json(&json!({"value": key})).send().await.unwrap();
     assert_eq!(set.status(), 200);
-    assert_eq!(set.json::<Value>().await.unwrap(), json!({"name": "ANTHROPIC_API_KEY", "label": "Anthropic", "set": true, "source": "settings", "last4": "1234"}));
+    assert_eq!(
+        set.json::<Value>().await.unwrap(),
+        json!({"name": "ANTHROPIC_API_KEY", "label": "Anthropic", "set": true, "source": "settings", "last4": "1234"})
+    );
     assert_eq!(providers(&client).await[0]["available"], true);
     let id = crate::helpers::create_conversation(&client, &app.address).await;
     crate::helpers::send_message(&client, &app.address, &id, &prompt("tokens=5")).await;
@@ -507,7 +535,8 @@ async fn a_key_set_on_the_settings_page_makes_the_provider_available_and_is_the_
     let unknown = client.put(format!("{}/api/settings/keys/PATH", app.address)).json(&json!({"value": "abc"})).send().await.unwrap();
     assert_eq!(unknown.status(), 400);
     // The ciphertext does not contain the key.
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT ciphertext FROM secrets WHERE name = 'ANTHROPIC_API_KEY'").fetch_one(&app.backend.pool).await.unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT ciphertext FROM secrets WHERE name = 'ANTHROPIC_API_KEY'").fetch_one(&app.backend.pool).await.unwrap();
     assert!(!stored.windows(12).any(|w| key.as_bytes().windows(12).any(|k| k == w)));
     // Delete it: unavailable again.
     let deleted = client.delete(format!("{}/api/settings/keys/ANTHROPIC_API_KEY", app.address)).send().await.unwrap();
@@ -556,10 +585,14 @@ pub fn leaks(secrets: &[&str], haystacks: &[(String, String)]) -> Vec<String> {
 /// Every row of every table but `secrets`, as text.
 pub async fn dump_tables(pool: &sqlx::PgPool) -> Vec<(String, String)> {
     let tables: Vec<String> =
-        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'secrets'").fetch_all(pool).await.unwrap();
+        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'secrets'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     let mut dumps = Vec::new();
     for table in tables {
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t")).fetch_all(pool).await.unwrap();
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t")).fetch_all(pool).await.unwrap();
         dumps.push((format!("table {table}"), rows.join("\n")));
     }
     dumps
@@ -662,7 +695,8 @@ async fn a_key_file_is_created_private_and_reused_across_restarts() {
     }
     let client = reqwest::Client::new();
     let key = format!("sk-ant-api03-{}", uuid::Uuid::new_v4().simple());
-    let set = client.put(format!("{}/api/settings/keys/ANTHROPIC_API_KEY", first.address)).json(&json!({"value": key})).send().await.unwrap();
+    let set =
+        client.put(format!("{}/api/settings/keys/ANTHROPIC_API_KEY", first.address)).json(&json!({"value": key})).send().await.unwrap();
     assert_eq!(set.status(), 200);
     first.stop().await;
     let second = ServerProcess::start(&env).await;

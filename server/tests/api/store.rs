@@ -7,7 +7,7 @@ use backend::{Backend, BackendError};
 use domain::{BlockKind, ConversationCommand, ConversationError, OutputItem};
 use sqlx::Row;
 
-use crate::helpers::{spawn_app_without_worker, spawn_app};
+use crate::helpers::{spawn_app, spawn_app_without_worker};
 
 /// A conversation whose turn 1 runs as attempt "a" with text block 0 open.
 async fn running_turn(backend: &Arc<Backend>) -> String {
@@ -36,11 +36,12 @@ fn text(piece: &str) -> ConversationCommand {
 
 /// The texts of a conversation's `TextAppended` events in order, after checking its sequences are gap-free.
 async fn stored_texts(backend: &Backend, id: &str) -> Vec<String> {
-    let rows = sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-        .bind(id)
-        .fetch_all(&backend.pool)
-        .await
-        .unwrap();
+    let rows =
+        sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+            .bind(id)
+            .fetch_all(&backend.pool)
+            .await
+            .unwrap();
     let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
     assert_eq!(sequences, (1..=rows.len() as i64).collect::<Vec<_>>(), "gap-free sequences in {id}");
     rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).collect()
@@ -87,10 +88,7 @@ async fn an_appender_that_lost_a_race_decides_again_against_what_was_stored() {
     // Assert: the first race is retried on top of the other write; the abort's rule wins over the copy.
     after_theirs.unwrap();
     let refused = after_abort.unwrap_err();
-    assert!(
-        matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)), "{refused:?}");
     let texts = stored_texts(&backend, &id).await;
     assert_eq!(texts, ["kept ", "theirs ", "mine "]);
 }
@@ -133,7 +131,8 @@ async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_
     let app = spawn_app_without_worker().await;
     let backend = app.backend.clone();
     let id = running_turn(&backend).await;
-    let end: i64 = sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&backend.pool).await.unwrap();
+    let end: i64 =
+        sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&backend.pool).await.unwrap();
     let mut feed = backend.hub.follow(backend.log.clone(), id.clone(), end as u64);
     // Act: an event lands without its announcement (a writer died between commit and notify), then
     // two announced commits follow: a small one (carried in the notification) and one too large to carry.
@@ -237,19 +236,26 @@ async fn a_view_read_while_the_projector_rewrites_its_rows_is_always_the_fold_of
             let written = async {
                 for turn in 1..=10u32 {
                     if turn > 1 {
-                        backend.execute_bulk(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: format!("j{turn}") }).await?;
+                        backend
+                            .execute_bulk(&id, ConversationCommand::SubmitPrompt { text: "go".into(), job_id: format!("j{turn}") })
+                            .await?;
                     }
                     // Turn 1 already runs attempt "a": both of its attempts here are takeovers.
                     for attempt in 1..=2 {
                         let attempt_id = format!("t{turn}.{attempt}");
                         let takeover = turn == 1 || attempt > 1;
-                        let begin = ConversationCommand::BeginAttempt { turn, attempt_id: attempt_id.clone(), worker: "w".into(), takeover };
+                        let begin =
+                            ConversationCommand::BeginAttempt { turn, attempt_id: attempt_id.clone(), worker: "w".into(), takeover };
                         backend.execute_bulk(&id, begin).await?;
                         let open = vec![OutputItem::BlockStarted { block: 0, kind: BlockKind::Text, name: None, tool_use_id: None }];
-                        backend.execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: open }).await?;
+                        backend
+                            .execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items: open })
+                            .await?;
                         for n in 0..5 {
                             let items = vec![OutputItem::TextAppended { block: 0, text: format!("<{attempt_id}.{n}>") }];
-                            backend.execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items }).await?;
+                            backend
+                                .execute_bulk(&id, ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.clone(), items })
+                                .await?;
                         }
                         if attempt == 2 {
                             let complete = ConversationCommand::CompleteTurn { turn, attempt_id, stop_reason: "end_turn".into() };

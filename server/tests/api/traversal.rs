@@ -208,7 +208,19 @@ async fn the_file_preview_never_reads_outside_its_workspace() {
         }
     }
     // The workspace name is a path too.
-    for workspace in ["..", "%2e%2e", "..%2f..", "%2e%2e%2f%2e%2e", "linkws", "proj%2f..%2f..", "proj%2f..", "%2fetc", "%252e%252e", "proj%00", "..%5c.."] {
+    for workspace in [
+        "..",
+        "%2e%2e",
+        "..%2f..",
+        "%2e%2e%2f%2e%2e",
+        "linkws",
+        "proj%2f..%2f..",
+        "proj%2f..",
+        "%2fetc",
+        "%252e%252e",
+        "proj%00",
+        "..%5c..",
+    ] {
         for path in ["secret.txt", ".env", "root/other/other-secret.txt", "../secret.txt"] {
             let target = format!("/api/workspaces/{workspace}/files?path={path}");
             let (status, body) = raw(app.port, "GET", &target, b"", "text/plain").await;
@@ -234,7 +246,10 @@ async fn the_file_preview_never_reads_outside_its_workspace() {
 async fn uploads_never_write_outside_their_workspace() {
     let sandbox = Sandbox::new();
     let root = sandbox.root.clone();
-    let app = spawn_secured(SecurityConfig { upload_max_bytes: 1024 * 1024, ..SecurityConfig::default() }, move |config| config.workspace_root = root).await;
+    let app = spawn_secured(SecurityConfig { upload_max_bytes: 1024 * 1024, ..SecurityConfig::default() }, move |config| {
+        config.workspace_root = root
+    })
+    .await;
     let needle = format!("UPLOADED-{}", uuid::Uuid::new_v4().simple());
     // It works for what is inside.
     let (status, body) = raw(app.port, "POST", "/api/workspaces/proj/files?path=notes/today.txt", needle.as_bytes(), "text/plain").await;
@@ -276,7 +291,8 @@ async fn uploads_never_write_outside_their_workspace() {
         }
     }
     for workspace in ["..", "%2e%2e", "linkws", "..%2froot", "%2ftmp"] {
-        let (status, body) = raw(app.port, "POST", &format!("/api/workspaces/{workspace}/files?path=pd-escaped.txt"), needle.as_bytes(), "text/plain").await;
+        let (status, body) =
+            raw(app.port, "POST", &format!("/api/workspaces/{workspace}/files?path=pd-escaped.txt"), needle.as_bytes(), "text/plain").await;
         assert!(!(200..300).contains(&status), "{workspace}: {body}");
     }
     assert!(targets.len() >= 30);
@@ -289,7 +305,11 @@ async fn uploads_never_write_outside_their_workspace() {
     let (status, body) = raw(app.port, "POST", "/api/workspaces/proj/files?path=big.txt", &big, "text/plain").await;
     assert_eq!(status, 413, "{body}");
     assert!(!sandbox.root.join("proj/big.txt").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(sandbox.root.join("proj")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".part")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(sandbox.root.join("proj"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
     assert!(leftovers.is_empty(), "no partial uploads left behind");
 }
 
@@ -299,9 +319,38 @@ async fn workspace_names_of_new_conversations_stay_under_the_root() {
     let root = sandbox.root.clone();
     let app = spawn_secured(SecurityConfig::default(), move |config| config.workspace_root = root).await;
     let names: Vec<String> = [
-        "..", "../x", "../../x", "/tmp/pd-escaped", "a/b", "a\\b", "..\\x", "%2e%2e", "%2e%2e%2fx", "%252e%252e", ".", ".hidden",
-        "~", "~root", "linkws", "up", "x\u{0}y", "x\ny", "con:", "C:\\x", "file:///x", "-rf", " x", "x ", "a/../..", "root/../../x",
-        "..;x", "\u{ff0e}\u{ff0e}", "\u{2025}", "*", "$(id)", "x;rm",
+        "..",
+        "../x",
+        "../../x",
+        "/tmp/pd-escaped",
+        "a/b",
+        "a\\b",
+        "..\\x",
+        "%2e%2e",
+        "%2e%2e%2fx",
+        "%252e%252e",
+        ".",
+        ".hidden",
+        "~",
+        "~root",
+        "linkws",
+        "up",
+        "x\u{0}y",
+        "x\ny",
+        "con:",
+        "C:\\x",
+        "file:///x",
+        "-rf",
+        " x",
+        "x ",
+        "a/../..",
+        "root/../../x",
+        "..;x",
+        "\u{ff0e}\u{ff0e}",
+        "\u{2025}",
+        "*",
+        "$(id)",
+        "x;rm",
     ]
     .into_iter()
     .map(String::from)

@@ -65,15 +65,13 @@ impl SessionLines {
             },
             "assistant" if is_aside(line) || self.turn == 0 => Step::Ignored,
             "assistant" => Step::Output(self.assistant(line)),
-            "ai-title" | "summary" if !self.titled => {
-                match line.get("title").or_else(|| line.get("summary")).and_then(Value::as_str) {
-                    Some(title) if !title.trim().is_empty() => {
-                        self.titled = true;
-                        Step::Title(title.chars().take(200).collect())
-                    }
-                    _ => Step::Ignored,
+            "ai-title" | "summary" if !self.titled => match line.get("title").or_else(|| line.get("summary")).and_then(Value::as_str) {
+                Some(title) if !title.trim().is_empty() => {
+                    self.titled = true;
+                    Step::Title(title.chars().take(200).collect())
                 }
-            }
+                _ => Step::Ignored,
+            },
             known if IGNORED.contains(&known) || known == "ai-title" => Step::Ignored,
             _ => Step::Skipped,
         }
@@ -122,7 +120,9 @@ impl SessionLines {
             let tool_use_id = block.get("tool_use_id").and_then(Value::as_str).map(str::to_string);
             let text = match block.get("content") {
                 Some(Value::String(text)) => text.clone(),
-                Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n"),
+                Some(Value::Array(parts)) => {
+                    parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n")
+                }
                 _ => String::new(),
             };
             items.push(OutputItem::BlockStarted { block: index, kind: BlockKind::ToolResult, name: None, tool_use_id });

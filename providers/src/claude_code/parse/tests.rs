@@ -20,10 +20,16 @@ fn block_indices_stay_unique_across_the_api_calls_of_a_turn() {
     let mut parser = LineParser::default();
     let stream = |event: &str| format!(r#"{{"type":"stream_event","event":{event},"parent_tool_use_id":null}}"#);
     events(&mut parser, &stream(r#"{"type":"message_start","message":{"usage":{"input_tokens":3}}}"#));
-    let first = events(&mut parser, &stream(r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"Write"}}"#));
+    let first = events(
+        &mut parser,
+        &stream(r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"Write"}}"#),
+    );
     assert!(matches!(first[0], ProviderEvent::BlockStart { index: 0, .. }));
     events(&mut parser, &stream(r#"{"type":"content_block_stop","index":0}"#));
-    let results = events(&mut parser, r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok","is_error":false}]}}"#);
+    let results = events(
+        &mut parser,
+        r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok","is_error":false}]}}"#,
+    );
     assert_eq!(results, vec![ProviderEvent::ToolResult { index: 1, tool_use_id: "t1".into(), content: "ok".into(), is_error: false }]);
     events(&mut parser, &stream(r#"{"type":"message_start","message":{"usage":{"input_tokens":3}}}"#));
     let second = events(&mut parser, &stream(r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#));
@@ -38,7 +44,11 @@ fn a_permission_request_carries_the_tool_and_its_input() {
     let parsed = events(&mut LineParser::default(), line);
     assert_eq!(
         parsed,
-        vec![ProviderEvent::PermissionRequested { request_id: "r1".into(), tool: "Write".into(), input: serde_json::json!({"file_path": "/w/hello.txt"}) }]
+        vec![ProviderEvent::PermissionRequested {
+            request_id: "r1".into(),
+            tool: "Write".into(),
+            input: serde_json::json!({"file_path": "/w/hello.txt"})
+        }]
     );
 }
 
