@@ -28,16 +28,17 @@ pub struct MessagePage {
 /// The newest conversations for the sidebar (`archived`: active, archived or all).
 #[server]
 pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnError> {
-    use backend::views::{list, ArchivedFilter, ListQuery};
+    use backend::views::{ArchivedFilter, ListQuery};
     let backend = crate::api::backend()?;
     let archived = match archived.as_str() {
         "archived" => ArchivedFilter::Archived,
         "all" => ArchivedFilter::All,
         _ => ArchivedFilter::Active,
     };
-    let page = list(&backend.pool, &ListQuery { limit: 50, archived, ..ListQuery::default() })
+    let page = backend
+        .list_conversations(&ListQuery { limit: 50, archived, ..ListQuery::default() })
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(crate::server_error::page_error)?;
     Ok(ListPage { items: page.items, next: page.next })
 }
 
@@ -46,30 +47,12 @@ pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnEr
 #[server]
 pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) -> Result<Option<ConversationView>, ServerFnError> {
     let backend = crate::api::backend()?;
-    let Ok(id) = id.parse::<uuid_like::Id>() else { return Ok(None) };
+    let Ok(id) = id.parse::<backend::ConversationId>() else { return Ok(None) };
     let page = backend::PageRequest { turns: Some(PAGE_TURNS), from_turn: turn };
-    match backend.view_page(&id.0, at, page).await {
+    match backend.view_page(id.as_str(), at, page).await {
         Ok(view) => Ok(Some(view)),
         Err(backend::BackendError::NotFound) => Ok(None),
-        Err(error) => Err(ServerFnError::new(error.to_string())),
-    }
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) mod uuid_like {
-    /// A conversation id: 36 characters of hex digits and dashes.
-    pub struct Id(pub String);
-
-    impl std::str::FromStr for Id {
-        type Err = ();
-        fn from_str(raw: &str) -> Result<Self, ()> {
-            let ok = raw.len() == 36 && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            if ok {
-                Ok(Id(raw.to_ascii_lowercase()))
-            } else {
-                Err(())
-            }
-        }
+        Err(error) => Err(crate::server_error::page_error(error)),
     }
 }
 

@@ -6,16 +6,11 @@ use leptos::prelude::*;
 
 use crate::server_page::ServerPage;
 
-#[cfg(feature = "ssr")]
-fn home() -> Result<std::path::PathBuf, ServerFnError> {
-    Ok(crate::api::backend()?.config.claude_code.home.clone())
-}
-
 /// Stores a pasted `.credentials.json` for the CLI.
 #[server(endpoint = "claude_credentials")]
 pub async fn save_claude_credentials(credentials: String) -> Result<(), ServerFnError> {
     let body = serde_json::from_str(&credentials).map_err(|e| ServerFnError::new(format!("Not JSON: {e}")))?;
-    backend::claude::store_credentials(&home()?, &body).map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::api::backend()?.store_claude_credentials(&body).map_err(crate::server_error::page_error)?;
     leptos_axum::redirect("/claude?done=saved");
     Ok(())
 }
@@ -23,7 +18,7 @@ pub async fn save_claude_credentials(credentials: String) -> Result<(), ServerFn
 /// Removes the CLI's credentials.
 #[server(endpoint = "claude_logout")]
 pub async fn log_out_claude() -> Result<(), ServerFnError> {
-    backend::claude::delete_credentials(&home()?).map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::api::backend()?.delete_claude_credentials().map_err(crate::server_error::page_error)?;
     leptos_axum::redirect("/claude?done=logout");
     Ok(())
 }
@@ -32,8 +27,7 @@ pub async fn log_out_claude() -> Result<(), ServerFnError> {
 #[server(endpoint = "claude_import")]
 pub async fn import_claude_session(project: String, session_id: String) -> Result<(), ServerFnError> {
     let backend = crate::api::backend()?;
-    let path = backend::claude::session_file(&home()?, &project, &session_id).map_err(|e| ServerFnError::new(e.to_string()))?;
-    let imported = backend::claude::import_session(&backend, &path, &session_id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let imported = backend.import_claude_session(&project, &session_id).await.map_err(crate::server_error::page_error)?;
     leptos_axum::redirect(&format!("/c/{}", imported.conversation_id));
     Ok(())
 }
@@ -68,7 +62,7 @@ pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_rou
         ),
         _ => "Not logged in with a Claude account.".to_string(),
     };
-    let sessions = backend::claude::list_sessions(&backend.config.claude_code.home).await;
+    let sessions = backend.claude_sessions().await;
     crate::server_page::render_html(view! {
         <p><a href="/">"← Conversations"</a></p>
         <h1>"Claude Code"</h1>

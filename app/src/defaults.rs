@@ -27,7 +27,7 @@ pub async fn save_chat_defaults(
 ) -> Result<(), ServerFnError> {
     let body = defaults_body(&provider, &model, &thinking_budget, &permission_mode).map_err(ServerFnError::new)?;
     let defaults = serde_json::from_value(body).map_err(|e| ServerFnError::new(e.to_string()))?;
-    crate::api::backend()?.set_chat_defaults(defaults).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    crate::api::backend()?.set_chat_defaults(defaults).await.map_err(crate::server_error::page_error)?;
     leptos_axum::redirect("/settings?saved=defaults");
     Ok(())
 }

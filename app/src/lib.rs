@@ -19,6 +19,7 @@ mod dom;
 mod layout;
 mod live;
 mod page;
+mod server_error;
 pub mod server_page;
 pub mod settings;
 mod timeline;

@@ -10,27 +10,16 @@ use leptos::prelude::*;
 
 use crate::server_page::ServerPage;
 
-#[cfg(feature = "ssr")]
-fn store() -> Result<std::sync::Arc<backend::secrets::Secrets>, ServerFnError> {
-    let backend = crate::api::backend()?;
-    secrets(&backend)
-}
-
-#[cfg(feature = "ssr")]
-fn secrets(backend: &backend::Backend) -> Result<std::sync::Arc<backend::secrets::Secrets>, ServerFnError> {
-    backend.secrets.clone().ok_or_else(|| ServerFnError::new("storing API keys is not configured (POCKET_DEV_SECRET_KEY)"))
-}
-
 /// Stores or replaces a key.
 #[server(endpoint = "save_api_key")]
 pub async fn save_api_key(name: String, value: String) -> Result<(), ServerFnError> {
-    store()?.set(&name, &value).await.map(|_| ()).map_err(|e| ServerFnError::new(e.to_string()))
+    crate::api::backend()?.set_api_key(&name, &value).await.map(|_| ()).map_err(crate::server_error::page_error)
 }
 
 /// Deletes a stored key.
 #[server(endpoint = "delete_api_key")]
 pub async fn delete_api_key(name: String) -> Result<(), ServerFnError> {
-    store()?.delete(&name).await.map(|_| ()).map_err(|e| ServerFnError::new(e.to_string()))
+    crate::api::backend()?.delete_api_key(&name).await.map(|_| ()).map_err(crate::server_error::page_error)
 }
 
 #[component]
@@ -43,7 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
 pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_router::location::Url) -> String {
     use leptos::server_fn::ServerFn;
 
-    let keys = secrets(backend).map(|store| store.status());
+    let keys = backend.api_keys().map_err(|e| crate::server_error::shown(&e));
     let problem = crate::server_page::failure(url, SaveApiKey::PATH).or_else(|| crate::server_page::failure(url, DeleteApiKey::PATH));
     let defaults = crate::defaults::render(backend, url).await;
     crate::server_page::render_html(view! {

@@ -15,9 +15,9 @@ pub fn TimelinePage() -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub async fn render(backend: &std::sync::Arc<backend::Backend>, id: &str) -> String {
     let id = id.to_string();
-    let log = match id.parse::<crate::api::uuid_like::Id>() {
-        Ok(valid) => backend.log.audit(&valid.0).await.map_err(|e| e.to_string()),
-        Err(()) => Ok(vec![]),
+    let log = match id.parse::<backend::ConversationId>() {
+        Ok(valid) => backend.audit(valid.as_str()).await.map_err(|e| crate::server_error::shown(&e)),
+        Err(_) => Ok(vec![]),
     };
     let back = format!("/c/{id}");
     crate::server_page::render_html(view! {

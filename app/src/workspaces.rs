@@ -8,7 +8,7 @@ use crate::server_page::ServerPage;
 /// Creates a workspace, then shows the page again with it.
 #[server(endpoint = "create_workspace")]
 pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
-    let created = crate::api::backend()?.create_workspace(name.trim()).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let created = crate::api::backend()?.create_workspace(name.trim()).map_err(crate::server_error::page_error)?;
     leptos_axum::redirect(&format!("/workspaces?created={}", crate::actions::encode(&created)));
     Ok(())
 }
@@ -28,8 +28,8 @@ pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_rou
         (None, Some(name)) => Some((true, format!("Workspace {name} created."))),
         (None, None) => None,
     };
-    let root = backend.config.workspace_root.display().to_string();
-    let list = backend.workspaces().map_err(|e| e.to_string());
+    let root = backend.workspaces_root().display().to_string();
+    let list = backend.workspaces().map_err(|e| crate::server_error::shown(&e));
     crate::server_page::render_html(view! {
         <h1>"Workspaces"</h1>
         <p class="details">"Folders the agents work in. Pick one when you start a conversation."</p>

@@ -1,24 +1,14 @@
-//! The provider and model catalogue: which providers exist, whether they are usable (and why
-//! not), their models with context windows and prices, and what a turn costs.
+//! The model catalogue: each provider's models with context windows and prices, and what a turn
+//! costs. (Which providers are usable, and their models as listed, is `registry.rs`.)
 //!
 //! The models and prices come from a data file: `config/models.json`, built in, or the file
 //! `PD_MODELS_FILE` names (the server reads it at startup).
 
 use std::collections::BTreeMap;
 
+use domain::ProviderId;
 use providers::Usage;
 use serde::{Deserialize, Serialize};
-
-use crate::state::BackendConfig;
-
-pub const ANTHROPIC: &str = "anthropic";
-pub const CLAUDE_CODE: &str = "claude_code";
-pub const OPENAI: &str = "openai";
-pub const OPENAI_COMPATIBLE: &str = "openai_compatible";
-
-/// Every provider: id and display name, in the order they are listed.
-pub const PROVIDERS: [(&str, &str); 4] =
-    [(ANTHROPIC, "Anthropic"), (CLAUDE_CODE, "Claude Code"), (OPENAI, "OpenAI"), (OPENAI_COMPATIBLE, "OpenAI-compatible server")];
 
 /// The model id that matches any model of its provider.
 pub const ANY_MODEL: &str = "*";
@@ -111,9 +101,9 @@ impl Catalog {
     }
 
     fn check(&self) -> Result<(), String> {
-        let known: Vec<&str> = PROVIDERS.iter().map(|(id, _)| *id).collect();
+        let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
         for (provider, entry) in &self.providers {
-            if !known.contains(&provider.as_str()) {
+            if ProviderId::parse(provider).is_none() {
                 return Err(format!("unknown provider `{provider}` (known: {})", known.join(", ")));
             }
             let mut seen = std::collections::HashSet::new();
@@ -163,116 +153,6 @@ impl Catalog {
     }
 }
 
-/// A model as `GET /api/providers` lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelInfo {
-    pub id: String,
-    pub context_window: u64,
-    pub reasoning: bool,
-    /// USD per million tokens.
-    pub price_per_mtok: Prices,
-}
-
-/// One entry of `GET /api/providers`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProviderInfo {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub available: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unavailable_reason: Option<String>,
-    /// The model used when a conversation names none.
-    pub default_model: Option<String>,
-    pub models: Vec<ModelInfo>,
-}
-
-/// The providers as configured in this process.
-pub fn providers(config: &BackendConfig) -> Vec<ProviderInfo> {
-    PROVIDERS
-        .iter()
-        .map(|(id, name)| ProviderInfo {
-            id,
-            name,
-            unavailable_reason: unavailable_reason(config, id),
-            available: unavailable_reason(config, id).is_none(),
-            default_model: default_model(config, id),
-            models: models(config, id),
-        })
-        .collect()
-}
-
-/// Why `provider` cannot be used right now, or `None` when it can.
-pub fn unavailable_reason(config: &BackendConfig, provider: &str) -> Option<String> {
-    match provider {
-        ANTHROPIC => config
-            .anthropic
-            .effective_key()
-            .is_none()
-            .then(|| "no API key: set ANTHROPIC_API_KEY or add one on the settings page".to_string()),
-        CLAUDE_CODE => providers::claude_code::locate(&config.claude_code.bin).err(),
-        OPENAI if config.openai.effective_key().is_none() => {
-            Some("no API key: set OPENAI_API_KEY or add one on the settings page".to_string())
-        }
-        OPENAI => config.openai.unavailable_reason(),
-        OPENAI_COMPATIBLE if config.openai_compatible.base_url.trim().is_empty() => Some(
-            "no server: set OPENAI_COMPATIBLE_BASE_URL (e.g. http://127.0.0.1:8080 for llama.cpp, http://127.0.0.1:11434 for Ollama)"
-                .to_string(),
-        ),
-        OPENAI_COMPATIBLE => config.openai_compatible.unavailable_reason(),
-        other => Some(format!("unknown provider `{other}`")),
-    }
-}
-
-/// The model a conversation at `provider` gets when it names none: the catalogue's default, or
-/// for OpenAI-compatible servers `OPENAI_COMPATIBLE_MODEL`.
-pub fn default_model(config: &BackendConfig, provider: &str) -> Option<String> {
-    match provider {
-        OPENAI_COMPATIBLE => config.openai_compatible_model.clone(),
-        _ => None,
-    }
-    .or_else(|| config.catalog.default_model(provider).map(str::to_string))
-}
-
-/// The context window of `model` at `provider`: the catalogue's exact entry, else (for
-/// OpenAI-compatible servers) `OPENAI_COMPATIBLE_CONTEXT_WINDOW`, else the `*` entry; 0 if unknown.
-pub fn context_window(config: &BackendConfig, provider: &str, model: &str) -> u64 {
-    let exact = config.catalog.providers.get(provider).and_then(|p| p.models.iter().find(|m| m.id == model));
-    match (exact, provider) {
-        (Some(entry), _) => entry.context_window,
-        (None, OPENAI_COMPATIBLE) if config.openai_compatible_context_window.is_some() => {
-            config.openai_compatible_context_window.unwrap_or(0)
-        }
-        _ => config.catalog.model(provider, model).map_or(0, |m| m.context_window),
-    }
-}
-
-fn info(config: &BackendConfig, provider: &str, id: &str) -> ModelInfo {
-    let entry = config.catalog.model(provider, id);
-    ModelInfo {
-        id: id.to_string(),
-        context_window: context_window(config, provider, id),
-        reasoning: entry.is_none_or(|m| m.reasoning),
-        price_per_mtok: entry.map(|m| m.price_per_mtok).unwrap_or_default(),
-    }
-}
-
-/// The models listed for `provider`: the catalogue's (not `*`), and for OpenAI-compatible
-/// servers the configured model first.
-fn models(config: &BackendConfig, provider: &str) -> Vec<ModelInfo> {
-    let mut ids: Vec<String> = Vec::new();
-    if provider == OPENAI_COMPATIBLE {
-        ids.extend(config.openai_compatible_model.clone());
-    }
-    if let Some(entry) = config.catalog.providers.get(provider) {
-        for model in &entry.models {
-            if model.id != ANY_MODEL && !ids.contains(&model.id) {
-                ids.push(model.id.clone());
-            }
-        }
-    }
-    ids.iter().map(|id| info(config, provider, id)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,26 +174,26 @@ mod tests {
     #[test]
     fn the_built_in_catalogue_is_valid_and_has_every_provider() {
         let catalog = Catalog::shipped();
-        for (id, _) in PROVIDERS {
-            assert!(catalog.providers.contains_key(id), "{id}");
+        for id in ProviderId::ALL {
+            assert!(catalog.providers.contains_key(id.as_str()), "{id}");
         }
-        assert_eq!(catalog.default_model(ANTHROPIC), Some("claude-sonnet-4-5"));
-        assert_eq!(catalog.default_model(OPENAI), Some("gpt-5"));
-        assert_eq!(catalog.model(OPENAI_COMPATIBLE, "llama3.1:8b").map(|m| m.price_per_mtok), Some(Prices::default()));
-        assert!(!catalog.model(OPENAI, "gpt-4.1").unwrap().reasoning);
-        assert!(catalog.model(OPENAI, "gpt-5").unwrap().reasoning);
+        assert_eq!(catalog.default_model("anthropic"), Some("claude-sonnet-4-5"));
+        assert_eq!(catalog.default_model("openai"), Some("gpt-5"));
+        assert_eq!(catalog.model("openai_compatible", "llama3.1:8b").map(|m| m.price_per_mtok), Some(Prices::default()));
+        assert!(!catalog.model("openai", "gpt-4.1").unwrap().reasoning);
+        assert!(catalog.model("openai", "gpt-5").unwrap().reasoning);
     }
 
     #[test]
     fn anthropic_cost_follows_the_price_table_including_the_cache() {
         let catalog = Catalog::shipped();
         // Sonnet 4.5: $3 in, $15 out, $3.75 cache write, $0.30 cache read per MTok.
-        let cost = catalog.cost_usd(ANTHROPIC, "claude-sonnet-4-5", &usage(1_000_000, 0, 0, 100_000));
+        let cost = catalog.cost_usd("anthropic", "claude-sonnet-4-5", &usage(1_000_000, 0, 0, 100_000));
         assert!(close(cost, 4.5), "{cost}");
-        let cost = catalog.cost_usd(ANTHROPIC, "claude-sonnet-4-5", &usage(2_000, 10_000, 100_000, 1_000));
+        let cost = catalog.cost_usd("anthropic", "claude-sonnet-4-5", &usage(2_000, 10_000, 100_000, 1_000));
         // 2000·3 + 10000·3.75 + 100000·0.30 + 1000·15 = 6000 + 37500 + 30000 + 15000 = 88500 µ$
         assert!(close(cost, 0.0885), "{cost}");
-        let opus = catalog.cost_usd(ANTHROPIC, "claude-opus-4-1", &usage(1_000, 0, 0, 1_000));
+        let opus = catalog.cost_usd("anthropic", "claude-opus-4-1", &usage(1_000, 0, 0, 1_000));
         assert!(close(opus, 0.09), "{opus}");
     }
 
@@ -323,17 +203,17 @@ mod tests {
         // gpt-5: $1.25 in, $10 out, $0.125 cached. 10k prompt of which 4k cached, 2k output (1.5k of it reasoning).
         let mut u = usage(6_000, 0, 4_000, 2_000);
         u.reasoning_tokens = 1_500;
-        let cost = catalog.cost_usd(OPENAI, "gpt-5", &u);
+        let cost = catalog.cost_usd("openai", "gpt-5", &u);
         assert!(close(cost, (6_000.0 * 1.25 + 4_000.0 * 0.125 + 2_000.0 * 10.0) / 1e6), "{cost}");
-        let mini = catalog.cost_usd(OPENAI, "gpt-5-mini", &usage(1_000_000, 0, 0, 1_000_000));
+        let mini = catalog.cost_usd("openai", "gpt-5-mini", &usage(1_000_000, 0, 0, 1_000_000));
         assert!(close(mini, 2.25), "{mini}");
     }
 
     #[test]
     fn local_models_and_unknown_models_cost_nothing() {
         let catalog = Catalog::shipped();
-        assert_eq!(catalog.cost_usd(OPENAI_COMPATIBLE, "qwen3:32b", &usage(50_000, 0, 0, 5_000)), 0.0);
-        assert_eq!(catalog.cost_usd(OPENAI, "gpt-unknown", &usage(10, 0, 0, 10)), 0.0);
+        assert_eq!(catalog.cost_usd("openai_compatible", "qwen3:32b", &usage(50_000, 0, 0, 5_000)), 0.0);
+        assert_eq!(catalog.cost_usd("openai", "gpt-unknown", &usage(10, 0, 0, 10)), 0.0);
         assert_eq!(catalog.cost_usd("nobody", "m", &usage(10, 0, 0, 10)), 0.0);
     }
 
@@ -342,9 +222,9 @@ mod tests {
         let text = r#"{"providers": {"openai": {"default_model": "tiny", "models": [
             {"id": "tiny", "context_window": 100, "price_per_mtok": {"input": 1000000, "output": 2000000, "cache_write": 0, "cache_read": 0}}]}}}"#;
         let catalog = Catalog::parse(text, "test").unwrap();
-        assert!(close(catalog.cost_usd(OPENAI, "tiny", &usage(3, 0, 0, 2)), 7.0));
-        assert_eq!(catalog.model(OPENAI, "tiny").unwrap().context_window, 100);
-        assert_eq!(catalog.default_model(ANTHROPIC), None);
+        assert!(close(catalog.cost_usd("openai", "tiny", &usage(3, 0, 0, 2)), 7.0));
+        assert_eq!(catalog.model("openai", "tiny").unwrap().context_window, 100);
+        assert_eq!(catalog.default_model("anthropic"), None);
         for (bad, expected) in [
             (r#"{"providers": {"openia": {"models": []}}}"#, "unknown provider `openia`"),
             (

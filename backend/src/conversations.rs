@@ -1,9 +1,8 @@
 //! Conversation use cases called by the HTTP edge: create, prompt, abort, archive, rename, delete.
 
-use domain::{ConversationCommand, ConversationView, PermissionMode};
+use domain::{ConversationCommand, ConversationView, PermissionMode, ProviderId};
 use uuid::Uuid;
 
-use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
 use crate::render;
@@ -41,40 +40,33 @@ impl Backend {
         if new.model.is_none() && same_provider {
             new.model = defaults.model.clone();
         }
-        let known = catalog::providers(&self.config);
-        let Some(info) = known.iter().find(|p| p.id == new.provider) else {
-            let names: Vec<&str> = known.iter().map(|p| p.id).collect();
-            return Err(BackendError::invalid(format!("unknown provider `{}`; known: {}", new.provider, names.join(", "))));
-        };
-        if let Some(reason) = &info.unavailable_reason {
-            return Err(BackendError::invalid(format!("provider `{}` is unavailable: {reason}", new.provider)));
+        let provider = ProviderId::parse(&new.provider).ok_or_else(|| crate::registry::unknown_provider(&new.provider))?;
+        if let Some(reason) = self.registry.unavailable_reason(provider) {
+            return Err(BackendError::invalid(format!("provider `{provider}` is unavailable: {reason}")));
         }
         let model = match new.model {
             Some(model) if model.trim().is_empty() || model.len() > 200 => {
                 return Err(BackendError::invalid("`model` must be 1 to 200 characters"))
             }
             Some(model) => model,
-            None => catalog::default_model(&self.config, &new.provider).ok_or_else(|| {
+            None => self.registry.default_model(provider).ok_or_else(|| {
                 BackendError::invalid(format!(
-                    "provider `{}` has no default model: pass `model`{}",
-                    new.provider,
-                    if new.provider == catalog::OPENAI_COMPATIBLE { " or set OPENAI_COMPATIBLE_MODEL" } else { "" }
+                    "provider `{provider}` has no default model: pass `model`{}",
+                    if provider == ProviderId::OpenAiCompatible { " or set OPENAI_COMPATIBLE_MODEL" } else { "" }
                 ))
             })?,
         };
-        let thinks = matches!(new.provider.as_str(), catalog::ANTHROPIC | catalog::CLAUDE_CODE);
-        let model_reasons = self.config.catalog.model(&new.provider, &model).is_none_or(|m| m.reasoning);
-        if new.settings.thinking_budget.is_none() && thinks && model_reasons {
+        if new.settings.thinking_budget.is_none() && provider.capabilities().thinking && self.registry.model_reasons(provider, &model) {
             new.settings.thinking_budget = defaults.thinking_budget;
         }
-        let settings = settings::resolve(&self.config, &new.provider, &model, new.settings)?;
+        let settings = settings::resolve(&self.registry, &self.config.defaults, provider, &model, new.settings)?;
         let workspace = match new.workspace {
             Some(name) => Some(workspaces::ensure(&self.config.workspace_root, &name)?),
             None => None,
         };
         let id = Uuid::new_v4().to_string();
         let command = ConversationCommand::StartConversation {
-            provider: new.provider,
+            provider: provider.as_str().to_string(),
             model,
             title: new.title,
             workspace,
@@ -127,7 +119,7 @@ impl Backend {
     pub async fn view_page(&self, id: &str, at: Option<u64>, page: PageRequest) -> Result<ConversationView, BackendError> {
         let mut view = load_page(&self.pool, &self.log, id, at, page).await?;
         if view.settings.is_none() && view.context.window == 0 {
-            view.set_context_window(catalog::context_window(&self.config, &view.provider, &view.model));
+            view.set_context_window(self.context_window_of(&view));
         }
         rendered(view, render::render_view).await
     }
@@ -147,9 +139,14 @@ impl Backend {
     pub async fn view(&self, id: &str, at: Option<u64>) -> Result<ConversationView, BackendError> {
         let mut view = load_view(&self.pool, &self.log, id, at).await?;
         if view.settings.is_none() && view.context.window == 0 {
-            view.set_context_window(catalog::context_window(&self.config, &view.provider, &view.model));
+            view.set_context_window(self.context_window_of(&view));
         }
         Ok(view)
+    }
+
+    /// The context window of a view's model, for conversations from before settings recorded it.
+    fn context_window_of(&self, view: &ConversationView) -> u64 {
+        ProviderId::parse(&view.provider).map_or(0, |provider| self.registry.context_window(provider, &view.model))
     }
 }
 

@@ -11,6 +11,12 @@ pub enum BackendError {
     Domain(#[from] ConversationError),
     #[error("conversation not found")]
     NotFound,
+    /// Something other than a conversation is not there (404, with what).
+    #[error("{0}")]
+    Missing(String),
+    /// A path the guard refused (400; 403 when it leads out; 404 when nothing is there).
+    #[error(transparent)]
+    Path(#[from] crate::guard::PathError),
     #[error("{0}")]
     Invalid(String),
     /// The thing to create exists already (409).
@@ -22,6 +28,15 @@ pub enum BackendError {
     /// The request body is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
+    /// The thing is of a kind this cannot handle (415), such as a binary file to preview.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The disk refused the write (507).
+    #[error("{0}")]
+    NoSpace(String),
+    /// A feature this server was not configured for (503, with what to set).
+    #[error("{0}")]
+    Unconfigured(String),
     #[error("the conversation changed concurrently; try again")]
     Conflict,
     /// No database connection came free in time; nothing was written.
@@ -54,6 +69,72 @@ impl From<AggregateError<ConversationError>> for BackendError {
                 BackendError::Unavailable(error.to_string())
             }
             other => BackendError::Store(other.to_string()),
+        }
+    }
+}
+
+/// What kind of failure an error is, for every edge to answer the same way: the caller's fault
+/// (with the error's own message) or ours (logged, and answered with a fixed sentence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    NotFound,
+    Invalid,
+    Forbidden,
+    Conflict,
+    TooLarge,
+    Unsupported,
+    /// The disk refused a write.
+    NoSpace,
+    /// Postgres or Redis could not be reached, or is busy: try again.
+    Unavailable,
+    /// A feature the server was not configured for.
+    Unconfigured,
+    /// A bug or a broken invariant: the details are logged, never shown.
+    Internal,
+}
+
+impl ErrorClass {
+    /// Whether the caller caused it (and so may read the error's own message).
+    pub fn is_callers_fault(self) -> bool {
+        !matches!(self, ErrorClass::NoSpace | ErrorClass::Unavailable | ErrorClass::Unconfigured | ErrorClass::Internal)
+    }
+}
+
+impl BackendError {
+    /// The error's class (see `ErrorClass`).
+    pub fn class(&self) -> ErrorClass {
+        use crate::guard::PathError;
+        use ConversationError as R;
+        match self {
+            BackendError::NotFound | BackendError::Missing(_) | BackendError::Domain(R::NotFound | R::ApprovalNotFound) => {
+                ErrorClass::NotFound
+            }
+            BackendError::Path(PathError::NotFound) => ErrorClass::NotFound,
+            BackendError::Path(PathError::Escapes) | BackendError::Forbidden(_) => ErrorClass::Forbidden,
+            BackendError::Path(_) | BackendError::Invalid(_) => ErrorClass::Invalid,
+            BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => ErrorClass::Invalid,
+            BackendError::Exists(_) | BackendError::Domain(_) | BackendError::Conflict => ErrorClass::Conflict,
+            BackendError::TooLarge(_) => ErrorClass::TooLarge,
+            BackendError::Unsupported(_) => ErrorClass::Unsupported,
+            BackendError::NoSpace(_) => ErrorClass::NoSpace,
+            BackendError::Unconfigured(_) => ErrorClass::Unconfigured,
+            unavailable if unavailable.is_unavailable() => ErrorClass::Unavailable,
+            _ => ErrorClass::Internal,
+        }
+    }
+
+    /// What the caller may read: the error itself when it is theirs or says what to configure,
+    /// otherwise a fixed sentence that gives away no database or IO detail.
+    pub fn public_message(&self) -> String {
+        match self.class() {
+            ErrorClass::Unconfigured | ErrorClass::NoSpace => self.to_string(),
+            class if class.is_callers_fault() => self.to_string(),
+            ErrorClass::Unavailable => match self {
+                BackendError::Busy => "the server is busy; try again".into(),
+                BackendError::Redis(_) => "the job queue is unavailable; try again".into(),
+                _ => "the database is unavailable; try again".into(),
+            },
+            _ => "internal error".into(),
         }
     }
 }

@@ -5,13 +5,16 @@
 
 pub mod aggregate;
 pub mod appender;
+pub mod atomic;
 pub mod catalog;
 pub mod claude;
+mod conversation_id;
 mod conversations;
 pub mod error;
 pub mod event_log;
 pub mod export;
 pub mod group_commit;
+pub mod guard;
 pub mod jobs;
 pub mod live;
 pub mod live_list;
@@ -19,6 +22,7 @@ pub mod preferences;
 pub mod projection;
 pub mod queue;
 pub mod reconcile;
+pub mod registry;
 pub mod render;
 pub mod search;
 pub mod secrets;
@@ -28,9 +32,11 @@ pub mod store;
 pub mod upcasters;
 pub mod views;
 pub mod worker;
+pub mod workspace_files;
 pub mod workspaces;
 
+pub use conversation_id::{ConversationId, NotAnId};
 pub use conversations::{NewConversation, MAX_PAGE_TURNS};
 pub use error::BackendError;
-pub use state::{connect_pool, migrate, Backend, BackendConfig, WorkerConfig, DEFAULT_POOL_SIZE};
+pub use state::{connect_pool, migrate, migrate_database, replay_database, Backend, BackendConfig, WorkerConfig, DEFAULT_POOL_SIZE};
 pub use views::{MessagesPage, PageRequest};

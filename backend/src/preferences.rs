@@ -1,11 +1,10 @@
 //! Chat defaults (`GET/PUT /api/settings/defaults`): what a new conversation gets for the fields
 //! it omits, stored in the `preferences` table.
 
-use domain::{PermissionMode, MAX_SETTING_TOKENS, MIN_THINKING_BUDGET};
+use domain::{PermissionMode, ProviderId, MAX_SETTING_TOKENS, MIN_THINKING_BUDGET};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
-use crate::catalog;
 use crate::error::BackendError;
 use crate::state::Backend;
 
@@ -39,10 +38,8 @@ impl Backend {
     #[tracing::instrument(name = "preferences.set_chat_defaults", skip(self))]
     pub async fn set_chat_defaults(&self, defaults: ChatDefaults) -> Result<ChatDefaults, BackendError> {
         if let Some(provider) = &defaults.provider {
-            let known = catalog::providers(&self.config);
-            if !known.iter().any(|p| p.id == provider) {
-                let names: Vec<&str> = known.iter().map(|p| p.id).collect();
-                return Err(BackendError::invalid(format!("unknown provider `{provider}`; known: {}", names.join(", "))));
+            if ProviderId::parse(provider).is_none() {
+                return Err(crate::registry::unknown_provider(provider));
             }
         }
         if defaults.model.as_ref().is_some_and(|m| m.trim().is_empty() || m.len() > 200) {

@@ -8,9 +8,10 @@
 
 use domain::{ConversationSettings, ConversationView};
 
-use crate::catalog::{self, ANTHROPIC, CLAUDE_CODE, OPENAI, OPENAI_COMPATIBLE};
+use domain::ProviderId;
+
 use crate::error::BackendError;
-use crate::state::BackendConfig;
+use crate::registry::ProviderRegistry;
 
 /// The server's defaults for new conversations (`PD_MAX_TOKENS`, `PD_THINKING_BUDGET`, `PD_REASONING_EFFORT`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,49 +41,57 @@ pub struct RequestedSettings {
 /// The settings a new conversation at `provider` with `model` runs with. Asking for a setting
 /// the provider does not have is a 400, so a typo does not go unnoticed.
 pub fn resolve(
-    config: &BackendConfig,
-    provider: &str,
+    registry: &ProviderRegistry,
+    defaults: &TurnDefaults,
+    provider: ProviderId,
     model: &str,
     requested: RequestedSettings,
 ) -> Result<ConversationSettings, BackendError> {
-    let thinks = matches!(provider, ANTHROPIC | CLAUDE_CODE);
-    let reasons = matches!(provider, OPENAI | OPENAI_COMPATIBLE);
-    if requested.thinking_budget.is_some() && !thinks {
+    let can = provider.capabilities();
+    if requested.thinking_budget.is_some() && !can.thinking {
         return Err(BackendError::invalid(format!(
-            "`thinking_budget` applies to the anthropic and claude_code providers, not `{provider}`"
+            "`thinking_budget` applies to the {} providers, not `{provider}`",
+            names(|p| p.capabilities().thinking)
         )));
     }
-    if requested.reasoning_effort.is_some() && !reasons {
+    if requested.reasoning_effort.is_some() && !can.reasoning_effort {
         return Err(BackendError::invalid(format!(
-            "`reasoning_effort` applies to the openai and openai_compatible providers, not `{provider}`"
+            "`reasoning_effort` applies to the {} providers, not `{provider}`",
+            names(|p| p.capabilities().reasoning_effort)
         )));
     }
-    let defaults = &config.defaults;
-    let model_reasons = config.catalog.model(provider, model).is_none_or(|m| m.reasoning);
+    let model_reasons = registry.model_reasons(provider, model);
     let thinking_budget = match requested.thinking_budget {
         Some(0) => None,
         Some(budget) => Some(budget),
-        None if thinks && model_reasons => defaults.thinking_budget,
+        None if can.thinking && model_reasons => defaults.thinking_budget,
         None => None,
     };
     let reasoning_effort = match requested.reasoning_effort {
         Some(effort) => Some(effort),
-        None if provider == OPENAI && model_reasons => defaults.reasoning_effort.clone(),
+        None if can.default_reasoning_effort && model_reasons => defaults.reasoning_effort.clone(),
         None => None,
     };
     Ok(ConversationSettings {
         max_tokens: requested.max_tokens.unwrap_or(defaults.max_tokens),
         thinking_budget,
         reasoning_effort,
-        context_window: catalog::context_window(config, provider, model),
+        context_window: registry.context_window(provider, model),
     })
+}
+
+/// The ids of the providers that have a capability, for messages: `a and b`.
+fn names(has: impl Fn(ProviderId) -> bool) -> String {
+    let ids: Vec<&str> = ProviderId::ALL.into_iter().filter(|p| has(*p)).map(ProviderId::as_str).collect();
+    ids.join(" and ")
 }
 
 /// The settings a conversation's turns run with: its recorded ones, or for conversations from
 /// before settings existed, what it would get today without asking for anything.
-pub fn effective(config: &BackendConfig, view: &ConversationView) -> ConversationSettings {
+pub fn effective(registry: &ProviderRegistry, defaults: &TurnDefaults, view: &ConversationView) -> ConversationSettings {
     view.settings.clone().unwrap_or_else(|| {
-        resolve(config, &view.provider, &view.model, RequestedSettings::default())
-            .unwrap_or(ConversationSettings { max_tokens: config.defaults.max_tokens, ..ConversationSettings::default() })
+        ProviderId::parse(&view.provider)
+            .and_then(|provider| resolve(registry, defaults, provider, &view.model, RequestedSettings::default()).ok())
+            .unwrap_or(ConversationSettings { max_tokens: defaults.max_tokens, ..ConversationSettings::default() })
     })
 }

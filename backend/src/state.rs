@@ -20,6 +20,7 @@ use crate::event_log::EventLog;
 use crate::live::LiveHub;
 use crate::projection::{ProjectionQuery, Projector};
 use crate::queue::JobQueue;
+use crate::registry::ProviderRegistry;
 use crate::settings::TurnDefaults;
 use crate::store::SnapshottingStore;
 
@@ -82,24 +83,27 @@ impl Default for WorkerConfig {
 
 pub type Cqrs = CqrsFramework<ConversationAggregate, SnapshottingStore>;
 
-/// The application: every use case hangs off this.
+/// The application: every use case hangs off this. Its parts are private to the backend: the
+/// server and the app call use cases, and never hold a pool, a queue or a store.
 pub struct Backend {
-    pub config: BackendConfig,
-    pub pool: PgPool,
-    pub cqrs: Cqrs,
+    pub(crate) config: BackendConfig,
+    pub(crate) pool: PgPool,
+    pub(crate) cqrs: Cqrs,
     /// The event store itself, for writers that keep their own aggregate (`appender`).
-    pub store: SnapshottingStore,
+    pub(crate) store: SnapshottingStore,
     /// The same store without projections, for bulk writes (imports) that project once at the end.
-    pub bulk_cqrs: Cqrs,
-    pub log: Arc<EventLog>,
-    pub projector: Arc<Projector>,
-    pub queue: JobQueue,
-    pub hub: Arc<LiveHub>,
-    pub anthropic: AnthropicProvider,
-    pub openai: OpenAiProvider,
-    pub openai_compatible: OpenAiProvider,
+    pub(crate) bulk_cqrs: Cqrs,
+    pub(crate) log: Arc<EventLog>,
+    pub(crate) projector: Arc<Projector>,
+    pub(crate) queue: JobQueue,
+    pub(crate) hub: Arc<LiveHub>,
+    pub(crate) anthropic: AnthropicProvider,
+    pub(crate) openai: OpenAiProvider,
+    pub(crate) openai_compatible: OpenAiProvider,
+    /// The providers as configured: availability, models, context windows.
+    pub(crate) registry: ProviderRegistry,
     /// The encrypted API key store, when `config.secret_key` is set.
-    pub secrets: Option<Arc<crate::secrets::Secrets>>,
+    pub(crate) secrets: Option<Arc<crate::secrets::Secrets>>,
     /// Flips to true once the process is shutting down (`drain`): live feeds end so their clients
     /// reconnect elsewhere, and workers take no new jobs but finish the ones they run.
     draining: tokio::sync::watch::Sender<bool>,
@@ -120,6 +124,15 @@ impl Backend {
         let anthropic = AnthropicProvider::new(config.anthropic.clone());
         let openai = OpenAiProvider::new(config.openai.clone());
         let openai_compatible = OpenAiProvider::new(config.openai_compatible.clone());
+        let registry = ProviderRegistry::new(
+            config.catalog.clone(),
+            config.anthropic.clone(),
+            config.claude_code.bin.clone(),
+            config.openai.clone(),
+            config.openai_compatible.clone(),
+            config.openai_compatible_model.clone(),
+            config.openai_compatible_context_window,
+        );
         let secrets = match &config.secret_key {
             Some(key) => Some(crate::secrets::Secrets::start(pool.clone(), key, environment_keys(&config), runtime_keys(&config)).await?),
             None => None,
@@ -138,6 +151,7 @@ impl Backend {
             anthropic,
             openai,
             openai_compatible,
+            registry,
             secrets,
             draining,
         }))
@@ -194,6 +208,84 @@ impl Backend {
         Ok(())
     }
 
+    /// `PING` through the job queue's connection: whether Redis answers (for `/health`).
+    pub async fn ping_redis(&self) -> Result<(), BackendError> {
+        self.queue.ping().await
+    }
+
+    /// Whether the conversation exists (started, not deleted): its snapshot row, a few hundred bytes,
+    /// not its view (opening a feed checks this).
+    #[tracing::instrument(name = "backend.conversation_exists", skip(self))]
+    pub async fn conversation_exists(&self, id: &str) -> Result<bool, BackendError> {
+        let state = self.state(id).await?;
+        Ok(state.started && !state.deleted)
+    }
+
+    /// `NotFound` unless the conversation exists.
+    pub async fn ensure_conversation(&self, id: &str) -> Result<(), BackendError> {
+        if self.conversation_exists(id).await? {
+            Ok(())
+        } else {
+            Err(BackendError::NotFound)
+        }
+    }
+
+    /// Rebuilds every projection from the event log; returns how many conversations and events.
+    pub async fn replay(&self) -> Result<(usize, usize), BackendError> {
+        self.projector.replay().await
+    }
+
+    /// Brings the conversation's projections up to its log now (imports and tests; commits do it themselves).
+    pub async fn catch_up(&self, id: &str) -> Result<(), BackendError> {
+        self.projector.catch_up(id).await
+    }
+
+    /// Projects every conversation whose view is behind its log; returns how many were.
+    pub async fn catch_up_all(&self) -> Result<usize, BackendError> {
+        self.projector.catch_up_all().await
+    }
+
+    /// The audit log of one conversation, a human line per event.
+    pub async fn audit(&self, id: &str) -> Result<Vec<crate::event_log::AuditEntry>, BackendError> {
+        self.ensure_conversation(id).await?;
+        self.log.audit(id).await
+    }
+
+    /// The conversation's events after `after`, then live as they commit (see `LiveHub::follow`).
+    pub fn follow(&self, id: String, after: u64) -> tokio::sync::mpsc::Receiver<Result<domain::LoggedEvent, BackendError>> {
+        self.hub.follow(self.log.clone(), id, after)
+    }
+
+    /// The conversation list's changes, live (see `LiveHub::follow_list`).
+    pub fn follow_list(&self) -> tokio::sync::mpsc::Receiver<Result<crate::live_list::ListChange, BackendError>> {
+        self.hub.follow_list(self.pool.clone(), self.log.clone())
+    }
+
+    /// One page of the conversation list.
+    pub async fn list_conversations(&self, query: &crate::views::ListQuery) -> Result<crate::views::ListPage, BackendError> {
+        crate::views::list(&self.pool, query).await
+    }
+
+    /// The providers and whether each is available.
+    pub fn providers(&self) -> Vec<crate::registry::ProviderInfo> {
+        self.registry.providers()
+    }
+
+    /// The model catalogue: context windows and prices.
+    pub fn catalog(&self) -> &crate::catalog::Catalog {
+        self.registry.catalog()
+    }
+
+    /// `WORKSPACE_ROOT`, resolved.
+    pub fn workspaces_root(&self) -> &std::path::Path {
+        &self.config.workspace_root
+    }
+
+    /// The Claude Code CLI's HOME (its `.claude` folder holds sessions, credentials, config).
+    pub fn claude_home(&self) -> &std::path::Path {
+        &self.config.claude_code.home
+    }
+
     /// The aggregate's decision state, from its snapshot.
     pub async fn state(&self, id: &str) -> Result<Conversation, BackendError> {
         let row = sqlx::query("SELECT payload::text AS payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2")
@@ -246,4 +338,19 @@ pub async fn connect_pool(url: &str, size: u32) -> Result<PgPool, BackendError> 
 /// Applies `migrations/`.
 pub async fn migrate(pool: &PgPool) -> Result<(), BackendError> {
     sqlx::migrate!("../migrations").run(pool).await.map_err(|e| BackendError::Store(e.to_string()))
+}
+
+/// Applies `migrations/` to the database at `url` (`pocket-dev migrate`).
+#[tracing::instrument(name = "backend.migrate", skip_all)]
+pub async fn migrate_database(url: &str, pool_size: u32) -> Result<(), BackendError> {
+    migrate(&connect_pool(url, pool_size).await?).await
+}
+
+/// Rebuilds every projection of the database at `url` from its event log (`pocket-dev replay`);
+/// returns how many conversations and events were replayed.
+#[tracing::instrument(name = "backend.replay", skip_all)]
+pub async fn replay_database(url: &str, pool_size: u32) -> Result<(usize, usize), BackendError> {
+    let pool = connect_pool(url, pool_size).await?;
+    let log = Arc::new(EventLog::new(pool.clone()));
+    Projector::new(pool, log).replay().await
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::BackendError;
+use crate::guard::{PathError, Root};
 
 /// Checks a workspace name: one path segment of letters, digits, `.`, `_` and `-`, not starting with a dot.
 pub fn validate(name: &str) -> Result<&str, BackendError> {
@@ -17,15 +18,27 @@ pub fn validate(name: &str) -> Result<&str, BackendError> {
     }
 }
 
+/// The existing workspace `name` under `root`, resolved by the guard: a folder directly under the
+/// root, or a link to a folder inside it; `Missing` when there is none, `Forbidden` for a link out.
+pub fn dir(root: &Path, name: &str) -> Result<Root, BackendError> {
+    let name = validate(name)?;
+    let root = Root::open(root).map_err(|e| BackendError::Store(format!("WORKSPACE_ROOT {} cannot be opened: {e}", root.display())))?;
+    root.child(name).map_err(|error| match error {
+        PathError::NotFound => BackendError::Missing(format!("workspace `{name}` does not exist")),
+        PathError::Escapes => BackendError::Forbidden(format!("workspace `{name}` leads outside WORKSPACE_ROOT")),
+        other => other.into(),
+    })
+}
+
 /// Creates the workspace if missing and returns its name.
 pub fn ensure(root: &Path, name: &str) -> Result<String, BackendError> {
     let name = validate(name)?;
     let path = root.join(name);
     std::fs::create_dir_all(&path).map_err(|e| BackendError::Store(format!("cannot create workspace {}: {e}", path.display())))?;
     // A symlink named like the workspace must not lead the agent out of the root.
-    let inside = match (path.canonicalize(), root.canonicalize()) {
-        (Ok(resolved), Ok(root)) => resolved.parent() == Some(root.as_path()),
-        _ => false,
+    let inside = match Root::open(root) {
+        Ok(root) => root.child(name).is_ok_and(|dir| dir.path().parent() == Some(root.path())),
+        Err(_) => false,
     };
     if !inside {
         return Err(BackendError::invalid(format!("workspace `{name}` resolves outside WORKSPACE_ROOT (a symlink?)")));

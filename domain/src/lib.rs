@@ -5,6 +5,7 @@
 //! browser too, so the page applies live events with the very fold the server projects with.
 
 pub mod conversation;
+pub mod provider;
 pub mod view;
 
 pub use conversation::{
@@ -12,6 +13,7 @@ pub use conversation::{
     Decision, OutputItem, PermissionMode, MAX_ATTEMPTS, MAX_PROMPT_BYTES, MAX_SETTING_TOKENS, MIN_THINKING_BUDGET, REASONING_EFFORTS,
     TITLE_CHARS,
 };
+pub use provider::{Capabilities, ProviderId};
 pub use view::{
     Block, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Status, UsageTotals,
 };

@@ -85,6 +85,7 @@ async fn relay_overhead() -> (f64, f64, usize) {
 async fn append_latency() -> (f64, f64) {
     let database = fresh_database().await;
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
     backend
         .execute(
@@ -127,7 +128,7 @@ async fn append_latency() -> (f64, f64) {
     }
     let small = measure(backend.clone(), id.clone()).await;
     // Grow the conversation to 10,000 prior events, 100 per commit.
-    while count_events(&backend, &id).await < 10_000 {
+    while count_events(&pool, &id).await < 10_000 {
         let items = (0..100).map(|_| OutputItem::TextAppended { block: 0, text: "filler ".into() }).collect();
         backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items }).await.unwrap();
     }
@@ -155,6 +156,7 @@ async fn run_small_turn(backend: &Backend, id: &str, turn: u32) {
 async fn turn_latency() -> (f64, f64) {
     let database = fresh_database().await;
     let backend = Backend::connect(config(&database, "http://127.0.0.1:9")).await.unwrap();
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
     let id = uuid::Uuid::new_v4().to_string();
     let start = ConversationCommand::StartConversation {
         provider: "anthropic".into(),
@@ -182,7 +184,7 @@ async fn turn_latency() -> (f64, f64) {
         run_small_turn(&backend, &id, turn).await;
     }
     let early = measure(&mut turn).await;
-    while count_events(&backend, &id).await < 10_000 {
+    while count_events(&pool, &id).await < 10_000 {
         turn += 1;
         run_small_turn(&backend, &id, turn).await;
     }
@@ -190,8 +192,8 @@ async fn turn_latency() -> (f64, f64) {
     (early, late)
 }
 
-async fn count_events(backend: &Backend, id: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
+async fn count_events(pool: &sqlx::PgPool, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(pool).await.unwrap()
 }
 
 /// Events per second replayed into the projections.
@@ -231,7 +233,7 @@ async fn replay_throughput() -> (f64, usize) {
     let mut events = 0;
     for _ in 0..3 {
         let started = Instant::now();
-        let (_, count) = backend.projector.replay().await.unwrap();
+        let (_, count) = backend.replay().await.unwrap();
         events = count;
         best = best.max(count as f64 / started.elapsed().as_secs_f64());
     }

@@ -73,7 +73,7 @@ async fn serve(with_worker: bool) -> Result<(), Failure> {
     let security = crate::security::Security::new(config::security(addr)?);
     let drain_timeout = config::drain_timeout()?;
     let backend = Backend::connect(config::backend()?).await?;
-    let caught_up = backend.projector.catch_up_all().await?;
+    let caught_up = backend.catch_up_all().await?;
     if caught_up > 0 {
         tracing::info!(caught_up, "projections caught up with the event log");
     }
@@ -153,18 +153,14 @@ async fn worker() -> Result<(), Failure> {
 }
 
 async fn migrate() -> Result<(), Failure> {
-    let pool = backend::connect_pool(&config::database_url()?, config::pool_size()?).await?;
-    backend::migrate(&pool).await?;
+    backend::migrate_database(&config::database_url()?, config::pool_size()?).await?;
     println!("migrations applied");
     Ok(())
 }
 
 async fn replay() -> Result<(), Failure> {
-    let pool = backend::connect_pool(&config::database_url()?, config::pool_size()?).await?;
-    let log = Arc::new(backend::event_log::EventLog::new(pool.clone()));
-    let projector = backend::projection::Projector::new(pool, log);
     let started = std::time::Instant::now();
-    let (conversations, events) = projector.replay().await?;
+    let (conversations, events) = backend::replay_database(&config::database_url()?, config::pool_size()?).await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "replayed {events} events into {conversations} conversations in {seconds:.3} s ({:.0} events/s)",

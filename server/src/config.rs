@@ -145,7 +145,9 @@ pub fn turn_defaults() -> Result<backend::settings::TurnDefaults, ConfigError> {
 pub fn workspace_root() -> Result<PathBuf, ConfigError> {
     let root = PathBuf::from(optional("WORKSPACE_ROOT").unwrap_or_else(|| "workspace".into()));
     std::fs::create_dir_all(&root).map_err(|e| error("WORKSPACE_ROOT", format!("cannot create {}: {e}", root.display())))?;
-    root.canonicalize().map_err(|e| error("WORKSPACE_ROOT", format!("cannot resolve {}: {e}", root.display())))
+    let resolved =
+        backend::guard::Root::open(&root).map_err(|e| error("WORKSPACE_ROOT", format!("cannot resolve {}: {e}", root.display())))?;
+    Ok(resolved.path().to_path_buf())
 }
 
 /// How to run the Claude Code CLI: the binary, its HOME, and what to pass through.

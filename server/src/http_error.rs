@@ -6,8 +6,8 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use backend::error::ErrorClass;
 use backend::BackendError;
-use domain::ConversationError;
 use serde::de::DeserializeOwned;
 
 /// An error answered to an API client.
@@ -29,30 +29,21 @@ impl ApiError {
 
 impl From<BackendError> for ApiError {
     fn from(error: BackendError) -> Self {
-        use ConversationError as R;
-        let status = match &error {
-            BackendError::NotFound | BackendError::Domain(R::NotFound | R::ApprovalNotFound) => StatusCode::NOT_FOUND,
-            BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
-            BackendError::Exists(_) => StatusCode::CONFLICT,
-            BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
-            BackendError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            BackendError::Domain(R::EmptyPrompt | R::PromptTooLarge | R::InvalidTitle | R::InvalidSettings(_)) => StatusCode::BAD_REQUEST,
-            BackendError::Domain(_) | BackendError::Conflict => StatusCode::CONFLICT,
-            BackendError::Redis(_) | BackendError::Busy | BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            unavailable if unavailable.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        let status = match error.class() {
+            ErrorClass::NotFound => StatusCode::NOT_FOUND,
+            ErrorClass::Invalid => StatusCode::BAD_REQUEST,
+            ErrorClass::Forbidden => StatusCode::FORBIDDEN,
+            ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorClass::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorClass::NoSpace => StatusCode::INSUFFICIENT_STORAGE,
+            ErrorClass::Unavailable | ErrorClass::Unconfigured => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() {
+        if status.is_server_error() && error.class() != ErrorClass::Unconfigured {
             tracing::error!(error = %error, error.debug = ?error, "request failed");
-            let message = match &error {
-                BackendError::Busy => "the server is busy; try again",
-                BackendError::Unavailable(_) | BackendError::Database(_) => "the database is unavailable; try again",
-                BackendError::Redis(_) => "the job queue is unavailable; try again",
-                _ => "internal error",
-            };
-            return Self::new(status, message);
         }
-        Self::new(status, error.to_string())
+        Self::new(status, error.public_message())
     }
 }
 

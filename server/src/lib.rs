@@ -5,6 +5,7 @@
 // The app's view types are deep; release builds (no `erase_components`) need more room.
 #![recursion_limit = "256"]
 
+pub mod app_state;
 pub mod commands;
 pub mod config;
 pub mod http_error;

@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
-use crate::startup::AppState;
+use crate::app_state::AppState;
 
 /// The OpenAPI 3.1 description of every route below, served at `GET /api/openapi.json`.
 /// `server/tests/api/openapi.rs` checks that it lists exactly [`API_ROUTES`] and that every

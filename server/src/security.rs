@@ -15,7 +15,6 @@
 pub mod auth;
 pub mod csrf;
 pub mod ip;
-pub mod paths;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use app::server_page::Rendered;
 use app::{shell, App};
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -16,18 +16,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 
-/// State shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub backend: Arc<Backend>,
-    pub leptos_options: LeptosOptions,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+pub use crate::app_state::AppState;
 
 /// Leptos options from the environment that cargo-leptos (or the run script) sets.
 pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {

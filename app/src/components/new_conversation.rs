@@ -59,8 +59,8 @@ pub fn NewConversation() -> impl IntoView {
             }
         });
     });
-    let thinks = move || matches!(provider.get().as_str(), "anthropic" | "claude_code");
-    let reasons = move || matches!(provider.get().as_str(), "openai" | "openai_compatible");
+    let thinks = move || capabilities(&provider.get()).is_some_and(|can| can.thinking);
+    let reasons = move || capabilities(&provider.get()).is_some_and(|can| can.reasoning_effort);
     let create = move |_| {
         let form = NewConversationForm {
             provider: provider.get_untracked(),
@@ -149,8 +149,8 @@ impl NewConversationForm {
             }
             text.parse().map(Some).map_err(|_| format!("{field} must be a whole number"))
         };
-        let thinks = matches!(self.provider.as_str(), "anthropic" | "claude_code");
-        let reasons = matches!(self.provider.as_str(), "openai" | "openai_compatible");
+        let thinks = capabilities(&self.provider).is_some_and(|can| can.thinking);
+        let reasons = capabilities(&self.provider).is_some_and(|can| can.reasoning_effort);
         if !self.workspace.trim().is_empty() {
             body["workspace"] = self.workspace.trim().into();
         }
@@ -168,6 +168,11 @@ impl NewConversationForm {
         }
         Ok(body)
     }
+}
+
+/// What the provider with this id can do (the domain's one table), or `None` for an unknown id.
+fn capabilities(provider: &str) -> Option<domain::Capabilities> {
+    domain::ProviderId::parse(provider).map(domain::ProviderId::capabilities)
 }
 
 #[cfg(test)]

@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use domain::{ConversationCommand, OutputItem, PermissionMode, MAX_PROMPT_BYTES};
+use domain::{ConversationCommand, OutputItem, PermissionMode, ProviderId, MAX_PROMPT_BYTES};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use uuid::Uuid;
 
-use crate::catalog;
 use crate::error::BackendError;
+use crate::guard::Root;
 use crate::state::Backend;
 
 mod lines;
@@ -115,10 +115,12 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
         drop(raw);
         if !started && lines::starts_conversation(&line) {
             let workspace = workspace_of(&backend.config.workspace_root, &line);
-            let model = catalog::default_model(&backend.config, catalog::CLAUDE_CODE).unwrap_or_default();
-            let settings = crate::settings::resolve(&backend.config, catalog::CLAUDE_CODE, &model, Default::default()).ok();
+            let model = backend.registry.default_model(ProviderId::ClaudeCode).unwrap_or_default();
+            let settings =
+                crate::settings::resolve(&backend.registry, &backend.config.defaults, ProviderId::ClaudeCode, &model, Default::default())
+                    .ok();
             let start = ConversationCommand::StartConversation {
-                provider: catalog::CLAUDE_CODE.into(),
+                provider: ProviderId::ClaudeCode.as_str().into(),
                 model,
                 title: None,
                 workspace,
@@ -141,7 +143,10 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
     }
     recorder.finish_turn().await?;
     if let Some(title) = title.filter(|t| !t.trim().is_empty()) {
-        let _ = backend.execute_bulk(&id, ConversationCommand::Rename { title }).await;
+        if let Err(error) = backend.execute_bulk(&id, ConversationCommand::Rename { title }).await {
+            // The import stands with its default title.
+            tracing::warn!(%error, conversation = %id, "giving an imported session its title failed");
+        }
     }
     backend.projector.catch_up(&id).await?;
     Ok(Imported { conversation_id: id, turns: recorder.turn, lines: count, skipped })
@@ -149,8 +154,7 @@ pub async fn import_session(backend: &Backend, path: &Path, session_id: &str) ->
 
 /// The workspace a session ran in, when its cwd is a folder directly under the workspace root.
 fn workspace_of(root: &Path, line: &Value) -> Option<String> {
-    let cwd = Path::new(line.get("cwd")?.as_str()?);
-    let cwd = cwd.canonicalize().ok()?;
-    let root = root.canonicalize().ok()?;
-    (cwd.parent()? == root).then(|| cwd.file_name()?.to_str().map(str::to_string)).flatten()
+    let root = Root::open(root).ok()?;
+    let cwd = root.resolve(Path::new(line.get("cwd")?.as_str()?)).ok()?;
+    (cwd.parent()? == root.path()).then(|| cwd.file_name()?.to_str().map(str::to_string)).flatten()
 }

@@ -7,6 +7,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::error::BackendError;
 use crate::event_log::format_time;
+use crate::guard::Root;
 
 /// One session file.
 #[derive(Debug, Clone, Serialize)]
@@ -42,14 +43,12 @@ fn segment(name: &str) -> Result<&str, BackendError> {
 
 /// The file of one session, checked to lie inside the projects folder.
 pub fn session_file(home: &Path, project: &str, session_id: &str) -> Result<PathBuf, BackendError> {
-    let root = projects(home);
-    let path = root.join(segment(project)?).join(format!("{}.jsonl", segment(session_id)?));
-    let resolved = path.canonicalize().map_err(|_| BackendError::NotFound)?;
-    let root = root.canonicalize().map_err(|_| BackendError::NotFound)?;
-    if !resolved.starts_with(&root) || !resolved.is_file() {
-        return Err(BackendError::NotFound);
+    let file = format!("{}/{}.jsonl", segment(project)?, segment(session_id)?);
+    let root = Root::open(&projects(home)).map_err(|_| BackendError::NotFound)?;
+    match root.confine(&file) {
+        Ok(resolved) if resolved.is_file() => Ok(resolved),
+        _ => Err(BackendError::NotFound),
     }
-    Ok(resolved)
 }
 
 /// Every session, newest first.

@@ -96,7 +96,7 @@ pub async fn drive(
     if failure.is_none() && mapper.stop_reason.is_some() {
         let usage = mapper.usage;
         // Claude Code reports its own cost; API turns are tokens times the catalogue's prices.
-        let cost_usd = mapper.cost_usd.unwrap_or_else(|| backend.config.catalog.cost_usd(&view.provider, &view.model, &usage));
+        let cost_usd = mapper.cost_usd.unwrap_or_else(|| backend.catalog().cost_usd(&view.provider, &view.model, &usage));
         // The recorded input is the whole prompt (cached tokens included): what fills the context window.
         writer.push(OutputItem::UsageRecorded { input_tokens: usage.prompt_tokens(), output_tokens: usage.output_tokens, cost_usd });
     }
@@ -141,7 +141,10 @@ impl Driver<'_> {
                 decision: Decision::Allow,
                 reason: Some(format!("{tool} is always allowed in this conversation")),
             };
-            let _ = self.backend.execute(&self.view.id, decide).await;
+            if let Err(error) = self.backend.execute(&self.view.id, decide).await {
+                // The CLI is allowed all the same: the tool is always allowed, only the record is missing.
+                tracing::warn!(%error, tool = %tool, "recording an always-allowed approval failed");
+            }
             if let Some(control) = &self.control {
                 control.allow(&request_id, input);
             }
@@ -179,7 +182,10 @@ impl Driver<'_> {
         for approval_id in expired {
             let reason = Some("No decision in time; denied.".to_string());
             let decide = ConversationCommand::DecideApproval { approval_id: approval_id.clone(), decision: Decision::Deny, reason };
-            let _ = self.backend.execute(&self.view.id, decide).await;
+            if let Err(error) = self.backend.execute(&self.view.id, decide).await {
+                // Denied to the CLI all the same; a decision made meanwhile elsewhere wins in the log.
+                tracing::warn!(%error, approval = %approval_id, "recording a timed-out approval's denial failed");
+            }
             if let (Some(waiting), Some(control)) = (self.waiting.remove(&approval_id), &self.control) {
                 control.deny(&waiting.request_id, "No decision was made in time, so the tool use was denied.");
             }

@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode};
+use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId};
 use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::{ChatMessage, ChatRequest, ChatRole};
 use uuid::Uuid;
 
 use super::drive::{drive, Ending};
 use super::output::{classify, WriteStop};
-use crate::catalog;
 use crate::error::BackendError;
 use crate::queue::TurnJob;
 use crate::settings;
@@ -35,19 +34,20 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
         Err(error) => return Err(error),
     }
     let view = backend.view(id, None).await?;
-    let settings = settings::effective(&backend.config, &view);
-    let api = match view.provider.as_str() {
-        catalog::ANTHROPIC => Some(&backend.anthropic as &dyn Streams),
-        catalog::OPENAI => Some(&backend.openai as &dyn Streams),
-        catalog::OPENAI_COMPATIBLE => Some(&backend.openai_compatible as &dyn Streams),
-        _ => None,
+    let settings = settings::effective(&backend.registry, &backend.config.defaults, &view);
+    let api = |provider: ProviderId| match provider {
+        ProviderId::Anthropic => Some(&backend.anthropic as &dyn Streams),
+        ProviderId::OpenAi => Some(&backend.openai as &dyn Streams),
+        ProviderId::OpenAiCompatible => Some(&backend.openai_compatible as &dyn Streams),
+        ProviderId::ClaudeCode => None,
     };
-    let ending = match (api, view.provider.as_str()) {
-        (Some(api), _) => {
+    let provider = ProviderId::parse(&view.provider);
+    let ending = match (provider, provider.and_then(api)) {
+        (_, Some(api)) => {
             let events = api.stream(build_request(&view, job.turn, &settings));
             drive(backend, &view, job.turn, &attempt_id, events, None).await
         }
-        (None, catalog::CLAUDE_CODE) => {
+        (Some(ProviderId::ClaudeCode), None) => {
             let state = backend.state(id).await?;
             let request = ClaudeCodeRequest {
                 prompt: prompt_of(&view, job.turn),
@@ -67,7 +67,7 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
                 Err(error) => Ending::Failed(error.to_string()),
             }
         }
-        (None, other) => Ending::Failed(format!("provider `{other}` cannot run turns")),
+        (_, None) => Ending::Failed(format!("provider `{}` cannot run turns", view.provider)),
     };
     match ending {
         Ending::Completed | Ending::Superseded => Ok(()),

@@ -3,21 +3,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use backend::claude::{self, AuthStatus, SessionInfo};
+use backend::claude::{AuthStatus, SessionInfo};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiJson};
-use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn home(state: &AppState) -> std::path::PathBuf {
-    state.backend.config.claude_code.home.clone()
-}
-
 pub async fn list_sessions(State(state): State<AppState>) -> ApiResult<Json<Vec<SessionInfo>>> {
-    Ok(Json(claude::list_sessions(&home(&state)).await?))
+    Ok(Json(state.backend.claude_sessions().await?))
 }
 
 #[derive(Deserialize)]
@@ -27,8 +23,7 @@ pub struct ImportBody {
 }
 
 pub async fn import_session(State(state): State<AppState>, ApiJson(body): ApiJson<ImportBody>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let path = claude::session_file(&home(&state), &body.project, &body.session_id)?;
-    let imported = claude::import_session(&state.backend, &path, &body.session_id).await?;
+    let imported = state.backend.import_claude_session(&body.project, &body.session_id).await?;
     // The view of a large import is large: the client fetches it when it opens the conversation.
     let body = json!({
         "conversation": { "id": imported.conversation_id },
@@ -44,11 +39,10 @@ pub async fn auth_status(State(state): State<AppState>) -> Json<AuthStatus> {
 }
 
 pub async fn store_credentials(State(state): State<AppState>, ApiJson(body): ApiJson<Value>) -> ApiResult<Json<AuthStatus>> {
-    claude::store_credentials(&home(&state), &body)?;
-    Ok(Json(state.backend.claude_auth()))
+    Ok(Json(state.backend.store_claude_credentials(&body)?))
 }
 
 pub async fn delete_credentials(State(state): State<AppState>) -> ApiResult<StatusCode> {
-    claude::delete_credentials(&home(&state))?;
+    state.backend.delete_claude_credentials()?;
     Ok(StatusCode::NO_CONTENT)
 }

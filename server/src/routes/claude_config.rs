@@ -13,8 +13,8 @@ use backend::claude::config::{self, ConfigContent, ConfigListing, ConfigRoots, S
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiJson, ApiQuery as Query};
-use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 

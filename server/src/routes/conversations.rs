@@ -11,23 +11,23 @@ use domain::{ConversationCommand, ConversationView, Decision, PermissionMode};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiJson, ApiPath as Path, ApiQuery as Query};
-use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
 /// Conversation ids are UUIDs; anything else cannot exist.
 pub fn conversation_id(raw: &str) -> ApiResult<String> {
-    uuid::Uuid::parse_str(raw).map(|id| id.to_string()).map_err(|_| ApiError::not_found())
+    raw.parse::<backend::ConversationId>().map(|id| id.to_string()).map_err(|_| ApiError::not_found())
 }
 
 pub async fn list_providers(State(state): State<AppState>) -> impl IntoResponse {
-    Json(backend::catalog::providers(&state.backend.config))
+    Json(state.backend.providers())
 }
 
 /// The model catalogue: context windows and USD prices per million tokens, by provider.
 pub async fn pricing(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.backend.config.catalog.as_ref().clone())
+    Json(state.backend.catalog().clone())
 }
 
 #[derive(Deserialize)]
@@ -107,7 +107,7 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
     };
     let search = params.q.filter(|q| !q.trim().is_empty());
     let query = ListQuery { archived, search, limit, before: params.before.filter(|b| !b.is_empty()) };
-    Ok(Json(backend::views::list(&state.backend.pool, &query).await?))
+    Ok(Json(state.backend.list_conversations(&query).await?))
 }
 
 #[derive(Deserialize)]
@@ -202,6 +202,5 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 pub async fn audit_log(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
     let id = conversation_id(&id)?;
-    state.backend.view(&id, None).await?;
-    Ok(Json(state.backend.log.audit(&id).await?))
+    Ok(Json(state.backend.audit(&id).await?))
 }

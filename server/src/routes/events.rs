@@ -17,8 +17,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
 use super::conversations::conversation_id;
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiPath as Path, ApiQuery as Query};
-use crate::startup::AppState;
 
 #[derive(Deserialize)]
 pub struct Params {
@@ -44,8 +44,8 @@ pub async fn stream(
             raw.trim().parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the resume id is not one this server sent"))?
         }
     };
-    state.backend.view(&id, None).await?;
-    let events = state.backend.hub.follow(state.backend.log.clone(), id, after);
+    state.backend.ensure_conversation(&id).await?;
+    let events = state.backend.follow(id, after);
     let mut draining = state.backend.draining();
     let drained = async move {
         let _ = draining.wait_for(|draining| *draining).await;

@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::startup::AppState;
+use crate::app_state::AppState;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let (postgres, redis) = tokio::join!(check("postgres", state.backend.ping_postgres()), check("redis", state.backend.queue.ping()));
+    let (postgres, redis) = tokio::join!(check("postgres", state.backend.ping_postgres()), check("redis", state.backend.ping_redis()));
     let ok = postgres["ok"] == true && redis["ok"] == true;
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({ "status": if ok { "ok" } else { "degraded" }, "postgres": postgres, "redis": redis })))

@@ -14,8 +14,8 @@ use backend::MessagesPage;
 use serde::Deserialize;
 
 use super::conversations::{conversation_id, number_param};
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiPath as Path, ApiQuery as Query};
-use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 

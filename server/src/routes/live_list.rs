@@ -13,10 +13,10 @@ use axum::response::IntoResponse;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-use crate::startup::AppState;
+use crate::app_state::AppState;
 
 pub async fn stream(State(state): State<AppState>) -> impl IntoResponse {
-    let changes = state.backend.hub.follow_list(state.backend.pool.clone(), state.backend.log.clone());
+    let changes = state.backend.follow_list();
     let frames = ReceiverStream::new(changes).map_while(|item| match item {
         Ok(change) => Some(Ok::<_, Infallible>(Event::default().event("summary").json_data(&change).expect("summaries always serialize"))),
         Err(error) => {

@@ -7,8 +7,8 @@ use backend::search::SearchResults;
 use serde::Deserialize;
 
 use super::conversations::number_param;
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiQuery as Query};
-use crate::startup::AppState;
 
 #[derive(Deserialize)]
 pub struct SearchParams {

@@ -8,28 +8,19 @@
 //!
 //! A value is never returned, logged or recorded: the answers carry at most its last 4 characters.
 
-use std::sync::Arc;
-
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use backend::preferences::ChatDefaults;
-use backend::secrets::{KeyStatus, Secrets};
+use backend::secrets::KeyStatus;
 use serde::Deserialize;
 
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiJson, ApiPath as Path};
-use crate::startup::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn store(state: &AppState) -> ApiResult<Arc<Secrets>> {
-    state.backend.secrets.clone().ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storing API keys is not configured (POCKET_DEV_SECRET_KEY or PD_SECRET_KEY_FILE)")
-    })
-}
-
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>> {
-    Ok(Json(store(&state)?.status()))
+    Ok(Json(state.backend.api_keys()?))
 }
 
 #[derive(Deserialize)]
@@ -39,11 +30,11 @@ pub struct SetBody {
 }
 
 pub async fn set(State(state): State<AppState>, Path(name): Path<String>, ApiJson(body): ApiJson<SetBody>) -> ApiResult<Json<KeyStatus>> {
-    Ok(Json(store(&state)?.set(&name, &body.value).await?))
+    Ok(Json(state.backend.set_api_key(&name, &body.value).await?))
 }
 
 pub async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<KeyStatus>> {
-    Ok(Json(store(&state)?.delete(&name).await?))
+    Ok(Json(state.backend.delete_api_key(&name).await?))
 }
 
 pub async fn defaults(State(state): State<AppState>) -> ApiResult<Json<ChatDefaults>> {

@@ -6,11 +6,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app_state::AppState;
 use crate::http_error::{ApiError, ApiJson};
-use crate::startup::AppState;
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let root = state.backend.config.workspace_root.clone();
+    let root = state.backend.workspaces_root().to_path_buf();
     let names = state.backend.workspaces()?;
     let workspaces: Vec<Value> = names.into_iter().map(|name| json!({ "name": name })).collect();
     Ok(Json(json!({ "root": root.display().to_string(), "workspaces": workspaces })))

@@ -346,7 +346,7 @@ async fn the_newest_page_of_a_ten_thousand_message_conversation_opens_in_millise
     .bind(&turns)
     .bind(&positions)
     .bind(&payloads)
-    .execute(&app.backend.pool)
+    .execute(&app.pool)
     .await
     .unwrap();
     let page = backend::PageRequest { turns: Some(20), from_turn: None };
@@ -361,7 +361,7 @@ async fn the_newest_page_of_a_ten_thousand_message_conversation_opens_in_millise
     let older = app.backend.messages_before(&id, 4981, 20).await.unwrap();
     assert_eq!(older.messages.first().map(|m| m.turn), Some(4961));
     let started = std::time::Instant::now();
-    backend::views::load_page(&app.backend.pool, &app.backend.log, &id, None, page).await.unwrap();
+    backend::views::load_page(&app.pool, &app.log, &id, None, page).await.unwrap();
     eprintln!("newest page of 10,000 messages: {elapsed:?} rendered, {:?} read", started.elapsed());
     assert!(elapsed < Duration::from_millis(250), "{elapsed:?}");
 }

@@ -16,6 +16,10 @@ pub struct TestApp {
     pub claude_home: std::path::PathBuf,
     pub job_stream: String,
     pub backend: std::sync::Arc<Backend>,
+    /// The app's database, for tests that read or plant rows the API does not show.
+    pub pool: sqlx::PgPool,
+    /// Its event log, read directly.
+    pub log: std::sync::Arc<backend::event_log::EventLog>,
     pub client: reqwest::Client,
     _tasks: Vec<AbortOnDrop>,
 }
@@ -182,6 +186,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
     let workspace_root = config.workspace_root.clone();
     let claude_home = config.claude_code.home.clone();
     let backend = Backend::connect(config).await.expect("backend connects");
+    let pool = sqlx::PgPool::connect(&database_url).await.expect("the test's own pool connects");
+    let log = std::sync::Arc::new(backend::event_log::EventLog::new(pool.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::startup::router(backend.clone(), server::startup::leptos_options(addr));
@@ -195,6 +201,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
         claude_home,
         job_stream,
         backend,
+        pool,
+        log,
         client: reqwest::Client::new(),
         _tasks: vec![mock, AbortOnDrop(http)],
     };

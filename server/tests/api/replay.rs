@@ -85,7 +85,8 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
     while let Some(done) = tasks.join_next().await {
         done.unwrap();
     }
-    let before = rows(&backend.pool).await;
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    let before = rows(&pool).await;
     assert_eq!(before.0.len(), 1000);
     assert_eq!(before.1.len(), 1000 - 125);
     // Act
@@ -93,7 +94,7 @@ async fn replay_of_1000_conversations_reproduces_identical_projection_rows() {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_pocket-dev")).arg("replay").env("DATABASE_URL", &database).output().await.unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     // Assert
-    let after = rows(&backend.pool).await;
+    let after = rows(&pool).await;
     assert_eq!(after.0, before.0);
     assert_eq!(after.1, before.1);
     assert_eq!(after.2, before.2);

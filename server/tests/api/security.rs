@@ -24,7 +24,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct SecuredApp {
     pub address: String,
     pub port: u16,
-    pub backend: Arc<Backend>,
+    /// The app's database, for reading rows the API does not show.
+    pub pool: sqlx::PgPool,
     pub api_keys_seen: Arc<Mutex<Vec<String>>>,
     _tasks: Vec<AbortOnDrop>,
 }
@@ -79,10 +80,11 @@ pub async fn spawn_secured(security: SecurityConfig, configure: impl FnOnce(&mut
             let _ = backend::worker::run_worker(backend, backend::worker::consumer_name()).await;
         })
     };
+    let pool = sqlx::PgPool::connect(&database_url).await.expect("the test's own pool connects");
     SecuredApp {
         address: format!("http://{addr}"),
         port: addr.port(),
-        backend,
+        pool,
         api_keys_seen,
         _tasks: vec![mock, AbortOnDrop(http), AbortOnDrop(worker)],
     }
@@ -536,7 +538,7 @@ async fn a_key_set_on_the_settings_page_makes_the_provider_available_and_is_the_
     assert_eq!(unknown.status(), 400);
     // The ciphertext does not contain the key.
     let stored: Vec<u8> =
-        sqlx::query_scalar("SELECT ciphertext FROM secrets WHERE name = 'ANTHROPIC_API_KEY'").fetch_one(&app.backend.pool).await.unwrap();
+        sqlx::query_scalar("SELECT ciphertext FROM secrets WHERE name = 'ANTHROPIC_API_KEY'").fetch_one(&app.pool).await.unwrap();
     assert!(!stored.windows(12).any(|w| key.as_bytes().windows(12).any(|k| k == w)));
     // Delete it: unavailable again.
     let deleted = client.delete(format!("{}/api/settings/keys/ANTHROPIC_API_KEY", app.address)).send().await.unwrap();

@@ -35,11 +35,11 @@ fn text(piece: &str) -> ConversationCommand {
 }
 
 /// The texts of a conversation's `TextAppended` events in order, after checking its sequences are gap-free.
-async fn stored_texts(backend: &Backend, id: &str) -> Vec<String> {
+async fn stored_texts(pool: &sqlx::PgPool, id: &str) -> Vec<String> {
     let rows =
         sqlx::query("SELECT sequence, payload->'TextAppended'->>'text' AS text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
             .bind(id)
-            .fetch_all(&backend.pool)
+            .fetch_all(pool)
             .await
             .unwrap();
     let sequences: Vec<i64> = rows.iter().map(|r| r.get("sequence")).collect();
@@ -47,8 +47,8 @@ async fn stored_texts(backend: &Backend, id: &str) -> Vec<String> {
     rows.iter().filter_map(|r| r.get::<Option<String>, _>("text")).collect()
 }
 
-async fn snapshot_sequence(backend: &Backend, id: &str) -> i64 {
-    sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1").bind(id).fetch_one(&backend.pool).await.unwrap()
+async fn snapshot_sequence(pool: &sqlx::PgPool, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1").bind(id).fetch_one(pool).await.unwrap()
 }
 
 #[tokio::test]
@@ -57,18 +57,18 @@ async fn an_appender_stores_streamed_text_without_moving_the_snapshot_and_other_
     let app = spawn_app_without_worker().await;
     let backend = app.backend.clone();
     let id = running_turn(&backend).await;
-    let before = snapshot_sequence(&backend, &id).await;
+    let before = snapshot_sequence(&app.pool, &id).await;
     let mut appender = Appender::new(&id);
     // Act: three text commits, then a command through the ordinary path.
     for piece in ["one ", "two ", "three"] {
         appender.execute(&backend, text(piece)).await.unwrap();
     }
-    let after_text = snapshot_sequence(&backend, &id).await;
+    let after_text = snapshot_sequence(&app.pool, &id).await;
     let finish = OutputItem::BlockFinished { block: 0, input: None, signature: None, is_error: None };
     backend.execute(&id, ConversationCommand::RecordOutput { turn: 1, attempt_id: "a".into(), items: vec![finish] }).await.unwrap();
     // Assert: the text went in without the snapshot; the next command loaded past it and moved it.
     assert_eq!(after_text, before, "text alone leaves the snapshot where it was");
-    assert_eq!(snapshot_sequence(&backend, &id).await, before + 4);
+    assert_eq!(snapshot_sequence(&app.pool, &id).await, before + 4);
     assert_eq!(crate::helpers::reply_text(&app.view(&id).await, 1), "one two three");
 }
 
@@ -89,7 +89,7 @@ async fn an_appender_that_lost_a_race_decides_again_against_what_was_stored() {
     after_theirs.unwrap();
     let refused = after_abort.unwrap_err();
     assert!(matches!(refused, BackendError::Domain(ConversationError::TurnNotRunning(_) | ConversationError::StaleAttempt)), "{refused:?}");
-    let texts = stored_texts(&backend, &id).await;
+    let texts = stored_texts(&app.pool, &id).await;
     assert_eq!(texts, ["kept ", "theirs ", "mine "]);
 }
 
@@ -115,7 +115,7 @@ async fn concurrent_writers_never_store_an_event_twice() {
         }
     }
     // Assert: exactly the commands that succeeded are stored, each once, with gap-free sequences.
-    let texts = stored_texts(&backend, &id).await;
+    let texts = stored_texts(&app.pool, &id).await;
     let mut unique = texts.clone();
     unique.sort();
     unique.dedup();
@@ -132,8 +132,8 @@ async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_
     let backend = app.backend.clone();
     let id = running_turn(&backend).await;
     let end: i64 =
-        sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&backend.pool).await.unwrap();
-    let mut feed = backend.hub.follow(backend.log.clone(), id.clone(), end as u64);
+        sqlx::query_scalar("SELECT max(sequence) FROM events WHERE aggregate_id = $1").bind(&id).fetch_one(&app.pool).await.unwrap();
+    let mut feed = backend.follow(id.clone(), end as u64);
     // Act: an event lands without its announcement (a writer died between commit and notify), then
     // two announced commits follow: a small one (carried in the notification) and one too large to carry.
     sqlx::query(
@@ -143,7 +143,7 @@ async fn a_live_feed_that_missed_an_announcement_reads_the_gap_from_the_log_and_
     .bind(&id)
     .bind(end + 1)
     .bind(r#"{"TextAppended":{"block":0,"text":"unannounced ","turn":1}}"#)
-    .execute(&backend.pool)
+    .execute(&app.pool)
     .await
     .unwrap();
     let mut appender = Appender::new(&id);
@@ -215,7 +215,7 @@ async fn text_from_many_turns_is_group_committed_and_a_lost_race_in_a_round_is_r
     // acknowledged, each once.
     let mut stored_all = Vec::new();
     for id in ids {
-        stored_all.extend(stored_texts(&backend, &id).await.into_iter().filter(|t| t.starts_with('<')));
+        stored_all.extend(stored_texts(&app.pool, &id).await.into_iter().filter(|t| t.starts_with('<')));
     }
     stored_all.sort();
     assert_eq!(stored_all, landed);
@@ -274,15 +274,15 @@ async fn a_view_read_while_the_projector_rewrites_its_rows_is_always_the_fold_of
         let (backend, id, writing) = (backend.clone(), id.clone(), writing.clone());
         tokio::spawn(async move {
             while writing.load(std::sync::atomic::Ordering::SeqCst) {
-                backend.projector.catch_up(&id).await.unwrap();
+                backend.catch_up(&id).await.unwrap();
             }
         })
     };
     // Act + Assert: every view read meanwhile equals the log folded up to the view's own sequence.
     let mut reads = 0;
     while writing.load(std::sync::atomic::Ordering::SeqCst) {
-        let view = backend::views::load_view(&backend.pool, &backend.log, &id, None).await.unwrap();
-        let mut folded = domain::ConversationView::fold(&id, &backend.log.range(&id, 0, Some(view.seq)).await.unwrap());
+        let view = backend::views::load_view(&app.pool, &app.log, &id, None).await.unwrap();
+        let mut folded = domain::ConversationView::fold(&id, &app.log.range(&id, 0, Some(view.seq)).await.unwrap());
         folded.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
         assert_eq!(view.messages, folded.messages, "read {reads} at seq {}", view.seq);
         reads += 1;

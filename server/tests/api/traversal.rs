@@ -450,6 +450,73 @@ async fn claude_session_imports_never_read_outside_the_projects_folder() {
     assert!(pairs.len() >= 30);
     assert!(escapes.is_empty(), "{escapes:?}");
     // And nothing of the outside file made it into any conversation.
-    let rows: Vec<String> = sqlx::query_scalar("SELECT payload::text FROM events").fetch_all(&app.backend.pool).await.unwrap();
+    let rows: Vec<String> = sqlx::query_scalar("SELECT payload::text FROM events").fetch_all(&app.pool).await.unwrap();
     assert!(!rows.iter().any(|r| r.contains(&sandbox.marker)));
+}
+
+#[tokio::test]
+async fn the_config_editor_never_reads_or_writes_outside_its_scope() {
+    let sandbox = Sandbox::new();
+    // Two workspaces whose configuration is a link out of the root: `.claude` itself, and `CLAUDE.md`.
+    std::fs::create_dir_all(sandbox.root.join("dotlink")).unwrap();
+    std::fs::create_dir_all(sandbox.root.join("mdlink")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(sandbox.base.join(".claude"), sandbox.root.join("dotlink/.claude")).unwrap();
+        std::os::unix::fs::symlink(sandbox.base.join("secret.txt"), sandbox.root.join("mdlink/CLAUDE.md")).unwrap();
+    }
+    let (root, home) = (sandbox.root.clone(), sandbox.claude_home.clone());
+    let app = spawn_secured(SecurityConfig::default(), move |config| {
+        config.workspace_root = root;
+        config.claude_code.home = home;
+    })
+    .await;
+    let needle = format!("CONFIG-{}", uuid::Uuid::new_v4().simple());
+    let body = serde_json::json!({ "content": needle }).to_string();
+    let put = |scope: &str, path: &str| format!("/api/claude/config/file?scope={scope}&path={path}");
+    // It works for what is inside.
+    let (status, answer) = raw(app.port, "PUT", &put("workspace:proj", "commands/hello.md"), body.as_bytes(), "application/json").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(std::fs::read_to_string(sandbox.root.join("proj/.claude/commands/hello.md")).unwrap(), needle);
+    let (status, answer) = raw(app.port, "GET", &put("workspace:proj", "commands/hello.md"), b"", "").await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(&needle));
+    let mut attempts = Vec::new();
+    for path in hostile_paths() {
+        for scope in ["workspace:proj", "global"] {
+            attempts.push((scope.to_string(), path.clone()));
+        }
+    }
+    for scope in [
+        "workspace:..",
+        "workspace:%2e%2e",
+        "workspace:linkws",
+        "workspace:proj%2f..",
+        "workspace:..%2f..",
+        "workspace:%2fetc",
+        "workspace:proj%00",
+    ] {
+        for path in ["CLAUDE.md", "settings.json", "commands/x.md"] {
+            attempts.push((scope.to_string(), path.to_string()));
+        }
+    }
+    for (scope, path) in [("workspace:dotlink", "settings.json"), ("workspace:dotlink", "commands/x.md"), ("workspace:mdlink", "CLAUDE.md")]
+    {
+        attempts.push((scope.to_string(), path.to_string()));
+    }
+    let mut escapes = Vec::new();
+    for (scope, path) in &attempts {
+        let target = put(scope, path);
+        for (method, payload) in [("GET", &b""[..]), ("PUT", body.as_bytes())] {
+            let (status, answer) = raw(app.port, method, &target, payload, "application/json").await;
+            assert!((400..500).contains(&status), "{method} {}: {status} {answer}", &target[..target.len().min(120)]);
+            if answer.contains(&sandbox.marker) || answer.contains("root:x:0:0") {
+                escapes.push(format!("{method} {target:.120}"));
+            }
+        }
+    }
+    assert!(attempts.len() >= 30, "{}", attempts.len());
+    assert!(escapes.is_empty(), "{escapes:?}");
+    let outside = sandbox.written_outside(&needle);
+    assert!(outside.is_empty(), "written outside the workspace: {outside:?}");
 }
