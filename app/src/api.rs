@@ -29,7 +29,7 @@ pub struct MessagePage {
 #[server]
 pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnError> {
     use backend::views::{ArchivedFilter, ListQuery};
-    let backend = crate::api::backend()?;
+    let backend = backend()?;
     let archived = match archived.as_str() {
         "archived" => ArchivedFilter::Archived,
         "all" => ArchivedFilter::All,
@@ -46,7 +46,7 @@ pub async fn list_conversations(archived: String) -> Result<ListPage, ServerFnEr
 /// newest turns (down to `turn`, when asked to open there).
 #[server]
 pub async fn get_conversation(id: String, at: Option<u64>, turn: Option<u32>) -> Result<Option<ConversationView>, ServerFnError> {
-    let backend = crate::api::backend()?;
+    let backend = backend()?;
     let Ok(id) = id.parse::<backend::ConversationId>() else { return Ok(None) };
     let page = backend::PageRequest { turns: Some(PAGE_TURNS), from_turn: turn };
     match backend.view_page(id.as_str(), at, page).await {

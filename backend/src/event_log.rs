@@ -113,7 +113,7 @@ impl EventLog {
         rows.iter()
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
-                let summary = summary::summarize(&self.decode(row)?.1.event);
+                let summary = summarize(&self.decode(row)?.1.event);
                 Ok(AuditEntry {
                     seq: row.try_get::<i64, _>("sequence")? as u64,
                     event_type: row.try_get("event_type")?,

@@ -272,7 +272,7 @@ impl Backend {
     }
 
     /// The model catalogue: context windows and prices.
-    pub fn catalog(&self) -> &crate::catalog::Catalog {
+    pub fn catalog(&self) -> &Catalog {
         self.registry.catalog()
     }
 

@@ -85,6 +85,18 @@ pub fn directory(root: &Path, workspace: Option<&str>) -> PathBuf {
     }
 }
 
+impl crate::state::Backend {
+    /// The workspace names under `WORKSPACE_ROOT`, sorted.
+    pub fn workspaces(&self) -> Result<Vec<String>, BackendError> {
+        list(&self.config.workspace_root)
+    }
+
+    /// Creates a workspace; `BackendError::Exists` when the name is taken.
+    pub fn create_workspace(&self, name: &str) -> Result<String, BackendError> {
+        create(&self.config.workspace_root, name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::validate;
@@ -97,17 +109,5 @@ mod tests {
         for good in ["project", "my-app_2", "v1.2"] {
             assert!(validate(good).is_ok(), "{good:?}");
         }
-    }
-}
-
-impl crate::state::Backend {
-    /// The workspace names under `WORKSPACE_ROOT`, sorted.
-    pub fn workspaces(&self) -> Result<Vec<String>, BackendError> {
-        list(&self.config.workspace_root)
-    }
-
-    /// Creates a workspace; `BackendError::Exists` when the name is taken.
-    pub fn create_workspace(&self, name: &str) -> Result<String, BackendError> {
-        create(&self.config.workspace_root, name)
     }
 }

@@ -666,7 +666,7 @@ async fn open_long_conversation(messages: usize, mock: &str) {
 /// times to the last message in view, in ms, how many messages the page holds, and the errors
 /// the page logged.
 fn last_message_shown(url: &str) -> (Vec<f64>, u64, Vec<String>) {
-    let end2end = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
+    let end2end = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
     let output =
         std::process::Command::new("node").arg("bench/open-long.mjs").arg(url).arg("6").current_dir(&end2end).output().expect("run node");
     assert!(output.status.success(), "open-long.mjs: {}", String::from_utf8_lossy(&output.stderr));

@@ -49,7 +49,7 @@ pub fn auth_status(home: &Path, api_key: bool, now_ms: i64) -> AuthStatus {
 pub fn store_credentials(home: &Path, body: &Value) -> Result<(), BackendError> {
     let oauth = body.get("claudeAiOauth").ok_or_else(|| BackendError::invalid("missing `claudeAiOauth`"))?;
     for field in ["accessToken", "refreshToken"] {
-        if !oauth.get(field).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()) {
+        if oauth.get(field).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
             return Err(BackendError::invalid(format!("`claudeAiOauth.{field}` must be a non-empty string")));
         }
     }
