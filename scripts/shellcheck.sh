@@ -56,7 +56,7 @@ shell_of() {
 
 FILES=() SHELLS=()
 while IFS= read -r -d '' f; do
-  [ -f "$f" ] && [ ! -L "$f" ] || continue
+  if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   s="$(shell_of "$f")"
   [ -n "$s" ] || continue
   FILES+=("$f"); SHELLS+=("$s")
@@ -67,7 +67,7 @@ failed=0
 for i in "${!FILES[@]}"; do
   parser="${SHELLS[$i]}"
   # dash, ksh: checked with sh -n if that shell is not installed (sh is POSIX here)
-  command -v "$parser" >/dev/null 2>&1 || parser=sh
+  command -v "$parser" >/dev/null 2>&1 || parser="sh"
   "$parser" -n "${FILES[$i]}" || { say "FAIL  $parser -n ${FILES[$i]}"; failed=1; }
 done
 
