@@ -19,8 +19,8 @@ Usage: scripts/check-docs.py [--root DIR] [--self-test]
    server/src/routes.rs's api_routes! declares: a route missing from README fails, and so does a README
    route the router does not serve (under that method).
 3. Phone size: the README line that says "phone size" names (as `name.spec.ts` code spans) exactly the specs
-   of end2end/tests that playwright.config.ts's `phone` project runs (its testMatch), and its viewport
-   (width×height); the `desktop` project has no testMatch (README says every spec runs there).
+   of end2end/tests that playwright.config.ts's `phone` project runs (its testMatch), and both projects'
+   viewports (width×height); the `desktop` project has no testMatch (README says every spec runs there).
 
 --self-test: plants one mistake at a time (a variable the code reads that README lacks, a route README
 lacks, a phone spec README does not name, …) in copies of the inputs and fails unless each one is caught.
@@ -285,9 +285,10 @@ def check_phone(inp: Inputs, r: Report):
     r.check(runs == named, f"README names the {len(runs)} specs the phone project runs",
             f"README's '{PHONE_MARKER}' line and the phone project's testMatch disagree: run but not named "
             f"{sorted(runs - named)}, named but not run {sorted(named - runs)}")
-    want = viewport(inp.playwright, phone)
-    r.check(bool(want) and want in lines[0], f"README gives the phone viewport ({want})",
-            f"README's '{PHONE_MARKER}' line does not give the phone project's viewport {want}")
+    for name, text in (("phone", phone), ("desktop", desktop)):
+        want = viewport(inp.playwright, text)
+        r.check(bool(want) and want in lines[0], f"README gives the {name} viewport ({want})",
+                f"README's '{PHONE_MARKER}' line does not give the {name} project's viewport {want}")
 
 
 CHECKS = [
@@ -367,6 +368,9 @@ def mutations():
     def phone_resized(i):
         i.playwright = i.playwright.replace("viewport: { width: 390, height: 844 }", "viewport: { width: 360, height: 780 }", 1)
 
+    def desktop_resized(i):
+        i.playwright = i.playwright.replace("viewport: { width: 1280, height: 800 }", "viewport: { width: 1440, height: 900 }", 1)
+
     return [
         ("README drops PD_PROVIDER_TIMEOUT_S", drop_row("PD_PROVIDER_TIMEOUT_S"), "lack: PD_PROVIDER_TIMEOUT_S"),
         ("a crate reads a new variable with std::env::var", rust_reads, "lack: PD_PLANTED_KNOB"),
@@ -384,7 +388,8 @@ def mutations():
         ("the desktop project no longer runs every spec", desktop_narrowed, "the desktop project has a testMatch"),
         ("a new ux_ spec (so it runs at phone size)", new_phone_spec, "run but not named ['ux_planted.spec.ts']"),
         ("README leaves a phone spec out", readme_drops_phone_spec, "run but not named ['ux_timeline.spec.ts']"),
-        ("the phone viewport changes", phone_resized, "viewport 360×780"),
+        ("the phone viewport changes", phone_resized, "phone project's viewport 360×780"),
+        ("the desktop viewport changes", desktop_resized, "desktop project's viewport 1440×900"),
     ]
 
 
