@@ -36,11 +36,12 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  // One retry: a test that fails and then passes does not fail the run, but Playwright's summary lists it as
-  // "flaky" and `./test e2e` repeats that in a warning; its first failure still prints its unanswered requests
-  // (tests/fixtures.ts) and keeps its trace. A test that fails twice fails the run.
+  // One retry, so that a flaky test is told from a broken one: a test that fails twice fails the run; one that
+  // fails and then passes is "flaky" in Playwright's summary, and `./test e2e` fails on it too, naming it. Its
+  // first failure still prints its unanswered requests (tests/fixtures.ts) and keeps its trace.
   retries: 1,
-  forbidOnly: !!process.env.CI,
+  // A committed `test.only` would silently skip every other test: always an error, not only on CI.
+  forbidOnly: true,
   reporter: [["list"]],
   outputDir: "./test-results",
   use: {

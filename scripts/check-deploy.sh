@@ -10,7 +10,8 @@
 #               the deployment invariants and .env.example; then its --self-test (broken variants must fail)
 #   dockerfile  hadolint (deploy/checks/hadolint.yaml) on Dockerfile and deploy/proxy/Dockerfile, then the
 #               checklist deploy/checks/check_dockerfiles.py and its --self-test
-#   shell       shellcheck + bash -n on the deployment scripts
+#   shell       scripts/shellcheck.sh (the one owner of that rule: every shell script of the repository, the
+#               deployment scripts among them) with the pinned shellcheck of .data/deploy-venv
 #   build       scripts/build-release.sh --preflight (setup + every tool of the release build resolves);
 #               with PD_CHECK_RELEASE_BUILD=1 the full `cargo leptos build --release` (~5-10 min on 2 cores;
 #               target/site is restored afterwards, so a later debug e2e run still gets its debug site), and its
@@ -91,11 +92,8 @@ step_dockerfile() {
 
 # ---------------------------------------------------------------- shell scripts
 step_shell() {
-  local scripts=(deploy/app/entrypoint.sh deploy/app/healthcheck.sh deploy/checks/entrypoint_test.sh
-                 scripts/build-release.sh scripts/check-deploy.sh) s
-  for s in "${scripts[@]}"; do bash -n "$s"; done
-  "$VENV/bin/shellcheck" --severity=style "${scripts[@]}"
-  echo "  ok    bash -n and shellcheck (all severities): ${scripts[*]}"
+  SHELLCHECK="$VENV/bin/shellcheck" scripts/shellcheck.sh
+  echo "  ok    scripts/shellcheck.sh: syntax and shellcheck (all severities) over every shell script"
 }
 
 # ---------------------------------------------------------------- the release build script
@@ -109,8 +107,9 @@ step_build() {
     PD_RELEASE_OUT="$out" scripts/build-release.sh || rc=$?
     if [ -d "$backup" ]; then rm -rf "$ROOT/target/site"; mv "$backup" "$ROOT/target/site"; echo "[check-deploy] target/site restored"; fi
     [ "$rc" -eq 0 ] || return "$rc"
-    [ -x "$out/pocket-dev" ] && [ -s "$out/site/pkg/pocket-dev.wasm" ] \
-      || { echo "  FAIL  PD_RELEASE_OUT=$out lacks pocket-dev or site/pkg/pocket-dev.wasm"; return 1; }
+    if [ ! -x "$out/pocket-dev" ] || [ ! -s "$out/site/pkg/pocket-dev.wasm" ]; then
+      echo "  FAIL  PD_RELEASE_OUT=$out lacks pocket-dev or site/pkg/pocket-dev.wasm"; return 1
+    fi
     echo "  ok    scripts/build-release.sh built the release binary and site, and copied them to PD_RELEASE_OUT (as in the Dockerfile)"
     # Issue 9's size target, measured as docs/BENCHMARKS.md does: gzip -9 of the shipped WASM.
     local gzipped limit=409600

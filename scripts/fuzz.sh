@@ -8,12 +8,16 @@
 #
 # cargo-fuzz needs nightly flags; the machine has one stable toolchain, so RUSTC_BOOTSTRAP=1 lets
 # it pass them. The targets are safe Rust (no `unsafe`), so they run without a sanitizer: debug
-# assertions (integer overflow) and the targets' own invariants are what fail. New inputs go to
+# assertions with overflow checks (integer overflow panics), other panics and the targets' own
+# invariants are what fail. `--release` alone would turn the assertions off (cargo-fuzz enables them
+# only when not -O), hence `--release --debug-assertions`: optimized, and checked. New inputs go to
 # a scratch corpus under fuzz/target/, so the committed seed corpus (fuzz/corpus/) stays small.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT/fuzz"
 TARGETS=(anthropic_sse openai_sse stream_json session_jsonl)
+# The same flags for `build` and `run`, or `run` builds again.
+BUILD=(--sanitizer none --release --debug-assertions)
 export RUSTC_BOOTSTRAP=1
 # The app's flags (e.g. `--cfg erase_components`) would force a second full build of the targets.
 unset RUSTFLAGS
@@ -30,7 +34,7 @@ run() { # target, libFuzzer args...
   local target="$1"; shift
   local scratch="$ROOT/fuzz/target/corpus/$target"
   mkdir -p "$scratch"
-  cargo fuzz run --sanitizer none --release "$target" "$scratch" "$ROOT/fuzz/corpus/$target" -- "$@"
+  cargo fuzz run "${BUILD[@]}" "$target" "$scratch" "$ROOT/fuzz/corpus/$target" -- "$@"
 }
 
 fuzz_logged() { # target, libFuzzer args...: runs, keeps the log, prints the final figures
@@ -49,7 +53,7 @@ ensure_cargo_fuzz
 case "${1:-smoke}" in
   smoke)
     seconds="${2:-15}"
-    cargo fuzz build --sanitizer none --release
+    cargo fuzz build "${BUILD[@]}"
     for target in "${TARGETS[@]}"; do
       echo "[fuzz] $target: ${seconds} s"
       fuzz_logged "$target" -max_total_time="$seconds"
@@ -58,7 +62,7 @@ case "${1:-smoke}" in
     ;;
   long)
     runs="${2:-10000000}"
-    cargo fuzz build --sanitizer none --release
+    cargo fuzz build "${BUILD[@]}"
     for target in "${TARGETS[@]}"; do
       echo "[fuzz] $target: $runs executions"
       start=$(date +%s)

@@ -38,8 +38,9 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 pg_bindir() {
   if [ -n "${PD_PG_BIN:-}" ]; then echo "$PD_PG_BIN"; return; fi
   local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
-  if [ -n "$d" ]; then echo "$d"; return; fi
+  # the newest version's (sort -V: 16 after 9); without a match the glob stays as written, not a directory
+  d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
+  if [ -d "$d" ]; then echo "$d"; return; fi
   if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; return; fi
   die "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin); run scripts/setup.sh"
 }

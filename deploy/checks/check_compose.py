@@ -121,8 +121,10 @@ class EnvDoc:
 
 
 def readme_variables(readme: str) -> set:
-    """The variables README.md's Configuration table documents (a row may name two: `A`, `B`)."""
-    section = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0]
+    """The variables README.md's Configuration table documents (a row may name two: `A`, `B`): the settings of
+    a deployment, the first table. Its "### Other variables" (set by the system, the images' scripts or
+    development tools; scripts/check-docs.py checks both tables against the code) are not settings of .env."""
+    section = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0].partition("\n### ")[0]
     return {name for row in README_ROW.findall(section) for name in row if name}
 
 

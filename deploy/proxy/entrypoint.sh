@@ -150,7 +150,7 @@ parse_whitelist() {
 parse_whitelist
 
 port=${NGINX_PORT:-80}
-is_uint "$port" 65535 && [ "$port" -gt 0 ] || die "NGINX_PORT: '$port' is not a port number"
+if ! is_uint "$port" 65535 || [ "$port" -eq 0 ]; then die "NGINX_PORT: '$port' is not a port number"; fi
 listen_addr=${PROXY_LISTEN_ADDR:-}
 if [ -n "$listen_addr" ]; then
     if is_ipv4 "$listen_addr"; then

@@ -174,10 +174,11 @@ for (const [kind, path, content] of [
     // Other scopes do not list it.
     await openScope(page, "global");
     await expect(page.locator(`[data-testid="config-file"][data-path$="${path(name)}"]`)).toHaveCount(0);
-    // A name that leaves its folder is refused by the API.
+    // A name that leaves its folder is refused by the API: 403 and why, not any error (a 500 is not a refusal).
     const bad = await request.put(`/api/claude/config/file?scope=${encodeURIComponent(scope)}&path=${encodeURIComponent(`commands/../../${name}.md`)}`, {
       data: { content: "x" },
     });
-    expect(bad.status()).toBeGreaterThanOrEqual(400);
+    expect(bad.status(), await bad.text()).toBe(403);
+    expect(await bad.json()).toEqual({ error: expect.stringMatching(/(may not leave|outside) the configuration folder/) });
   });
 }

@@ -19,7 +19,9 @@ test("the timeline lists every event, and opening one from turn 1 shows the conv
   expect(firstDone, JSON.stringify(log.map((e) => e.event_type))).toBeTruthy();
   expect(secondPrompt).toBeTruthy();
   expect(firstDone.seq).toBeLessThan(secondPrompt.seq);
-  for (const entry of log) expect(typeof entry.summary).toBe("string");
+  // Every event has a one-line summary (never empty), and the end of turn 1 says which turn it was.
+  for (const entry of log) expect(entry.summary, `summary of #${entry.seq} ${entry.event_type}`).toMatch(/\S/);
+  expect(firstDone.summary).toMatch(/\bturn 1\b/i);
 
   // From the chat page's link.
   await page.goto(`/c/${id}`);
@@ -34,10 +36,13 @@ test("the timeline lists every event, and opening one from turn 1 shows the conv
   const row = page.locator(`[data-testid="timeline-event"][data-seq="${firstDone.seq}"]`);
   await expect(row).toHaveAttribute("data-type", "TurnCompleted");
   await expect(row).toContainText(/TurnCompleted|turn completed/i);
-  if (firstDone.summary) await expect(row).toContainText(firstDone.summary);
+  await expect(row).toContainText(firstDone.summary);
   await expect(row).toContainText(/\d{1,2}:\d{2}/); // its time
   expect(await events.evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-seq"))))).toEqual(log.map((e) => e.seq));
   expect(await events.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-type")))).toEqual(log.map((e) => e.event_type));
+  // …and every row shows its own event's summary.
+  const shown = await events.evaluateAll((rows) => rows.map((r) => r.textContent ?? ""));
+  shown.forEach((text, i) => expect(text, `timeline row #${log[i].seq}`).toContain(log[i].summary));
 
   // Open it: the conversation as of the end of turn 1.
   await row.getByTestId("timeline-open").click();

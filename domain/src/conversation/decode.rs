@@ -217,14 +217,31 @@ mod tests {
         ]
     }
 
+    /// The variant name serde's derive wrote: the one key of `{"Name": fields}`, or the string of a unit variant.
+    fn derived_name(json: &Value) -> &str {
+        match json {
+            Value::String(name) => name,
+            Value::Object(map) if map.len() == 1 => map.keys().next().unwrap(),
+            other => panic!("not an event as the derive writes it: {other}"),
+        }
+    }
+
     #[test]
     fn every_event_reads_back_as_the_derive_wrote_it() {
+        use std::collections::BTreeSet;
         let events = every_event();
-        let kinds: std::collections::BTreeSet<_> = events.iter().map(ConversationEvent::event_type).collect();
-        assert_eq!(kinds.len(), ConversationEvent::TYPES.len(), "every variant is covered");
+        // The names, not their count: every name of TYPES (each once) is the type of an event above.
+        let types: BTreeSet<&str> = ConversationEvent::TYPES.into_iter().collect();
+        assert_eq!(types.len(), ConversationEvent::TYPES.len(), "TYPES names a type twice: {:?}", ConversationEvent::TYPES);
+        let covered: BTreeSet<&str> = events.iter().map(ConversationEvent::event_type).collect();
+        assert_eq!(covered, types, "every_event() covers exactly the types of TYPES");
         for event in events {
             let json = serde_json::to_value(&event).unwrap();
-            assert_eq!(ConversationEvent::from_json(&json), Some(event), "{json}");
+            // event_type() is the name the derive writes (the name the log stores and the feed sends).
+            assert_eq!(derived_name(&json), event.event_type(), "{json}");
+            let derived: ConversationEvent = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(derived, event, "the derive reads back what it wrote: {json}");
+            assert_eq!(ConversationEvent::from_json(&json), Some(derived), "from_json reads what the derive reads: {json}");
         }
     }
 
