@@ -127,6 +127,8 @@ fn ends_turn(frame: &Frame, turn: u64) -> bool {
 #[derive(Default, Debug)]
 struct Feed {
     frames: Vec<Frame>,
+    /// When each frame arrived.
+    arrived: Vec<Instant>,
     /// Streams that ended or broke before the turn did, after which the client resumed.
     cuts: usize,
     /// Connection attempts that failed (refused, 5xx) while resuming.
@@ -172,6 +174,7 @@ async fn follow(
         while let Ok(Some(Ok(event))) = tokio::time::timeout_at(deadline, events.next()).await {
             let frame = Frame { id: event.id, event: event.event, data: serde_json::from_str(&event.data).unwrap() };
             feed.frames.push(frame);
+            feed.arrived.push(Instant::now());
             if let Some(ready) = ready.take() {
                 let _ = ready.send(());
             }
@@ -309,10 +312,12 @@ async fn serve_and_two_workers(name: &str) -> (Rig, Process, [Process; 2]) {
 }
 
 /// Ten 300-token turns streaming while `service` goes down one second in, for a second; returns
-/// their checked feeds and how long the service was down.
+/// their checked feeds and how long the service was down. Fails unless the outage hit the streams:
+/// some turn had streamed text before the service went down and ended only after it was back.
 async fn ten_turns_through_an_outage(rig: &Rig, base: &str, service: Outage) -> (Vec<Feed>, Duration) {
     let expected = mockllm::reply_text(300);
     let mut outage = Duration::ZERO;
+    let window = std::sync::Mutex::new(None::<(Instant, Instant)>);
     let feeds = turns_survive(rig, base, 10, "tokens=300 rate=100", &expected, async {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let down = Instant::now();
@@ -326,9 +331,21 @@ async fn ten_turns_through_an_outage(rig: &Rig, base: &str, service: Outage) -> 
             Outage::Redis => rig.services.redis.start_again().await,
         }
         outage = down.elapsed();
+        *window.lock().unwrap() = Some((down, Instant::now()));
     })
     .await;
+    let (down, up) = window.lock().unwrap().expect("the outage ran");
+    let hit = feeds.iter().filter(|feed| streamed_across(feed, down, up)).count();
+    assert!(hit > 0, "the outage hit no stream: every turn had ended before the service went down or started after it returned");
+    eprintln!("[faults] the outage cut across {hit} of {} streaming turns", feeds.len());
     (feeds, outage)
+}
+
+/// Whether the feed had text before `down` and its turn's end only after `up`.
+fn streamed_across(feed: &Feed, down: Instant, up: Instant) -> bool {
+    let before = feed.frames.iter().zip(&feed.arrived).any(|(f, at)| f.event == "TextAppended" && *at < down);
+    let ended_after = feed.frames.iter().zip(&feed.arrived).any(|(f, at)| ends_turn(f, 1) && *at > up);
+    before && ended_after
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,7 +452,16 @@ async fn health_names_the_failing_service_and_the_server_recovers_by_itself_when
     })
     .await;
     assert!(body["redis"]["error"].is_string(), "{body}");
-    assert_eq!(rig.send(&base, &id, &prompt("tokens=30")).await, 503, "queueing without Redis");
+    let refused = prompt("tokens=31 refused while Redis is down");
+    assert_eq!(rig.send(&base, &id, &refused).await, 503, "queueing without Redis");
+    // Not lost: the prompt is in the conversation, and its turn shows as failed with the reason.
+    let view = rig.settled(&base, &id, Duration::from_secs(10)).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    let user: Vec<&Value> = view["messages"].as_array().unwrap().iter().filter(|m| m["role"] == "user").collect();
+    assert_eq!(user.len(), 2, "{view}");
+    assert_eq!(user[1]["turn"], 2);
+    assert!(user[1].to_string().contains("refused while Redis is down"), "the refused prompt is kept: {view}");
+    assert!(view.to_string().contains("could not be queued"), "the failure says why: {view}");
     rig.services.redis.start_again().await;
     let (recovered, _) = health_until(&client, &base, Duration::from_secs(30), healthy).await;
     figures.push(format!("Redis: 503 after {}, 200 again {} after it restarted", secs(noticed), secs(recovered)));
@@ -567,6 +593,13 @@ async fn two_serve_and_two_worker_nodes_behind_nginx_deliver_every_event_of_50_c
     for (id, feeds) in &by_conversation {
         assert_eq!(feeds.len(), 2);
         assert_eq!(feeds[0], feeds[1], "{id}: both subscribers got the same frames");
+    }
+    // The gateway spread the feeds over both nodes (its access log names the upstream of each).
+    let served = nginx.upstreams_of("/events");
+    for node in [&a, &b] {
+        let address = node.address().trim_start_matches("http://").to_string();
+        let feeds = served.iter().filter(|upstream| upstream.contains(&address)).count();
+        assert!(feeds >= 5, "node {address} served {feeds} of {} feeds: {served:?}", served.len());
     }
     for id in &ids {
         let view = rig.settled(&base, id, Duration::from_secs(30)).await;

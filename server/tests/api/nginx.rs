@@ -31,6 +31,15 @@ pub struct Nginx {
 
 impl Nginx {
     /// Starts nginx on a free loopback port in front of `127.0.0.1:upstream_port`.
+    /// The upstream address (`ua=`) of every request the access log shows whose path contains `part`.
+    pub fn upstreams_of(&self, part: &str) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir.join("output.log")).unwrap_or_default();
+        log.lines()
+            .filter(|line| line.split('"').nth(1).is_some_and(|request| request.contains(part)))
+            .filter_map(|line| line.split(" ua=").nth(1).map(|rest| rest.split_whitespace().next().unwrap_or("").to_string()))
+            .collect()
+    }
+
     pub async fn start(upstream_port: u16, user: &str, password: &str, extra: &[(&str, &str)]) -> Nginx {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("pd-nginx-{}", uuid::Uuid::new_v4().simple()));
