@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{AppState, Plan, Turn};
+use crate::plan::{AppState, Plan, Stop, Turn};
 use crate::script::{count_words, next_id, Script};
 use crate::tokens::thinking_text;
 
@@ -77,7 +77,7 @@ pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, 
         return invalid("max_tokens: must be greater than or equal to 1");
     }
     let turn = turn_of(&req);
-    let plan = state.plan_turn(&turn);
+    let plan = state.plan_request("/v1/messages", &body, &turn);
     tracing::info!(
         target: "mockllm",
         model = %req.model,
@@ -86,13 +86,14 @@ pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, 
         tools = req.tools.as_ref().map_or(0, Vec::len),
         directive = %crate::directive::Directive::find(&turn.prompt).map(|d| d.raw).unwrap_or_default(),
         tool_results = ?turn.tool_results,
-        reply_tool = plan.tool.as_ref().map_or("none", |t| t.name),
+        reply_tools = ?plan.tools.iter().map(|t| t.name).collect::<Vec<_>>(),
         fail = ?plan.fail,
+        attempt = plan.attempt,
         "anthropic messages request"
     );
     tracing::debug!(target: "mockllm", body = %String::from_utf8_lossy(&body), "anthropic messages body");
     if let Some(failure) = plan.http_failure() {
-        return errors::anthropic_failure(failure);
+        return errors::anthropic_failure(failure, plan.retry_after);
     }
     let input_tokens = input_tokens(&req.messages, req.system.as_ref());
     if req.stream {
@@ -162,7 +163,15 @@ fn turn_of(req: &MessagesRequest) -> Turn {
         .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"))
         .and_then(|f| f.get("schema"))
         .cloned();
-    Turn { prompt, thinking_requested, tool_results, offered_tools, cwd: texts.iter().find_map(|t| working_directory(t)), schema }
+    Turn {
+        prompt,
+        thinking_requested,
+        tool_results,
+        offered_tools,
+        cwd: texts.iter().find_map(|t| working_directory(t)),
+        schema,
+        max_tokens: usize::try_from(req.max_tokens).ok(),
+    }
 }
 
 /// The `tool_result` blocks of a content value.
@@ -208,7 +217,7 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
             script.cut();
             return script.into_body().into_response();
         }
-        Some(_) => return errors::anthropic_failure(Failure::Http529),
+        Some(_) => return errors::anthropic_failure(Failure::Http529, plan.retry_after),
         None => {}
     }
     let mut content = Vec::new();
@@ -216,7 +225,7 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
         content.push(json!({"type": "thinking", "thinking": thinking_text(plan.thinking), "signature": SIGNATURE}));
     }
     content.push(json!({"type": "text", "text": plan.reply_text()}));
-    if let Some(tool) = &plan.tool {
+    for tool in &plan.tools {
         content.push(json!({"type": "tool_use", "id": next_id("toolu"), "name": tool.name, "input": tool.input}));
     }
     Json(json!({
@@ -227,21 +236,27 @@ fn whole_message(plan: &Plan, model: &str, input_tokens: u64) -> Response {
         "content": content,
         "stop_reason": stop_reason(plan),
         "stop_sequence": null,
-        "usage": {
-            "input_tokens": input_tokens,
-            "output_tokens": plan.output_tokens(),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        },
+        "usage": usage(plan, input_tokens, plan.output_tokens()),
     }))
     .into_response()
 }
 
+/// A usage object: `input_tokens` are the uncached prompt tokens, the cache fields come from
+/// the directive (`cache_write=`, `cache_read=`).
+pub(crate) fn usage(plan: &Plan, input_tokens: u64, output_tokens: usize) -> Value {
+    json!({
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": plan.cache_write,
+        "cache_read_input_tokens": plan.cache_read,
+        "output_tokens": output_tokens,
+    })
+}
+
 pub(crate) fn stop_reason(plan: &Plan) -> &'static str {
-    if plan.tool.is_some() {
-        "tool_use"
-    } else {
-        "end_turn"
+    match plan.stop {
+        Stop::EndTurn => "end_turn",
+        Stop::ToolUse => "tool_use",
+        Stop::MaxTokens => "max_tokens",
     }
 }
 

@@ -7,8 +7,12 @@
 /// A failure to inject into a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// HTTP 529 `overloaded_error` with `retry-after: 1` (`fail=http529` or `fail=overloaded`).
+    /// HTTP 529 `overloaded_error` with `retry-after` (`fail=http529` or `fail=overloaded`); the
+    /// OpenAI formats answer 503 instead, as OpenAI does when it is overloaded.
     Http529,
+    /// HTTP 429 `rate_limit_error` (OpenAI: `rate_limit_exceeded`) with `retry-after` and the
+    /// rate-limit headers (`fail=http429` or `fail=rate_limit`).
+    Http429,
     /// HTTP 500 `api_error`.
     Http500,
     /// HTTP 401 `authentication_error`.
@@ -23,6 +27,7 @@ impl Failure {
     fn parse(value: &str) -> Option<Failure> {
         match value.to_ascii_lowercase().as_str() {
             "overloaded" | "http529" | "529" => Some(Failure::Http529),
+            "rate_limit" | "http429" | "429" => Some(Failure::Http429),
             "http500" | "500" => Some(Failure::Http500),
             "http401" | "401" => Some(Failure::Http401),
             "cut" => Some(Failure::Cut),
@@ -33,7 +38,7 @@ impl Failure {
 
     /// Whether this failure happens instead of a response (not in the middle of a stream).
     pub fn is_http(self) -> bool {
-        matches!(self, Failure::Http529 | Failure::Http500 | Failure::Http401)
+        matches!(self, Failure::Http529 | Failure::Http429 | Failure::Http500 | Failure::Http401)
     }
 }
 
@@ -59,6 +64,22 @@ impl ToolKind {
     }
 }
 
+/// How a reply ends when it does not end with tool calls (`stop=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// `stop=max_tokens`: the reply ends as if it had reached the request's output limit.
+    MaxTokens,
+}
+
+impl StopKind {
+    fn parse(value: &str) -> Option<StopKind> {
+        match value.to_ascii_lowercase().as_str() {
+            "max_tokens" | "length" | "max_output_tokens" => Some(StopKind::MaxTokens),
+            _ => None,
+        }
+    }
+}
+
 /// The per-request overrides found in a directive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Directive {
@@ -71,7 +92,18 @@ pub struct Directive {
     pub fail: Option<Failure>,
     pub after: Option<usize>,
     pub tool: Option<ToolKind>,
+    /// Several tool calls in one reply, in order (`tools=read,write,bash`); wins over `tool`.
+    pub tools: Vec<ToolKind>,
     pub fail_times: Option<usize>,
+    /// Seconds in the `retry-after` of an `http429` or `http529` failure (default 1).
+    pub retry_after: Option<u64>,
+    /// `stop=max_tokens`.
+    pub stop: Option<StopKind>,
+    /// Prompt tokens reported as read from the cache (`cache_read=`).
+    pub cache_read: Option<u64>,
+    /// Prompt tokens reported as written to the cache (`cache_write=`; Anthropic only, as
+    /// OpenAI reports no cache writes).
+    pub cache_write: Option<u64>,
     /// The tool's file path (`file=`); a relative path is resolved against the request's
     /// working directory when the request names one.
     pub file: Option<String>,
@@ -99,7 +131,12 @@ impl Directive {
                 "fail" => d.fail = Failure::parse(value).or(d.fail),
                 "after" => d.after = value.parse().ok().or(d.after),
                 "tool" => d.tool = ToolKind::parse(value),
+                "tools" => d.tools = value.split(',').filter_map(ToolKind::parse).collect(),
                 "fail_times" => d.fail_times = value.parse().ok().or(d.fail_times),
+                "retry_after" => d.retry_after = value.parse().ok().or(d.retry_after),
+                "stop" => d.stop = StopKind::parse(value).or(d.stop),
+                "cache_read" => d.cache_read = value.parse().ok().or(d.cache_read),
+                "cache_write" => d.cache_write = value.parse().ok().or(d.cache_write),
                 "file" => d.file = Some(value.to_string()),
                 "content" => d.content = Some(value.replace("\\n", "\n")),
                 "cmd" => d.cmd = Some(value.replace("\\n", "\n")),
@@ -205,6 +242,19 @@ mod tests {
         assert_eq!(d.cmd.as_deref(), Some(r#"echo "a  b""#));
         assert_eq!(d.content.as_deref(), Some("one\ntwo"));
         assert_eq!(d.tokens, Some(3));
+    }
+
+    #[test]
+    fn the_realism_keys_are_parsed() {
+        let d = Directive::find("[[mock fail=http429 retry_after=2 stop=max_tokens cache_read=7 cache_write=3 tools=read,write,bash]]")
+            .unwrap();
+        assert_eq!(d.fail, Some(Failure::Http429));
+        assert!(Failure::Http429.is_http());
+        assert_eq!(d.retry_after, Some(2));
+        assert_eq!(d.stop, Some(StopKind::MaxTokens));
+        assert_eq!((d.cache_read, d.cache_write), (Some(7), Some(3)));
+        assert_eq!(d.tools, vec![ToolKind::Read, ToolKind::Write, ToolKind::Bash]);
+        assert_eq!(Directive::find("[[mock fail=rate_limit]]").unwrap().fail, Some(Failure::Http429));
     }
 
     #[test]

@@ -9,11 +9,27 @@
 //! [[mock tool=write file=hello.txt content="hello from mock"]]
 //! ```
 //!
-//! `fail` is one of `http529` (alias `overloaded`), `http500`, `http401`, `cut` or `error_event`;
-//! `cut` and `error_event` happen after `after` reply tokens (default: half of them).
+//! `fail` is one of `http529` (alias `overloaded`), `http429` (alias `rate_limit`), `http500`,
+//! `http401`, `cut` or `error_event`; `cut` and `error_event` happen after `after` reply tokens
+//! (default: half of them). `http429` and `http529` carry `retry-after: N` (`retry_after=N`,
+//! default 1); 429 also carries the API's rate-limit headers (`anthropic-ratelimit-*`,
+//! `x-ratelimit-*`). The OpenAI formats answer `http529` with a 503, as OpenAI never sends 529.
 //! `fail_times=N` fails only the first N requests carrying that exact directive text.
 //!
-//! `tool` makes the reply end with a tool call (stop reason `tool_use`), after its text:
+//! `stop=max_tokens` ends the reply with the output-limit stop (`max_tokens`, `length`,
+//! `response.incomplete`) and no tool call; a reply longer than the request's own limit
+//! (`max_tokens`, `max_completion_tokens`, `max_output_tokens`; thinking counts) is cut there
+//! with that stop too. `cache_read=N cache_write=N` report N prompt tokens read from and
+//! written to the cache (OpenAI reports reads only, inside its prompt count).
+//!
+//! Retries get another reply. The k-th reply to the same request (same path, same JSON body
+//! bytes: a turn retried) is variant k of the reply text: variant 1 is [`reply_text`] and
+//! variant k is [`reply_text_variant`]`(n, k)`, which differs from every other variant in every
+//! word, so a reply spliced from two attempts equals no variant. An HTTP failure sends no reply
+//! and counts for none. The mock remembers the last 4,096 distinct requests.
+//!
+//! `tool` makes the reply end with a tool call (stop reason `tool_use`), after its text
+//! (`tools=read,write,bash`: several calls in that order, each with the same arguments):
 //! `tool=1` / `tool=read` calls `Read {"file_path": file}` (default `README.md`),
 //! `tool=write` calls `Write {"file_path": file, "content": content}` (defaults
 //! `mock-output.txt`, `hello from mockllm\n`), `tool=bash` calls
@@ -23,7 +39,7 @@
 //! `content` and `cmd`, `\n` is a newline. No tool is called if the request's `tools` list
 //! does not offer it.
 //!
-//! The mock is stateless, so tool loops are decided from the request alone: the directive is
+//! Tool loops are decided from the request alone: the directive is
 //! read from the turn's prompt (the last user message without a `tool_result`), and when the
 //! last message carries tool results the reply is the final text, prefixed `Done: ` or, if
 //! any result has `is_error: true` (a failed or denied tool), `Tool failed: `.
@@ -31,6 +47,7 @@
 //! gets a JSON text following the schema.
 
 mod anthropic;
+mod attempts;
 mod config;
 mod directive;
 mod errors;
@@ -40,8 +57,8 @@ mod script;
 mod tokens;
 
 pub use config::MockConfig;
-pub use directive::{Directive, Failure, ToolKind};
-pub use tokens::{reply_text, reply_tokens, thinking_text, thinking_tokens};
+pub use directive::{Directive, Failure, StopKind, ToolKind};
+pub use tokens::{reply_text, reply_text_variant, reply_tokens, reply_tokens_variant, thinking_text, thinking_tokens};
 
 use axum::extract::Query;
 use axum::routing::{get, post};
@@ -51,7 +68,7 @@ use serde::Deserialize;
 use plan::AppState;
 
 /// The mock server's routes: `POST /v1/messages`, `POST /v1/messages/count_tokens`,
-/// `POST /v1/chat/completions`, `POST /v1/responses`, `GET /mock/expected?tokens=N`,
+/// `POST /v1/chat/completions`, `POST /v1/responses`, `GET /mock/expected?tokens=N&attempt=K`,
 /// `GET /health` and `GET`/`HEAD /` (Claude Code sends `HEAD /` to warm up its connection).
 /// Every request is logged (tracing target `mockllm`: a line per request at info, Anthropic
 /// request bodies at debug).
@@ -97,9 +114,11 @@ pub async fn serve(listener: tokio::net::TcpListener, cfg: MockConfig) -> std::i
 #[derive(Deserialize)]
 struct ExpectedQuery {
     tokens: Option<usize>,
+    attempt: Option<usize>,
 }
 
-/// `GET /mock/expected?tokens=N`: the reply text of N tokens (default 40).
+/// `GET /mock/expected?tokens=N&attempt=K`: the reply text of N tokens (default 40) of the
+/// K-th reply to one request (default 1).
 async fn expected(Query(q): Query<ExpectedQuery>) -> String {
-    reply_text(q.tokens.unwrap_or(MockConfig::default().tokens))
+    reply_text_variant(q.tokens.unwrap_or(MockConfig::default().tokens), q.attempt.unwrap_or(1))
 }

@@ -1,7 +1,9 @@
-//! `Plan`: what one request's reply looks like, from the config, its directive and the fail counters.
+//! `Plan`: what one request's reply looks like, from the config, its directive, the fail
+//! counters and how often the same request was answered before.
 //!
-//! The mock is stateless: a request's [`Turn`] (its prompt, whether its last message carries
-//! tool results, the tools it offers, its working directory) decides the whole reply.
+//! The reply is decided from the request alone (a [`Turn`]: its prompt, whether its last
+//! message carries tool results, the tools it offers, its working directory, its output
+//! limit), except for two counters: `fail_times` and the reply variant of a retried request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,9 +11,10 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use crate::attempts::Attempts;
 use crate::config::MockConfig;
-use crate::directive::{Directive, Failure, ToolKind};
-use crate::tokens::reply_tokens;
+use crate::directive::{Directive, Failure, StopKind, ToolKind};
+use crate::tokens::reply_tokens_variant;
 
 /// Thinking tokens used when a request asks for thinking but neither config nor directive sets a count.
 pub(crate) const DEFAULT_REQUESTED_THINKING: usize = 12;
@@ -29,6 +32,9 @@ pub(crate) const DONE_PREFIX: &str = "Done: ";
 /// The first reply token after a request whose last message carries a failed (or denied) tool result.
 pub(crate) const FAILED_PREFIX: &str = "Tool failed: ";
 
+/// The `retry-after` of an HTTP 429 or 529 failure when the directive sets none, in seconds.
+pub(crate) const DEFAULT_RETRY_AFTER: u64 = 1;
+
 /// A tool call a reply ends with.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ToolCall {
@@ -37,8 +43,9 @@ pub(crate) struct ToolCall {
 }
 
 impl ToolCall {
-    /// The call a directive asks for; a relative `file` is joined to `cwd` when it is known.
-    fn from_directive(d: &Directive, cwd: Option<&str>) -> Option<ToolCall> {
+    /// The call of `kind` with the directive's arguments; a relative `file` is joined to `cwd`
+    /// when it is known.
+    fn new(kind: ToolKind, d: &Directive, cwd: Option<&str>) -> ToolCall {
         let path = |default: &str| {
             let file = d.file.as_deref().unwrap_or(default);
             match cwd {
@@ -48,7 +55,7 @@ impl ToolCall {
                 _ => file.to_string(),
             }
         };
-        let (name, input) = match d.tool? {
+        let (name, input) = match kind {
             ToolKind::Read => ("Read", json!({"file_path": path("README.md")})),
             ToolKind::Write => (
                 "Write",
@@ -65,7 +72,7 @@ impl ToolCall {
                 }),
             ),
         };
-        Some(ToolCall { name, input })
+        ToolCall { name, input }
     }
 
     /// The input's JSON text in the pieces it streams as: an empty one first (as the real
@@ -95,18 +102,22 @@ pub(crate) struct Turn {
     pub cwd: Option<String>,
     /// The JSON schema the reply must follow (structured outputs), if any.
     pub schema: Option<Value>,
+    /// The request's limit on output tokens (`max_tokens`, `max_output_tokens`), if any.
+    pub max_tokens: Option<usize>,
 }
 
-/// Shared router state: the defaults plus how often each `fail_times` directive has failed.
+/// Shared router state: the defaults, how often each `fail_times` directive has failed and
+/// how often each request was answered.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub cfg: MockConfig,
     pub fail_counts: Arc<Mutex<HashMap<String, usize>>>,
+    pub attempts: Attempts,
 }
 
 impl AppState {
     pub fn new(cfg: MockConfig) -> Self {
-        Self { cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())) }
+        Self { cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())), attempts: Attempts::default() }
     }
 
     /// Resolves the plan for a request whose last user message is `last_user_text`.
@@ -115,28 +126,62 @@ impl AppState {
         self.plan_turn(&Turn { prompt: last_user_text.to_string(), thinking_requested, ..Turn::default() })
     }
 
-    /// Resolves the plan for a request's turn.
+    /// Resolves the plan for a request's turn as a first attempt, counting nothing but `fail_times`.
+    #[cfg(test)]
     pub fn plan_turn(&self, turn: &Turn) -> Plan {
         let d = Directive::find(&turn.prompt).unwrap_or_default();
+        let fail = d.fail.filter(|_| self.should_fail(&d));
+        self.resolve(&d, turn, fail, 1)
+    }
+
+    /// Resolves the plan for the request at `path` with `body`, whose turn is `turn`. A reply
+    /// (not an HTTP failure, which sends no reply) counts as an attempt: the k-th reply to the
+    /// same path and body is variant k of the reply text.
+    pub fn plan_request(&self, path: &str, body: &[u8], turn: &Turn) -> Plan {
+        let d = Directive::find(&turn.prompt).unwrap_or_default();
+        let fail = d.fail.filter(|_| self.should_fail(&d));
+        let attempt = if fail.is_some_and(Failure::is_http) { 1 } else { self.attempts.next(path, body) };
+        self.resolve(&d, turn, fail, attempt)
+    }
+
+    fn resolve(&self, d: &Directive, turn: &Turn, fail: Option<Failure>, attempt: usize) -> Plan {
         let rate = d.rate.unwrap_or(self.cfg.tokens_per_sec);
         let tokens = d.tokens.unwrap_or(self.cfg.tokens);
         let mut thinking = d.thinking.unwrap_or(self.cfg.thinking_tokens);
         if thinking == 0 && turn.thinking_requested && d.thinking.is_none() {
             thinking = DEFAULT_REQUESTED_THINKING;
         }
-        let tool = match turn.tool_results {
-            Some(_) => None,
-            None => ToolCall::from_directive(&d, turn.cwd.as_deref())
-                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| n == call.name))),
+        let kinds: Vec<ToolKind> = if d.tools.is_empty() { d.tool.into_iter().collect() } else { d.tools.clone() };
+        let mut tools: Vec<ToolCall> = match turn.tool_results {
+            Some(_) => Vec::new(),
+            None => kinds
+                .into_iter()
+                .map(|kind| ToolCall::new(kind, d, turn.cwd.as_deref()))
+                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| n == call.name)))
+                .collect(),
         };
         let mut reply: Vec<String> = match &turn.schema {
-            Some(schema) => vec![json_for_schema(schema, tokens).to_string()],
-            None => reply_tokens(tokens),
+            Some(schema) => vec![json_for_schema(schema, tokens, attempt).to_string()],
+            None => reply_tokens_variant(tokens, attempt),
         };
         match turn.tool_results {
             Some(false) => reply.insert(0, DONE_PREFIX.to_string()),
             Some(true) => reply.insert(0, FAILED_PREFIX.to_string()),
             None => {}
+        }
+        let mut stop = match d.stop {
+            Some(StopKind::MaxTokens) => Stop::MaxTokens,
+            None if tools.is_empty() => Stop::EndTurn,
+            None => Stop::ToolUse,
+        };
+        let wanted = thinking + reply.len() + tools.len() * TOOL_OUTPUT_TOKENS;
+        if let Some(limit) = turn.max_tokens.filter(|limit| wanted > *limit) {
+            thinking = thinking.min(limit);
+            reply.truncate(limit - thinking);
+            stop = Stop::MaxTokens;
+        }
+        if stop == Stop::MaxTokens {
+            tools.clear();
         }
         let len = reply.len();
         Plan {
@@ -145,9 +190,14 @@ impl AppState {
             thinking,
             first_delay: d.delay_ms.map(Duration::from_millis).unwrap_or(self.cfg.first_token_delay),
             interval: (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate)),
-            fail: d.fail.filter(|_| self.should_fail(&d)),
+            fail,
             after: d.after.unwrap_or(len / 2).min(len),
-            tool,
+            tools,
+            stop,
+            cache_read: d.cache_read.unwrap_or(0),
+            cache_write: d.cache_write.unwrap_or(0),
+            retry_after: d.retry_after.unwrap_or(DEFAULT_RETRY_AFTER),
+            attempt,
         }
     }
 
@@ -169,6 +219,17 @@ impl AppState {
     }
 }
 
+/// How a reply ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The model finished (`end_turn`, `stop`, `completed`).
+    EndTurn,
+    /// The reply ends with tool calls (`tool_use`, `tool_calls`).
+    ToolUse,
+    /// The reply reached the request's output limit (`max_tokens`, `length`, `max_output_tokens`).
+    MaxTokens,
+}
+
 /// The resolved shape of one reply.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
@@ -183,8 +244,17 @@ pub(crate) struct Plan {
     pub fail: Option<Failure>,
     /// Reply tokens sent before a `Cut` or `ErrorEvent` failure.
     pub after: usize,
-    /// The tool call the reply ends with, if any.
-    pub tool: Option<ToolCall>,
+    /// The tool calls the reply ends with, in order.
+    pub tools: Vec<ToolCall>,
+    pub stop: Stop,
+    /// Prompt tokens read from the cache.
+    pub cache_read: u64,
+    /// Prompt tokens written to the cache.
+    pub cache_write: u64,
+    /// Seconds in the `retry-after` of an HTTP 429 or 529 failure.
+    pub retry_after: u64,
+    /// Which reply to this request this is (1: the first); its text is that variant.
+    pub attempt: usize,
 }
 
 impl Plan {
@@ -203,21 +273,21 @@ impl Plan {
         self.reply.concat()
     }
 
-    /// Output tokens the reply counts for: thinking, text and the tool call.
+    /// Output tokens the reply counts for: thinking, text and the tool calls.
     pub fn output_tokens(&self) -> usize {
-        self.thinking + self.tokens + if self.tool.is_some() { TOOL_OUTPUT_TOKENS } else { 0 }
+        self.thinking + self.tokens + self.tools.len() * TOOL_OUTPUT_TOKENS
     }
 }
 
 /// A value that follows `schema` (structured outputs): strings are the first few reply words,
 /// numbers 1, booleans true, arrays empty, objects filled property by property.
-fn json_for_schema(schema: &Value, tokens: usize) -> Value {
+fn json_for_schema(schema: &Value, tokens: usize, attempt: usize) -> Value {
     match schema.get("type").and_then(Value::as_str) {
         Some("object") | None if schema.get("properties").is_some() => {
             let mut object = Map::new();
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for (name, prop) in props {
-                    object.insert(name.clone(), json_for_schema(prop, tokens));
+                    object.insert(name.clone(), json_for_schema(prop, tokens, attempt));
                 }
             }
             Value::Object(object)
@@ -228,7 +298,7 @@ fn json_for_schema(schema: &Value, tokens: usize) -> Value {
         Some("boolean") => json!(true),
         Some("null") => Value::Null,
         _ => {
-            let words: Vec<String> = reply_tokens(tokens.clamp(1, 6)).iter().map(|t| t.trim().to_string()).collect();
+            let words: Vec<String> = reply_tokens_variant(tokens.clamp(1, 6), attempt).iter().map(|t| t.trim().to_string()).collect();
             Value::String(words.join(" "))
         }
     }
@@ -274,7 +344,7 @@ mod tests {
             cwd: Some("/work/ws/".into()),
             ..Turn::default()
         });
-        let tool = plan.tool.unwrap();
+        let tool = &plan.tools[0];
         assert_eq!(tool.name, "Write");
         assert_eq!(tool.input, json!({"file_path": "/work/ws/hello.txt", "content": "hi"}));
         assert_eq!(tool.input_chunks()[0], "");
@@ -285,10 +355,10 @@ mod tests {
     fn an_absolute_file_is_kept_and_without_a_directory_a_relative_one_too() {
         let state = AppState::new(MockConfig::default());
         let mut turn = Turn { prompt: "[[mock tool=read file=/etc/hostname]]".into(), cwd: Some("/w".into()), ..Turn::default() };
-        assert_eq!(state.plan_turn(&turn).tool.unwrap().input["file_path"], "/etc/hostname");
+        assert_eq!(state.plan_turn(&turn).tools[0].input["file_path"], "/etc/hostname");
         turn.prompt = "[[mock tool=1]]".into();
         turn.cwd = None;
-        assert_eq!(state.plan_turn(&turn).tool.unwrap().input, json!({"file_path": "README.md"}));
+        assert_eq!(state.plan_turn(&turn).tools[0].input, json!({"file_path": "README.md"}));
     }
 
     #[test]
@@ -296,7 +366,7 @@ mod tests {
         let state = AppState::new(MockConfig::default());
         let mut turn = Turn { prompt: "[[mock tool=write tokens=3]]".into(), tool_results: Some(false), ..Turn::default() };
         let plan = state.plan_turn(&turn);
-        assert_eq!(plan.tool, None);
+        assert_eq!(plan.tools, vec![]);
         assert_eq!(plan.reply_text(), format!("Done: {}", crate::reply_text(3)));
         assert_eq!(plan.tokens, 4);
         turn.tool_results = Some(true);
@@ -308,10 +378,10 @@ mod tests {
     fn a_tool_the_request_does_not_offer_is_not_called() {
         let state = AppState::new(MockConfig::default());
         let mut turn = Turn { prompt: "[[mock tool=bash]]".into(), offered_tools: Some(vec![]), ..Turn::default() };
-        assert_eq!(state.plan_turn(&turn).tool, None);
+        assert_eq!(state.plan_turn(&turn).tools, vec![]);
         turn.offered_tools = Some(vec!["Read".into(), "Bash".into()]);
-        let tool = state.plan_turn(&turn).tool.unwrap();
-        assert_eq!(tool.input["command"], DEFAULT_BASH_COMMAND);
+        let tools = state.plan_turn(&turn).tools;
+        assert_eq!(tools[0].input["command"], DEFAULT_BASH_COMMAND);
     }
 
     #[test]
@@ -332,5 +402,50 @@ mod tests {
         let state = AppState::new(MockConfig::default());
         assert_eq!(state.plan("[[mock tokens=4 fail=cut after=99]]", false).after, 4);
         assert_eq!(state.plan("[[mock tokens=10 fail=cut]]", false).after, 5);
+    }
+
+    #[test]
+    fn several_tools_are_called_in_order_and_only_the_offered_ones() {
+        let state = AppState::new(MockConfig::default());
+        let mut turn = Turn { prompt: "[[mock tools=read,write,bash tool=bash tokens=2]]".into(), ..Turn::default() };
+        let plan = state.plan_turn(&turn);
+        let names: Vec<&str> = plan.tools.iter().map(|t| t.name).collect();
+        assert_eq!(names, ["Read", "Write", "Bash"]);
+        assert_eq!((plan.stop, plan.output_tokens()), (Stop::ToolUse, 2 + 3 * TOOL_OUTPUT_TOKENS));
+        turn.offered_tools = Some(vec!["Bash".into(), "Read".into()]);
+        let names: Vec<&str> = state.plan_turn(&turn).tools.iter().map(|t| t.name).collect();
+        assert_eq!(names, ["Read", "Bash"]);
+    }
+
+    #[test]
+    fn a_reply_longer_than_the_requests_limit_stops_at_it_without_tools() {
+        let state = AppState::new(MockConfig::default());
+        let turn = Turn { prompt: "[[mock tokens=10 thinking=3 tool=1]]".into(), max_tokens: Some(8), ..Turn::default() };
+        let plan = state.plan_turn(&turn);
+        assert_eq!((plan.thinking, plan.tokens, plan.stop), (3, 5, Stop::MaxTokens));
+        assert_eq!(plan.reply_text(), crate::reply_text(5));
+        assert_eq!((plan.tools.len(), plan.output_tokens()), (0, 8));
+        let fits = Turn { prompt: "[[mock tokens=10]]".into(), max_tokens: Some(10), ..Turn::default() };
+        assert_eq!(state.plan_turn(&fits).stop, Stop::EndTurn);
+    }
+
+    #[test]
+    fn stop_max_tokens_ends_the_whole_reply_with_that_stop() {
+        let state = AppState::new(MockConfig::default());
+        let plan = state.plan("[[mock tokens=4 stop=max_tokens tool=1]]", false);
+        assert_eq!((plan.tokens, plan.stop, plan.tools.len()), (4, Stop::MaxTokens, 0));
+    }
+
+    #[test]
+    fn the_same_request_gets_the_next_variant_but_an_http_failure_counts_for_none() {
+        let state = AppState::new(MockConfig::default());
+        let turn = Turn { prompt: "[[mock tokens=6 fail=http429 fail_times=1]]".into(), ..Turn::default() };
+        let failed = state.plan_request("/v1/messages", b"{}", &turn);
+        assert_eq!(failed.http_failure(), Some(Failure::Http429));
+        let first = state.plan_request("/v1/messages", b"{}", &turn);
+        assert_eq!((first.attempt, first.reply_text()), (1, crate::reply_text(6)));
+        let second = state.plan_request("/v1/messages", b"{}", &turn);
+        assert_eq!((second.attempt, second.reply_text()), (2, crate::reply_text_variant(6, 2)));
+        assert_eq!(state.plan_request("/v1/responses", b"{}", &turn).attempt, 1);
     }
 }

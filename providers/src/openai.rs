@@ -7,7 +7,8 @@
 //! `blocks` numbers the content blocks both decoders open. Sending (with retries) and SSE
 //! parsing are shared with the Anthropic adapter (`crate::transport`).
 //!
-//! These are chat models here: no tools are offered, so tool calls never come back.
+//! No tools are offered; tool calls a server sends anyway (function calls, several in one
+//! reply) become tool-use blocks in order, as the Anthropic adapter yields them.
 
 mod blocks;
 pub(crate) mod chat;

@@ -1,10 +1,14 @@
 //! The streamed Anthropic reply: message_start, ping, thinking/text/tool_use blocks, message_delta, message_stop.
+//!
+//! As the real API does, `message_start` carries the prompt's usage (uncached, cache writes,
+//! cache reads) with a first output token, and `message_delta` the cumulative usage: the same
+//! input figures and the final output count.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{stop_reason, SIGNATURE};
+use super::{stop_reason, usage, SIGNATURE};
 use crate::directive::Failure;
 use crate::plan::Plan;
 use crate::script::{next_id, typed_sse, Script};
@@ -26,12 +30,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         "content": [],
         "stop_reason": null,
         "stop_sequence": null,
-        "usage": {
-            "input_tokens": input_tokens,
-            "output_tokens": 1,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        },
+        "usage": usage(plan, input_tokens, 1),
     });
     s.chunk(event("message_start", json!({"message": message})));
     s.chunk(event("ping", json!({})));
@@ -56,7 +55,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         return s;
     }
     block_stop(&mut s, index);
-    if let Some(call) = &plan.tool {
+    for call in &plan.tools {
         index += 1;
         let tool = json!({"type": "tool_use", "id": next_id("toolu"), "name": call.name, "input": {}});
         block_start(&mut s, index, tool);
@@ -69,7 +68,7 @@ fn script(plan: &Plan, model: &str, input_tokens: u64) -> Script {
         "message_delta",
         json!({
             "delta": {"stop_reason": stop_reason(plan), "stop_sequence": null},
-            "usage": {"output_tokens": plan.output_tokens()},
+            "usage": usage(plan, input_tokens, plan.output_tokens()),
         }),
     ));
     s.chunk(event("message_stop", json!({})));

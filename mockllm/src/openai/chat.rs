@@ -1,4 +1,9 @@
 //! `POST /v1/chat/completions`: the mock OpenAI Chat Completions API (streaming chunks and whole replies).
+//!
+//! Several tool calls stream one after another, each under its own `index` (its first chunk
+//! has the `id`, `type` and name); a reply cut by `max_tokens` (or `max_completion_tokens`)
+//! ends with `finish_reason: "length"`; the usage chunk (`stream_options.include_usage`)
+//! counts cached prompt tokens in `prompt_tokens` and in `prompt_tokens_details.cached_tokens`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -11,11 +16,9 @@ use serde_json::{json, Value};
 use super::{accept, text_of, SSE_HEADERS};
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{AppState, Plan, Turn};
+use crate::plan::{AppState, Plan, Stop, Turn};
 use crate::script::{count_words, next_id, sse_data, unix_now, Script};
 use crate::tokens::{thinking_text, thinking_tokens};
-
-const TOOL_CALL_ID: &str = "call_mock_01";
 
 #[derive(Debug, Deserialize)]
 struct ChatRequest {
@@ -27,6 +30,10 @@ struct ChatRequest {
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     reasoning_effort: Option<String>,
+    #[serde(default)]
+    max_tokens: Option<u64>,
+    #[serde(default)]
+    max_completion_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,10 +60,16 @@ pub(crate) async fn completions(State(state): State<AppState>, headers: HeaderMa
     let thinking_requested = req.reasoning_effort.as_deref().is_some_and(|e| e != "none");
     // After a tool loop's results (`role: tool`), the reply is the final text.
     let after_tool = req.messages.last().is_some_and(|m| m.role == "tool");
-    let plan =
-        state.plan_turn(&Turn { prompt: last_user, thinking_requested, tool_results: after_tool.then_some(false), ..Turn::default() });
+    let turn = Turn {
+        prompt: last_user,
+        thinking_requested,
+        tool_results: after_tool.then_some(false),
+        max_tokens: req.max_completion_tokens.or(req.max_tokens).and_then(|n| usize::try_from(n).ok()),
+        ..Turn::default()
+    };
+    let plan = state.plan_request("/v1/chat/completions", &body, &turn);
     if let Some(failure) = plan.http_failure() {
-        return errors::openai_failure(failure);
+        return errors::openai_failure(failure, plan.retry_after, &req.model);
     }
     let prompt_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
     let usage = usage(&plan, prompt_tokens);
@@ -103,12 +116,12 @@ fn stream(plan: &Plan, head: &Head, usage: Option<Value>) -> Script {
     if plan.after >= plan.tokens && inject_failure(&mut s, plan) {
         return s;
     }
-    if let Some(tool) = &plan.tool {
-        let call = json!({"index": 0, "id": TOOL_CALL_ID, "type": "function",
+    for (index, tool) in plan.tools.iter().enumerate() {
+        let call = json!({"index": index, "id": tool_call_id(index), "type": "function",
             "function": {"name": tool.name, "arguments": ""}});
         s.chunk(head.chunk(json!({"tool_calls": [call]}), None));
         for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
-            let call = json!({"index": 0, "function": {"arguments": piece}});
+            let call = json!({"index": index, "function": {"arguments": piece}});
             s.token(head.chunk(json!({"tool_calls": [call]}), None));
         }
     }
@@ -147,16 +160,24 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
             script.cut();
             return script.into_body().into_response();
         }
-        Some(_) => return errors::openai_failure(Failure::Http529),
+        Some(_) => return errors::openai_failure(Failure::Http529, plan.retry_after, &head.model),
         None => {}
     }
     let mut message = json!({"role": "assistant", "content": plan.reply_text()});
     if plan.thinking > 0 {
         message["reasoning_content"] = json!(thinking_text(plan.thinking));
     }
-    if let Some(tool) = &plan.tool {
-        message["tool_calls"] = json!([{"id": TOOL_CALL_ID, "type": "function",
-            "function": {"name": tool.name, "arguments": tool.input.to_string()}}]);
+    if !plan.tools.is_empty() {
+        let calls: Vec<Value> = plan
+            .tools
+            .iter()
+            .enumerate()
+            .map(|(index, tool)| {
+                json!({"id": tool_call_id(index), "type": "function",
+                    "function": {"name": tool.name, "arguments": tool.input.to_string()}})
+            })
+            .collect();
+        message["tool_calls"] = Value::Array(calls);
     }
     Json(json!({
         "id": head.id,
@@ -169,20 +190,33 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
     .into_response()
 }
 
+/// The id of the reply's tool call number `index` (from 0): `call_mock_01`, `call_mock_02`, ...
+fn tool_call_id(index: usize) -> String {
+    format!("call_mock_{:02}", index + 1)
+}
+
 fn finish_reason(plan: &Plan) -> &'static str {
-    if plan.tool.is_some() {
-        "tool_calls"
-    } else {
-        "stop"
+    match plan.stop {
+        Stop::EndTurn => "stop",
+        Stop::ToolUse => "tool_calls",
+        Stop::MaxTokens => "length",
     }
 }
 
-fn usage(plan: &Plan, prompt_tokens: u64) -> Value {
+/// `prompt_tokens` counts the words and the cached tokens, as OpenAI's count includes them.
+fn usage(plan: &Plan, words: u64) -> Value {
+    let prompt_tokens = words + plan.cache_read;
     let completion = plan.output_tokens() as u64;
     json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion,
         "total_tokens": prompt_tokens + completion,
-        "completion_tokens_details": {"reasoning_tokens": plan.thinking},
+        "prompt_tokens_details": {"cached_tokens": plan.cache_read, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": plan.thinking,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     })
 }

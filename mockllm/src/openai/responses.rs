@@ -1,4 +1,10 @@
 //! `POST /v1/responses`: the mock OpenAI Responses API (typed, sequence-numbered SSE events).
+//!
+//! Each tool call is its own `function_call` output item (own `id` and `call_id`), in order. A
+//! reply cut by `max_output_tokens` ends with `response.incomplete` (status `incomplete`,
+//! `incomplete_details.reason: "max_output_tokens"`, the message item `incomplete`) instead of
+//! `response.completed`; `usage.input_tokens` includes the cached tokens of
+//! `input_tokens_details.cached_tokens`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -11,7 +17,7 @@ use serde_json::{json, Value};
 use super::{accept, text_of, SSE_HEADERS};
 use crate::directive::Failure;
 use crate::errors;
-use crate::plan::{AppState, Plan, ToolCall, Turn};
+use crate::plan::{AppState, Plan, Stop, ToolCall, Turn};
 use crate::script::{count_words, next_id, typed_sse, unix_now, Script};
 use crate::tokens::{thinking_text, thinking_tokens};
 
@@ -44,13 +50,19 @@ pub(crate) async fn responses(State(state): State<AppState>, headers: HeaderMap,
         .as_array()
         .and_then(|items| items.last())
         .is_some_and(|item| item.get("type").and_then(Value::as_str) == Some("function_call_output"));
-    let plan =
-        state.plan_turn(&Turn { prompt: last_user, thinking_requested, tool_results: after_tool.then_some(false), ..Turn::default() });
+    let turn = Turn {
+        prompt: last_user,
+        thinking_requested,
+        tool_results: after_tool.then_some(false),
+        max_tokens: req.max_output_tokens.and_then(|n| usize::try_from(n).ok()),
+        ..Turn::default()
+    };
+    let plan = state.plan_request("/v1/responses", &body, &turn);
     if let Some(failure) = plan.http_failure() {
-        return errors::openai_failure(failure);
+        return errors::openai_failure(failure, plan.retry_after, &req.model);
     }
     let input_tokens = count_words(&texts.iter().map(String::as_str).collect::<Vec<_>>());
-    let ids = Ids { response: next_id("resp"), reasoning: next_id("rs"), message: next_id("msg"), call: next_id("fc") };
+    let ids = Ids { response: next_id("resp"), reasoning: next_id("rs"), message: next_id("msg") };
     let skeleton = json!({
         "id": ids.response, "object": "response", "created_at": unix_now(),
         "status": "in_progress", "error": null, "incomplete_details": null,
@@ -69,16 +81,23 @@ pub(crate) async fn responses(State(state): State<AppState>, headers: HeaderMap,
             cut.cut();
             return cut.into_body().into_response();
         }
-        None => return errors::openai_failure(Failure::Http529),
+        None => return errors::openai_failure(Failure::Http529, plan.retry_after, &req.model),
     };
     let mut done = skeleton;
-    done["status"] = json!("completed");
+    let terminal = if plan.stop == Stop::MaxTokens {
+        done["status"] = json!("incomplete");
+        done["incomplete_details"] = json!({"reason": "max_output_tokens"});
+        "response.incomplete"
+    } else {
+        done["status"] = json!("completed");
+        "response.completed"
+    };
     done["output"] = Value::Array(output);
     done["usage"] = usage(&plan, input_tokens);
     if !req.stream {
         return Json(done).into_response();
     }
-    events.push("response.completed", json!({"response": done}), false);
+    events.push(terminal, json!({"response": done}), false);
     (SSE_HEADERS, events.s.into_body()).into_response()
 }
 
@@ -86,7 +105,6 @@ struct Ids {
     response: String,
     reasoning: String,
     message: String,
-    call: String,
 }
 
 struct Events {
@@ -106,7 +124,7 @@ impl Events {
         }
     }
 
-    /// Scripts every event up to (not including) `response.completed`; returns the output
+    /// Scripts every event up to (not including) `response.completed` (or `.incomplete`); returns the output
     /// items, or `None` if an injected failure ended the stream.
     fn play(&mut self, plan: &Plan, ids: &Ids, skeleton: &Value) -> Option<Vec<Value>> {
         self.push("response.created", json!({"response": skeleton}), false);
@@ -151,19 +169,20 @@ impl Events {
         self.push("response.output_text.done", done, false);
         let part = json!({"type": "output_text", "text": text, "annotations": []});
         self.push("response.content_part.done", with(&at, "part", part.clone()), false);
-        let item = json!({"id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part]});
+        let status = if plan.stop == Stop::MaxTokens { "incomplete" } else { "completed" };
+        let item = json!({"id": item_id, "type": "message", "status": status, "role": "assistant", "content": [part]});
         self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
         output.push(item);
-        if let Some(tool) = &plan.tool {
-            output.push(self.tool_call(tool, &ids.call, output.len()));
+        for (number, tool) in plan.tools.iter().enumerate() {
+            output.push(self.tool_call(tool, &next_id("fc"), &format!("call_mock_{:02}", number + 1), output.len()));
         }
         Some(output)
     }
 
-    fn tool_call(&mut self, tool: &ToolCall, item_id: &str, output_index: usize) -> Value {
+    fn tool_call(&mut self, tool: &ToolCall, item_id: &str, call_id: &str, output_index: usize) -> Value {
         let at = json!({"item_id": item_id, "output_index": output_index});
         let mut item = json!({"id": item_id, "type": "function_call", "status": "in_progress",
-            "arguments": "", "call_id": "call_mock_01", "name": tool.name});
+            "arguments": "", "call_id": call_id, "name": tool.name});
         self.push("response.output_item.added", json!({"output_index": output_index, "item": item}), false);
         for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
             self.push("response.function_call_arguments.delta", with(&at, "delta", json!(piece)), true);
@@ -222,11 +241,13 @@ fn input_texts(input: &Value) -> (Vec<String>, String) {
     (texts, last_user)
 }
 
-fn usage(plan: &Plan, input_tokens: u64) -> Value {
+/// `input_tokens` counts the words and the cached tokens, as OpenAI's count includes them.
+fn usage(plan: &Plan, words: u64) -> Value {
+    let input_tokens = words + plan.cache_read;
     let output = plan.output_tokens() as u64;
     json!({
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": plan.cache_read},
         "output_tokens": output,
         "output_tokens_details": {"reasoning_tokens": plan.thinking},
         "total_tokens": input_tokens + output,

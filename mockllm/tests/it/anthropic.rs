@@ -135,3 +135,48 @@ async fn the_expected_text_and_health_endpoints_answer() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn a_reply_over_the_requests_max_tokens_stops_there_with_stop_reason_max_tokens() {
+    let base = spawn_default().await;
+    let mut body = anthropic_body("[[mock tokens=30 tool=1]]", true);
+    body["max_tokens"] = json!(7);
+    let text = post_anthropic(&base, &body).await.text().await.unwrap();
+    let events: Vec<Value> = parse_sse(&text).iter().map(|e| e.json()).collect();
+    let sent: String = events.iter().filter_map(|e| e["delta"]["text"].as_str()).collect();
+    assert_eq!(sent, reply_text(7));
+    assert!(events.iter().all(|e| e["content_block"]["type"] != "tool_use"));
+    let delta = events.iter().find(|e| e["type"] == "message_delta").unwrap();
+    assert_eq!(delta["delta"]["stop_reason"], "max_tokens");
+    assert_eq!(delta["usage"]["output_tokens"], 7);
+    let events = stream_events("[[mock tokens=3 stop=max_tokens]]").await;
+    assert_eq!(events[events.len() - 2].1["delta"]["stop_reason"], "max_tokens");
+}
+
+#[tokio::test]
+async fn cache_tokens_show_in_message_start_and_message_delta_carries_the_cumulative_usage() {
+    let events = stream_events("one two [[mock tokens=4 cache_read=300 cache_write=20]]").await;
+    let start = &events[0].1["message"]["usage"];
+    assert_eq!((start["cache_read_input_tokens"].as_u64(), start["cache_creation_input_tokens"].as_u64()), (Some(300), Some(20)));
+    assert_eq!(start["output_tokens"], 1);
+    let delta = &events[events.len() - 2].1["usage"];
+    assert_eq!(delta["input_tokens"], start["input_tokens"]);
+    assert_eq!(delta["cache_read_input_tokens"], 300);
+    assert_eq!(delta["cache_creation_input_tokens"], 20);
+    assert_eq!(delta["output_tokens"], 4);
+}
+
+#[tokio::test]
+async fn several_tools_stream_as_consecutive_tool_use_blocks() {
+    let events = stream_events("[[mock tokens=2 tools=read,bash]]").await;
+    let starts: Vec<&Value> = events.iter().filter(|(n, _)| n == "content_block_start").map(|(_, d)| d).collect();
+    let kinds: Vec<(u64, &str)> =
+        starts.iter().map(|s| (s["index"].as_u64().unwrap(), s["content_block"]["name"].as_str().unwrap_or("text"))).collect();
+    assert_eq!(kinds, [(0, "text"), (1, "Read"), (2, "Bash")]);
+    assert_ne!(starts[1]["content_block"]["id"], starts[2]["content_block"]["id"]);
+    let read: Value = serde_json::from_str(&deltas(&events, 1, "partial_json")).unwrap();
+    let bash: Value = serde_json::from_str(&deltas(&events, 2, "partial_json")).unwrap();
+    assert_eq!((read["file_path"].as_str(), bash["command"].as_str()), (Some("README.md"), Some("echo hello-from-mock")));
+    let delta = events.iter().find(|(n, _)| n == "message_delta").unwrap();
+    assert_eq!(delta.1["delta"]["stop_reason"], "tool_use");
+}

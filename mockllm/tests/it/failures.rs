@@ -1,9 +1,9 @@
 //! Injected failures: HTTP errors, fail_times, cut connections and error events.
 
 use mockllm::reply_text;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::support::{anthropic_body, parse_sse, post_anthropic, read_until_end, spawn_default};
+use crate::support::{anthropic_body, parse_sse, post_anthropic, post_openai, read_until_end, spawn_default};
 
 #[tokio::test]
 async fn http529_has_retry_after_and_an_overloaded_body() {
@@ -71,4 +71,45 @@ async fn an_error_event_follows_the_first_tokens_and_ends_the_stream() {
     assert_eq!(data["type"], "error");
     assert_eq!(data["error"]["type"], "overloaded_error");
     assert_eq!(data["error"]["message"], "Overloaded");
+}
+
+#[tokio::test]
+async fn http429_is_a_rate_limit_error_with_retry_after_and_rate_limit_headers() {
+    let base = spawn_default().await;
+    let response = post_anthropic(&base, &anthropic_body("[[mock fail=http429 retry_after=3]]", true)).await;
+    assert_eq!(response.status(), 429);
+    let headers = response.headers().clone();
+    assert_eq!(headers["retry-after"], "3");
+    assert_eq!(headers["anthropic-ratelimit-requests-remaining"], "0");
+    let reset = headers["anthropic-ratelimit-requests-reset"].to_str().unwrap();
+    assert!(reset.ends_with('Z') && reset.contains('T'), "RFC 3339: {reset}");
+    assert!(headers["request-id"].to_str().unwrap().starts_with("req_"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    assert!(body["error"]["message"].as_str().unwrap().contains("rate limit"));
+    assert_eq!(body["request_id"], headers["request-id"].to_str().unwrap());
+}
+
+#[tokio::test]
+async fn the_openai_formats_answer_429_as_openai_does_and_overload_with_503_never_529() {
+    let base = spawn_default().await;
+    for path in ["/v1/chat/completions", "/v1/responses"] {
+        let body = |text: &str| json!({"model": "gpt-mock", "input": text, "messages": [{"role": "user", "content": text}]});
+        let response = post_openai(&base, path, &body("[[mock fail=http429 retry_after=2]]")).await;
+        assert_eq!(response.status(), 429, "{path}");
+        assert_eq!(response.headers()["retry-after"], "2");
+        assert_eq!(response.headers()["x-ratelimit-remaining-requests"], "0");
+        assert_eq!(response.headers()["x-ratelimit-reset-requests"], "2s");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "rate_limit_exceeded");
+        assert_eq!(error["error"]["type"], "requests");
+        assert_eq!(error["error"]["param"], Value::Null);
+        assert!(error["error"]["message"].as_str().unwrap().starts_with("Rate limit reached for gpt-mock"));
+        let response = post_openai(&base, path, &body("[[mock fail=http529]]")).await;
+        assert_eq!(response.status(), 503, "{path}");
+        assert_eq!(response.headers()["retry-after"], "1");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "server_is_overloaded");
+    }
 }

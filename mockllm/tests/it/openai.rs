@@ -83,3 +83,85 @@ async fn responses_events_are_typed_numbered_and_end_with_response_completed() {
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), total);
     assert_eq!(completed["response"]["output"].as_array().unwrap().len(), 3);
 }
+
+/// The chunks of a streamed chat completion, without `[DONE]`.
+async fn chat_chunks(body: &Value) -> Vec<Value> {
+    let base = spawn_default().await;
+    let events = parse_sse(&post_openai(&base, "/v1/chat/completions", body).await.text().await.unwrap());
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    events[..events.len() - 1].iter().map(|e| e.json()).collect()
+}
+
+#[tokio::test]
+async fn chat_stops_with_length_at_max_tokens_and_reports_cached_tokens_in_the_usage_chunk() {
+    let mut body = chat_body("[[mock tokens=20 cache_read=50]]");
+    body["max_tokens"] = json!(6);
+    let chunks = chat_chunks(&body).await;
+    let text: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    assert_eq!(text, reply_text(6));
+    assert_eq!(chunks[chunks.len() - 2]["choices"][0]["finish_reason"], "length");
+    let usage = &chunks[chunks.len() - 1]["usage"];
+    assert_eq!(usage["prompt_tokens_details"]["cached_tokens"], 50);
+    assert!(usage["prompt_tokens"].as_u64().unwrap() >= 50, "the prompt count includes the cached tokens");
+    assert_eq!(usage["completion_tokens"], 6);
+}
+
+#[tokio::test]
+async fn several_chat_tool_calls_stream_under_distinct_indexes() {
+    let chunks = chat_chunks(&chat_body("[[mock tokens=1 tools=read,write]]")).await;
+    let calls: Vec<&Value> = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0)).collect();
+    let firsts: Vec<(u64, &str, &str)> = calls
+        .iter()
+        .filter(|c| c.get("id").is_some())
+        .map(|c| (c["index"].as_u64().unwrap(), c["id"].as_str().unwrap(), c["function"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(firsts, [(0, "call_mock_01", "Read"), (1, "call_mock_02", "Write")]);
+    let arguments = |index: u64| -> Value {
+        let text: String = calls.iter().filter(|c| c["index"] == index).filter_map(|c| c["function"]["arguments"].as_str()).collect();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(arguments(0), json!({"file_path": "README.md"}));
+    assert_eq!(arguments(1)["file_path"], "mock-output.txt");
+    assert_eq!(chunks[chunks.len() - 2]["choices"][0]["finish_reason"], "tool_calls");
+}
+
+/// The events of a streamed Responses reply to `text` with `extra` fields in the body.
+async fn responses_events(text: &str, extra: Value) -> Vec<Value> {
+    let base = spawn_default().await;
+    let mut body = json!({"model": "gpt-mock", "stream": true, "input": [{"role": "user", "content": text}]});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let events = parse_sse(&post_openai(&base, "/v1/responses", &body).await.text().await.unwrap());
+    events.iter().map(|e| e.json()).collect()
+}
+
+#[tokio::test]
+async fn a_responses_reply_over_max_output_tokens_ends_with_response_incomplete() {
+    let events = responses_events("[[mock tokens=20 cache_read=40]]", json!({"max_output_tokens": 5})).await;
+    let text: String = events.iter().filter(|e| e["type"] == "response.output_text.delta").filter_map(|e| e["delta"].as_str()).collect();
+    assert_eq!(text, reply_text(5));
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.incomplete");
+    assert_eq!(last["response"]["status"], "incomplete");
+    assert_eq!(last["response"]["incomplete_details"]["reason"], "max_output_tokens");
+    assert_eq!(last["response"]["output"][0]["status"], "incomplete");
+    let usage = &last["response"]["usage"];
+    assert_eq!((usage["output_tokens"].as_u64(), usage["input_tokens_details"]["cached_tokens"].as_u64()), (Some(5), Some(40)));
+    assert!(usage["input_tokens"].as_u64().unwrap() >= 40, "the input count includes the cached tokens");
+}
+
+#[tokio::test]
+async fn several_responses_tool_calls_are_function_call_items_in_order() {
+    let events = responses_events("[[mock tokens=1 tools=bash,read]]", json!({})).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed");
+    let calls: Vec<&Value> = last["response"]["output"].as_array().unwrap().iter().filter(|i| i["type"] == "function_call").collect();
+    let names: Vec<(&str, &str)> = calls.iter().map(|c| (c["name"].as_str().unwrap(), c["call_id"].as_str().unwrap())).collect();
+    assert_eq!(names, [("Bash", "call_mock_01"), ("Read", "call_mock_02")]);
+    assert_ne!(calls[0]["id"], calls[1]["id"]);
+    let added: Vec<u64> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_item.added" && e["item"]["type"] == "function_call")
+        .map(|e| e["output_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(added, [1, 2]);
+}

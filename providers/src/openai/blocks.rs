@@ -1,5 +1,6 @@
-//! Content-block bookkeeping for the OpenAI decoders: OpenAI streams deltas without explicit
-//! block starts, so a block is opened at its first non-empty delta and numbered in order.
+//! Content-block bookkeeping for the OpenAI decoders: OpenAI streams text deltas without
+//! explicit block starts, so a text block is opened at its first non-empty delta; a tool call
+//! is opened when its name and id arrive. Blocks are numbered in opening order.
 
 use crate::{BlockKind, ProviderEvent};
 
@@ -34,6 +35,20 @@ impl Blocks {
             }
         };
         events.push(ProviderEvent::BlockDelta { index, text: text.to_string() });
+        events
+    }
+
+    /// Opens a tool-use block named `name` under `key` (with `exclusive`, closing every other
+    /// open block first); nothing when one is open there already.
+    pub fn open_tool(&mut self, key: u64, name: Option<String>, id: Option<String>, exclusive: bool) -> Vec<ProviderEvent> {
+        if self.open.iter().any(|(k, _, kind)| *k == key && *kind == BlockKind::ToolUse) {
+            return vec![];
+        }
+        let mut events = if exclusive { self.close_all() } else { vec![] };
+        let index = self.next;
+        self.next += 1;
+        self.open.push((key, index, BlockKind::ToolUse));
+        events.push(ProviderEvent::BlockStart { index, kind: BlockKind::ToolUse, name, id });
         events
     }
 
@@ -83,6 +98,16 @@ mod tests {
         );
         assert_eq!(b.close_all(), vec![ProviderEvent::BlockStop { index: 1 }]);
         assert_eq!(b.close_all(), vec![]);
+    }
+
+    #[test]
+    fn a_tool_block_opens_once_with_its_name_and_takes_its_argument_deltas() {
+        let mut b = Blocks::default();
+        b.delta(0, BlockKind::Text, "Hi", true);
+        let tool = |index| ProviderEvent::BlockStart { index, kind: BlockKind::ToolUse, name: Some("Read".into()), id: Some("c1".into()) };
+        assert_eq!(b.open_tool(5, Some("Read".into()), Some("c1".into()), true), vec![ProviderEvent::BlockStop { index: 0 }, tool(1)]);
+        assert_eq!(b.open_tool(5, None, None, true), vec![]);
+        assert_eq!(b.delta(5, BlockKind::ToolUse, "{}", true), vec![delta(1, "{}")]);
     }
 
     #[test]

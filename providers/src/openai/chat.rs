@@ -2,8 +2,11 @@
 //! names) ending in `data: [DONE]`.
 //!
 //! `delta.content` becomes text blocks; `delta.reasoning_content` (llama.cpp, vLLM, DeepSeek) or
-//! `delta.reasoning` (Ollama, OpenRouter) becomes thinking blocks. With
+//! `delta.reasoning` (Ollama, OpenRouter) becomes thinking blocks; each of `delta.tool_calls`
+//! (by its `index`; they stream one after another) becomes a tool-use block, opened by the
+//! chunk with its name and id, its `arguments` the block's text. With
 //! `stream_options.include_usage`, the last chunk before `[DONE]` carries the usage.
+//! `finish_reason` `length` stops for `max_tokens`, `tool_calls` for `tool_use`.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,9 +16,10 @@ use super::{error_kind, usage};
 use crate::transport::sse::Decode;
 use crate::{BlockKind, ChatRequest, ChatRole, ProviderError, ProviderEvent, Usage};
 
-/// Block keys: one block at a time, thinking or text.
+/// Block keys: one block at a time, thinking, text or tool call number `TOOL + index`.
 const THINKING: u64 = 0;
 const TEXT: u64 = 1;
+const TOOL: u64 = 2;
 
 /// The JSON body for a streamed `POST /v1/chat/completions`.
 pub(super) fn body(req: &ChatRequest) -> Value {
@@ -69,6 +73,26 @@ struct Delta {
     reasoning_content: Option<String>,
     #[serde(default)]
     reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCallDelta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    index: u64,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: FunctionDelta,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +135,7 @@ impl Decoder {
         let stop_reason = match self.finish_reason.take().as_deref() {
             None | Some("stop") => "end_turn".to_string(),
             Some("length") => "max_tokens".to_string(),
+            Some("tool_calls" | "function_call") => "tool_use".to_string(),
             Some(other) => other.to_string(),
         };
         events.push(ProviderEvent::Stop { stop_reason });
@@ -136,6 +161,13 @@ impl Decode for Decoder {
             events.extend(self.blocks.delta(THINKING, BlockKind::Thinking, &thinking, true));
             let text = choice.delta.content.unwrap_or_default();
             events.extend(self.blocks.delta(TEXT, BlockKind::Text, &text, true));
+            for call in choice.delta.tool_calls {
+                let key = TOOL + call.index;
+                if call.id.is_some() || call.function.name.is_some() {
+                    events.extend(self.blocks.open_tool(key, call.function.name, call.id, true));
+                }
+                events.extend(self.blocks.delta(key, BlockKind::ToolUse, &call.function.arguments.unwrap_or_default(), true));
+            }
             if choice.finish_reason.is_some() {
                 self.finish_reason = choice.finish_reason;
             }

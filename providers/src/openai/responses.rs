@@ -3,7 +3,10 @@
 //!
 //! `response.output_text.delta` (and `response.refusal.delta`) become text blocks;
 //! `response.reasoning_summary_text.delta` becomes thinking blocks, one per reasoning item,
-//! its summary parts separated by a blank line. A block closes with its output item.
+//! its summary parts separated by a blank line; a `function_call` item becomes a tool-use
+//! block (named, its `call_id` the id) whose text is its `function_call_arguments` deltas. A
+//! block closes with its output item. A completed response with function calls stops for
+//! `tool_use`, an incomplete one for `max_tokens`.
 
 use std::collections::HashMap;
 
@@ -50,6 +53,8 @@ pub(crate) struct Decoder {
     blocks: Blocks,
     /// The summary part last streamed into each reasoning item's block.
     summary_part: HashMap<u64, u64>,
+    /// Whether a function call came: the reply then stops for `tool_use`.
+    called: bool,
 }
 
 impl Decoder {
@@ -65,6 +70,17 @@ impl Decoder {
             }
         }
         self.blocks.delta(key, kind, &text, false)
+    }
+
+    /// Opens a tool-use block for a `function_call` output item.
+    fn added(&mut self, data: &Value) -> Vec<ProviderEvent> {
+        let item = data.get("item").unwrap_or(&Value::Null);
+        if item.get("type").and_then(Value::as_str) != Some("function_call") {
+            return vec![];
+        }
+        self.called = true;
+        let text = |field: &str| item.get(field).and_then(Value::as_str).map(String::from);
+        self.blocks.open_tool(number(data, "output_index"), text("name"), text("call_id"), false)
     }
 
     /// Closes every block and ends the reply with the response's usage and `stop_reason`.
@@ -96,8 +112,16 @@ impl Decode for Decoder {
         Ok(match name.as_str() {
             "response.output_text.delta" | "response.refusal.delta" => self.delta(&value, BlockKind::Text),
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => self.delta(&value, BlockKind::Thinking),
+            "response.output_item.added" => self.added(&value),
+            "response.function_call_arguments.delta" => {
+                let text = value.get("delta").and_then(Value::as_str).unwrap_or_default();
+                self.blocks.delta(number(&value, "output_index"), BlockKind::ToolUse, text, false)
+            }
             "response.output_item.done" => self.blocks.close(number(&value, "output_index")),
-            "response.completed" => self.end(&value, "end_turn".into()),
+            "response.completed" => {
+                let stop_reason = if self.called { "tool_use" } else { "end_turn" };
+                self.end(&value, stop_reason.into())
+            }
             "response.incomplete" => {
                 let reason = value.pointer("/response/incomplete_details/reason").and_then(Value::as_str);
                 let stop_reason = match reason {

@@ -62,6 +62,21 @@ impl Streams for OpenAiProvider {
     }
 }
 
+impl Streams for Box<dyn Streams> {
+    fn stream(&self, req: ChatRequest) -> ProviderStream {
+        self.as_ref().stream(req)
+    }
+}
+
+/// The three API providers (Anthropic, Responses, Chat Completions) for `base_url`, named.
+pub fn every_api(base_url: &str) -> Vec<(&'static str, Box<dyn Streams>)> {
+    vec![
+        ("anthropic", Box::new(provider(base_url))),
+        ("responses", Box::new(openai(OpenAiConfig::responses(), base_url))),
+        ("chat", Box::new(openai(OpenAiConfig::chat_completions(), base_url))),
+    ]
+}
+
 /// A request whose only user message is `text`.
 pub fn request(text: &str) -> ChatRequest {
     ChatRequest {
