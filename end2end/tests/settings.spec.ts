@@ -1,5 +1,6 @@
 // The settings page through the whole gateway (nginx + in-app Basic Auth, CSRF checks, CSP with a nonce):
 // an API key is set, replaced, deleted and set again; its value never comes back to the browser.
+import { createHash } from "node:crypto";
 import { test, expect, Page } from "./fixtures";
 
 // `./test e2e` passes a fresh realistic-looking key and searches logs and the database for it afterwards.
@@ -28,6 +29,32 @@ function watchCsp(page: Page): string[] {
   return violations;
 }
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** The SHA-256 of the last key the mock's Anthropic API was sent. */
+async function lastAnthropicKey(page: Page): Promise<string | null> {
+  const answer = await page.request.get(`${process.env.MOCK_URL}/mock/last-key?api=anthropic`);
+  expect(answer.status()).toBe(200);
+  return (await answer.json()).sha256;
+}
+
+/** Starts an Anthropic conversation, sends one prompt from its page, and answers the status it ends in. */
+async function promptWith(page: Page, what: string): Promise<string> {
+  const created = await page.request.post("/api/conversations", { data: { provider: "anthropic" } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id;
+  await page.goto(`/c/${id}`);
+  const composer = page.getByTestId("composer");
+  await expect(async () => {
+    await composer.fill(`Hello with ${what} [[mock tokens=8]]`);
+    await composer.press("Enter");
+    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  const status = page.getByTestId("conversation-status");
+  await expect(status).toHaveText(/^(idle|failed)$/, { timeout: 30_000 });
+  return (await status.textContent()) ?? "";
+}
+
 async function saveKey(page: Page, value: string, expected: RegExp) {
   const row = page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"]');
   // Works before hydration too (a plain form POST), so no retry is needed for the click itself.
@@ -53,19 +80,10 @@ test("API keys are set, replaced and deleted on the settings page, and only thei
   await expect(status).toHaveText(/from the environment/, { timeout: 15_000 });
   await saveKey(page, UI_KEY, new RegExp(`ends in …${UI_KEY.slice(-4)} \\(from this page\\)`));
 
-  // The key saved here is the one the provider uses: a prompt goes through.
-  const created = await page.request.post("/api/conversations", { data: { provider: "anthropic" } });
-  expect(created.status()).toBe(201);
-  const id = (await created.json()).id;
-  await page.goto(`/c/${id}`);
-  const composer = page.getByTestId("composer");
-  await expect(async () => {
-    await composer.fill("Hello with the settings key [[mock tokens=8]]");
-    await composer.press("Enter");
-    await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 15_000 });
-  await expect(page.getByTestId("conversation-status")).toHaveText("idle", { timeout: 30_000 });
-  await expect(page.locator('[data-testid="message"][data-role="assistant"]')).toHaveCount(1);
+  // The key saved here is the one the provider uses, over the environment's (the mock accepts only the
+  // run's keys and tells which one it was sent, by its SHA-256).
+  expect(await promptWith(page, "the settings key")).toBe("idle");
+  expect(await lastAnthropicKey(page)).toBe(sha256(UI_KEY));
 
   // Reload the settings page: still only the hint.
   await page.goto("/settings");
@@ -77,6 +95,28 @@ test("API keys are set, replaced and deleted on the settings page, and only thei
     expect(body).not.toContain(UI_KEY.slice(-24));
   }
   expect(violations, "no CSP violations or page errors").toEqual([]);
+});
+
+test("a wrong key saved on the settings page fails the turn visibly, and deleting it brings the environment's key back", async ({ page }) => {
+  const row = page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"]');
+  await page.goto("/settings");
+  const wrong = `sk-ant-api03-${"x".repeat(40)}-Wrong`;
+  await saveKey(page, wrong, /ends in …rong \(from this page\)/);
+  expect(await promptWith(page, "a wrong key")).toBe("failed");
+  expect(await lastAnthropicKey(page)).toBe(sha256(wrong));
+  await expect(page.getByText(/invalid x-api-key|401/).first()).toBeVisible();
+  // Deleted: the environment's key applies again.
+  await page.goto("/settings");
+  await row.getByTestId("api-key-delete").click();
+  await expect(row.getByTestId("api-key-status")).toHaveText(/from the environment/, { timeout: 15_000 });
+  expect(await promptWith(page, "the environment's key")).toBe("idle");
+  const envKey = process.env.PD_E2E_ENV_KEY_SHA256;
+  if (envKey) expect(await lastAnthropicKey(page)).toBe(envKey);
+  // And the settings key again, as the secret scan after the run expects it stored.
+  await page.goto("/settings");
+  await saveKey(page, UI_KEY, new RegExp(`ends in …${UI_KEY.slice(-4)} \\(from this page\\)`));
+  expect(await promptWith(page, "the settings key again")).toBe("idle");
+  expect(await lastAnthropicKey(page)).toBe(sha256(UI_KEY));
 });
 
 test("a cross-origin request to change a key is refused", async ({ page, request }) => {

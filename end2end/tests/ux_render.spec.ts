@@ -64,7 +64,8 @@ test("a thinking block is open while the model thinks, collapses once the reply 
   const id = await createConversation(request, { provider: "anthropic", thinking_budget: 1024, title: unique("thinking") });
   await page.goto(`/c/${id}`);
   await waitHydrated(page);
-  await sendFromComposer(page, "Think first [[mock thinking=100 tokens=80 rate=20]]");
+  // A prompt of its own: the mock answers a request it has seen (the other viewport's run) with another variant.
+  await sendFromComposer(page, `Think first (${unique("prompt")}) [[mock thinking=100 tokens=80 rate=20]]`);
   const reply = page.locator('[data-testid="message"][data-role="assistant"]');
   const thinking = reply.getByTestId("thinking");
   const isOpen = async () => (await thinking.count()) === 1 && (await thinking.evaluate((d) => (d as HTMLDetailsElement).open));

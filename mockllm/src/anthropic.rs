@@ -63,6 +63,10 @@ pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, 
     if !has_value(&headers, "x-api-key") {
         return errors::anthropic_missing_key();
     }
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+    if !state.keys.check(crate::keys::Api::Anthropic, key) {
+        return errors::anthropic_invalid_key();
+    }
     if !has_value(&headers, "anthropic-version") {
         return invalid("anthropic-version: header is required");
     }

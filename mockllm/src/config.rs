@@ -13,11 +13,13 @@ pub struct MockConfig {
     pub tokens: usize,
     /// Number of thinking tokens; 0 means no thinking block.
     pub thinking_tokens: usize,
+    /// The API keys accepted; empty: any non-empty key. Others get the API's 401.
+    pub api_keys: Vec<String>,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        Self { first_token_delay: Duration::ZERO, tokens_per_sec: 0.0, tokens: 40, thinking_tokens: 0 }
+        Self { first_token_delay: Duration::ZERO, tokens_per_sec: 0.0, tokens: 40, thinking_tokens: 0, api_keys: Vec::new() }
     }
 }
 

@@ -96,6 +96,21 @@ pub(crate) fn anthropic_missing_key() -> Response {
     anthropic(StatusCode::UNAUTHORIZED, "authentication_error", "x-api-key header is required")
 }
 
+/// The 401 for a key the mock does not accept (as the real API answers a revoked or mistyped key).
+pub(crate) fn anthropic_invalid_key() -> Response {
+    anthropic(StatusCode::UNAUTHORIZED, "authentication_error", "invalid x-api-key")
+}
+
+/// The 401 for a bearer token the mock does not accept.
+pub(crate) fn openai_invalid_key() -> Response {
+    openai(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        Some("invalid_api_key"),
+        "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+    )
+}
+
 /// The 401 for a missing or empty bearer token.
 pub(crate) fn openai_missing_key() -> Response {
     openai(

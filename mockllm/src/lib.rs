@@ -39,6 +39,11 @@
 //! `content` and `cmd`, `\n` is a newline. No tool is called if the request's `tools` list
 //! does not offer it.
 //!
+//! Keys: a server given `MockConfig::api_keys` accepts only those (any other key gets the API's
+//! 401, `authentication_error` or `invalid_api_key`); `GET /mock/last-key?api=anthropic|openai`
+//! answers the SHA-256 of the last key each API was sent, so a test can tell which key a provider
+//! used while the mock never shows or logs a key.
+//!
 //! Tool loops are decided from the request alone: the directive is
 //! read from the turn's prompt (the last user message without a `tool_result`), and when the
 //! last message carries tool results the reply is the final text, prefixed `Done: ` or, if
@@ -52,11 +57,13 @@ mod config;
 mod directive;
 mod errors;
 mod openai;
+mod keys;
 mod plan;
 mod script;
 mod tokens;
 
 pub use config::MockConfig;
+pub use keys::fingerprint;
 pub use directive::{Directive, Failure, StopKind, ToolKind};
 pub use tokens::{reply_text, reply_text_variant, reply_tokens, reply_tokens_variant, thinking_text, thinking_tokens};
 
@@ -79,6 +86,7 @@ pub fn router(cfg: MockConfig) -> Router {
         .route("/v1/chat/completions", post(openai::chat::completions))
         .route("/v1/responses", post(openai::responses::responses))
         .route("/mock/expected", get(expected))
+        .route("/mock/last-key", get(last_key))
         .route("/health", get(|| async { "ok" }))
         .route("/", get(|| async { "mockllm" }))
         .layer(axum::middleware::from_fn(log_request))
@@ -100,6 +108,24 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
         "request"
     );
     response
+}
+
+#[derive(Deserialize)]
+struct LastKeyQuery {
+    api: String,
+}
+
+/// `GET /mock/last-key?api=anthropic|openai`: `{"sha256": …}` of the last key that API was sent
+/// (`null` before any), so a test can tell which key a provider used; the key itself is never shown.
+async fn last_key(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(q): Query<LastKeyQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match keys::Api::parse(&q.api) {
+        Some(api) => axum::Json(serde_json::json!({ "sha256": state.keys.last(api) })).into_response(),
+        None => (axum::http::StatusCode::BAD_REQUEST, "api must be anthropic or openai").into_response(),
+    }
 }
 
 /// Serves [`router`] on `listener` until the task is dropped or the listener fails.

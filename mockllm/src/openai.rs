@@ -9,9 +9,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::errors;
+use crate::keys::{Api, Keys};
 
 /// Checks the bearer token and parses the JSON body, or returns the error response.
-fn accept<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Box<Response>> {
+fn accept<T: DeserializeOwned>(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<T, Box<Response>> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -20,6 +21,9 @@ fn accept<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Bo
         .unwrap_or("");
     if token.is_empty() {
         return Err(Box::new(errors::openai_missing_key()));
+    }
+    if !keys.check(Api::OpenAi, token) {
+        return Err(Box::new(errors::openai_invalid_key()));
     }
     serde_json::from_slice(body).map_err(|e| {
         Box::new(errors::openai(

@@ -110,6 +110,7 @@ pub(crate) struct Turn {
 /// how often each request was answered.
 #[derive(Clone)]
 pub(crate) struct AppState {
+    pub keys: crate::keys::Keys,
     pub cfg: MockConfig,
     pub fail_counts: Arc<Mutex<HashMap<String, usize>>>,
     pub attempts: Attempts,
@@ -117,7 +118,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(cfg: MockConfig) -> Self {
-        Self { cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())), attempts: Attempts::default() }
+        Self { keys: crate::keys::Keys::new(&cfg.api_keys), cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())), attempts: Attempts::default() }
     }
 
     /// Resolves the plan for a request whose last user message is `last_user_text`.

@@ -170,7 +170,15 @@ async fn replay() -> Result<(), Failure> {
 }
 
 async fn mock_llm(args: &[String]) -> Result<(), Failure> {
-    let mock = mockllm::MockConfig::from_args(args).map_err(|problem| Failure::Runtime(format!("mock-llm: {problem}")))?;
+    let mut mock = mockllm::MockConfig::from_args(args).map_err(|problem| Failure::Runtime(format!("mock-llm: {problem}")))?;
+    // MOCK_LLM_API_KEYS: comma-separated keys the mock accepts (others get the API's 401); unset: any key.
+    mock.api_keys = std::env::var("MOCK_LLM_API_KEYS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(str::to_string)
+        .collect();
     let addr = std::env::var("MOCK_LLM_ADDR").unwrap_or_else(|_| "127.0.0.1:3900".into());
     let addr: std::net::SocketAddr = addr
         .parse()

@@ -51,7 +51,7 @@ struct StreamOptions {
 
 /// The handler for `POST /v1/chat/completions`.
 pub(crate) async fn completions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let req: ChatRequest = match accept(&headers, &body) {
+    let req: ChatRequest = match accept(&state.keys, &headers, &body) {
         Ok(req) => req,
         Err(response) => return *response,
     };

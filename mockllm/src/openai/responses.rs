@@ -37,7 +37,7 @@ struct ResponsesRequest {
 
 /// The handler for `POST /v1/responses`.
 pub(crate) async fn responses(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let req: ResponsesRequest = match accept(&headers, &body) {
+    let req: ResponsesRequest = match accept(&state.keys, &headers, &body) {
         Ok(req) => req,
         Err(response) => return *response,
     };

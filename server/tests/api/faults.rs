@@ -187,13 +187,18 @@ async fn follow(
     }
 }
 
-/// Every frame exactly once and in order, and the fold of the frames replies exactly `expected`.
-fn assert_exact(frames: &[Frame], id: &str, turn: u64, expected: &str, what: &str) {
+/// Every frame exactly once and in order, and the fold of the frames replies exactly one attempt's
+/// whole reply of `tokens` tokens (the mock varies its reply from attempt to attempt, so a reply
+/// spliced from two attempts is none of them); returns that reply.
+fn assert_exact(frames: &[Frame], id: &str, turn: u64, tokens: usize, what: &str) -> String {
     let ids: Vec<u64> = frames.iter().map(|f| f.id.parse().unwrap()).collect();
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "{what}: every frame exactly once, in order");
     let events: Vec<domain::LoggedEvent> = frames.iter().map(|f| serde_json::from_value(f.data.clone()).unwrap()).collect();
     let view = serde_json::to_value(domain::ConversationView::fold(id, &events)).unwrap();
-    assert_eq!(reply_text(&view, turn), expected, "{what}: the folded reply is the mock's, nothing lost or repeated");
+    let reply = reply_text(&view, turn);
+    let variant = crate::helpers::reply_variant(&reply, tokens, attempts(frames, turn));
+    assert!(variant.is_some(), "{what}: the folded reply is one attempt's whole reply, nothing lost, repeated or spliced: {reply:?}");
+    reply
 }
 
 /// How many attempts the frames show for `turn`.
@@ -215,7 +220,8 @@ async fn killing_a_worker_with_sigkill_mid_turn_20_times_loses_and_repeats_no_to
     let rig = Rig::new("kill9").await;
     let serve = rig.process(&["serve", "--no-worker"], "serve", &[]).await;
     let base = serve.address().to_string();
-    let expected = mockllm::reply_text(200);
+    // Every turn is killed once and finished by its second attempt: the mock's second variant.
+    let expected = mockllm::reply_text_variant(200, 2);
     let mut rng = rand::rng();
     let mut conversations = Vec::new();
     let kills_started = Instant::now();
@@ -249,7 +255,7 @@ async fn killing_a_worker_with_sigkill_mid_turn_20_times_loses_and_repeats_no_to
     let rescue = rescue_started.elapsed();
     for id in &conversations {
         let feed = crate::helpers::read_frames(&rig.client, &base, id, None, Duration::from_secs(10), |f, _| ends_turn(f, 1)).await;
-        assert_exact(&feed, id, 1, &expected, id);
+        assert_eq!(assert_exact(&feed, id, 1, 200, id), expected, "{id}: the second attempt's reply");
         assert_eq!(attempts(&feed, 1), 2, "{id}: the killed attempt and the one that finished");
     }
     eprintln!(
@@ -266,7 +272,7 @@ async fn turns_survive(
     base: &str,
     turns: usize,
     directive: &str,
-    expected: &str,
+    tokens: usize,
     fault: impl std::future::Future<Output = ()>,
 ) -> Vec<Feed> {
     let mut followers = Vec::new();
@@ -285,7 +291,7 @@ async fn turns_survive(
     let mut feeds = Vec::new();
     for (id, follower) in ids.iter().zip(followers) {
         let feed = follower.await.unwrap();
-        assert_exact(&feed.frames, id, 1, expected, &format!("{id} (logs in {})", rig.logs.display()));
+        let expected = assert_exact(&feed.frames, id, 1, tokens, &format!("{id} (logs in {})", rig.logs.display()));
         let view = rig.settled(base, id, Duration::from_secs(30)).await;
         assert_eq!(view["status"], "idle", "{id}: {view}");
         assert_eq!(reply_text(&view, 1), expected, "{id}: the view");
@@ -315,10 +321,9 @@ async fn serve_and_two_workers(name: &str) -> (Rig, Process, [Process; 2]) {
 /// their checked feeds and how long the service was down. Fails unless the outage hit the streams:
 /// some turn had streamed text before the service went down and ended only after it was back.
 async fn ten_turns_through_an_outage(rig: &Rig, base: &str, service: Outage) -> (Vec<Feed>, Duration) {
-    let expected = mockllm::reply_text(300);
     let mut outage = Duration::ZERO;
     let window = std::sync::Mutex::new(None::<(Instant, Instant)>);
-    let feeds = turns_survive(rig, base, 10, "tokens=300 rate=100", &expected, async {
+    let feeds = turns_survive(rig, base, 10, "tokens=300 rate=100", 300, async {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let down = Instant::now();
         match service {
@@ -524,7 +529,7 @@ async fn sigterm_drains_a_serve_node_and_a_worker_feeds_resume_on_the_other_node
     let mut on_a = 0;
     for (id, follower) in followers {
         let feed = follower.await.unwrap();
-        assert_exact(&feed.frames, &id, 1, &expected, &format!("{id} (logs in {})", rig.logs.display()));
+        assert_eq!(assert_exact(&feed.frames, &id, 1, 300, &format!("{id} (logs in {})", rig.logs.display())), expected);
         assert_eq!(attempts(&feed.frames, 1), 1, "{id}: the turn finished in its first attempt (no reclaim)");
         cuts += feed.cuts;
         on_a += usize::from(feed.frames.iter().any(|f| {
@@ -576,8 +581,9 @@ async fn two_serve_and_two_worker_nodes_behind_nginx_deliver_every_event_of_50_c
         subscribed.push((id, task));
     }
     let sent_at = Instant::now();
-    let text = prompt("tokens=100 rate=50");
-    let statuses = futures::future::join_all(ids.iter().map(|id| rig.send(&base, id, &text))).await;
+    // A prompt of its own per conversation: the mock answers a request it has seen before with another variant.
+    let texts: Vec<String> = ids.iter().map(|_| prompt("tokens=100 rate=50")).collect();
+    let statuses = futures::future::join_all(ids.iter().zip(&texts).map(|(id, text)| rig.send(&base, id, text))).await;
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
     let mut by_conversation: std::collections::HashMap<String, Vec<Vec<Frame>>> = Default::default();
     let mut frames = 0;
@@ -585,7 +591,7 @@ async fn two_serve_and_two_worker_nodes_behind_nginx_deliver_every_event_of_50_c
     for (id, task) in subscribed {
         let feed = task.await.unwrap();
         reconnects += feed.cuts + feed.refused;
-        assert_exact(&feed.frames, &id, 1, &expected, &format!("{id} (logs in {})", rig.logs.display()));
+        assert_eq!(assert_exact(&feed.frames, &id, 1, 100, &format!("{id} (logs in {})", rig.logs.display())), expected);
         frames += feed.frames.len();
         by_conversation.entry(id).or_default().push(feed.frames);
     }

@@ -212,9 +212,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut BackendConfig), worker: 
     app
 }
 
-/// A prompt carrying a mock directive.
+/// A prompt carrying a mock directive, and a nonce the mock ignores: the mock answers a request it
+/// has seen before with another variant of its reply, so two conversations sending the same prompt
+/// must not look like one retried turn.
 pub fn prompt(directive: &str) -> String {
-    format!("Tell me something. [[mock {directive}]]")
+    format!("Tell me something. [[mock {directive} nonce={}]]", uuid::Uuid::new_v4().simple())
+}
+
+/// The variant (1 for a first attempt) of the mock's `tokens`-token reply that `text` is, if it is
+/// exactly one of the first `attempts`: a reply spliced from two attempts is none of them.
+pub fn reply_variant(text: &str, tokens: usize, attempts: usize) -> Option<usize> {
+    (1..=attempts.max(1)).find(|k| mockllm::reply_text_variant(tokens, *k) == text)
 }
 
 impl TestApp {
