@@ -1,6 +1,6 @@
 //! A conversation as a Markdown document (`GET /api/conversations/{id}/export.md`).
 
-use domain::{ConversationView, Message};
+use domain::{BlockType, ConversationView, Message, Role};
 
 use crate::error::BackendError;
 use crate::state::Backend;
@@ -27,28 +27,31 @@ pub fn markdown(view: &ConversationView) -> String {
 }
 
 fn write_message(out: &mut String, message: &Message) {
-    let who = if message.role == "user" { "You" } else { "Assistant" };
+    let who = match message.role {
+        Role::User => "You",
+        Role::Assistant => "Assistant",
+    };
     out.push_str(&format!("\n## {who}\n\n"));
     for block in &message.blocks {
         let text = block.text.as_deref().unwrap_or("");
-        match block.kind.as_str() {
-            "text" => {
+        match block.kind {
+            BlockType::Text => {
                 out.push_str(text.trim_end());
                 out.push_str("\n\n");
             }
-            "thinking" => {
+            BlockType::Thinking => {
                 out.push_str("<details><summary>Thinking</summary>\n\n");
                 out.push_str(text.trim_end());
                 out.push_str("\n\n</details>\n\n");
             }
-            "tool_use" => {
+            BlockType::ToolUse => {
                 let name = block.name.as_deref().unwrap_or("tool");
                 let input =
                     block.input.as_ref().map(|i| serde_json::to_string_pretty(i).unwrap_or_default()).unwrap_or_else(|| text.to_string());
                 out.push_str(&format!("**Tool: {}**\n\n", one_line(name)));
                 out.push_str(&fenced("json", &input));
             }
-            "tool_result" => {
+            BlockType::ToolResult => {
                 let label = if block.is_error == Some(true) { "Tool error" } else { "Tool result" };
                 out.push_str(&format!("**{label}**\n\n"));
                 let body = match (&block.input, block.text.as_deref()) {
@@ -58,8 +61,7 @@ fn write_message(out: &mut String, message: &Message) {
                 };
                 out.push_str(&fenced("json", &body));
             }
-            "error" => out.push_str(&format!("> **Error:** {}\n\n", one_line(text))),
-            _ => {}
+            BlockType::Error => out.push_str(&format!("> **Error:** {}\n\n", one_line(text))),
         }
     }
     if message.stop_reason.as_deref() == Some("aborted") {

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use domain::{ConversationView, Message};
+use domain::{BlockType, ConversationView, Message};
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
@@ -155,7 +155,7 @@ pub fn escape(text: &str) -> String {
 /// Fills `html` on the text blocks of these messages (user prompts and assistant replies).
 pub fn render_messages(messages: &mut [Message]) {
     for message in messages {
-        for block in message.blocks.iter_mut().filter(|b| b.kind == "text") {
+        for block in message.blocks.iter_mut().filter(|b| b.kind == BlockType::Text) {
             if let Some(text) = &block.text {
                 block.html = Some(markdown(text));
             }

@@ -1,6 +1,6 @@
 //! Read side: conversation views (projection row plus the log tail) and the paginated list.
 
-use domain::{ConversationSummary, ConversationView, Status};
+use domain::{ConversationSummary, ConversationView, Role, Status};
 use sqlx::{PgPool, Row};
 
 use crate::error::BackendError;
@@ -122,7 +122,7 @@ pub async fn load_page(
     if view.created_at.is_empty() || view.deleted {
         return Err(BackendError::NotFound);
     }
-    view.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
+    view.messages.sort_by_key(|m| (m.turn, m.role == Role::Assistant));
     Ok(view)
 }
 
@@ -144,7 +144,7 @@ pub async fn messages_before(pool: &PgPool, log: &EventLog, id: &str, before_tur
         view.apply(&logged);
     }
     view.messages.retain(|m| (start..=end).contains(&m.turn));
-    view.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
+    view.messages.sort_by_key(|m| (m.turn, m.role == Role::Assistant));
     let has_older = start > 1 && has_turns_before(&mut tx, id, start).await?;
     tx.commit().await?;
     Ok(MessagesPage { messages: view.messages, has_older })

@@ -15,5 +15,5 @@ pub use conversation::{
 };
 pub use provider::{Capabilities, ProviderId};
 pub use view::{
-    Block, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Status, UsageTotals,
+    Block, BlockType, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Role, Status, UsageTotals,
 };

@@ -106,11 +106,51 @@ pub struct PendingApproval {
     pub requested_at: String,
 }
 
+/// Who a message is from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    /// `user` or `assistant`, as the view's JSON and the page's `data-role` say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// What a block of a message shows: the event block kinds, and the error a failed turn ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockType {
+    Text,
+    Thinking,
+    ToolUse,
+    ToolResult,
+    Error,
+}
+
+impl From<crate::BlockKind> for BlockType {
+    fn from(kind: crate::BlockKind) -> Self {
+        match kind {
+            crate::BlockKind::Text => BlockType::Text,
+            crate::BlockKind::Thinking => BlockType::Thinking,
+            crate::BlockKind::ToolUse => BlockType::ToolUse,
+            crate::BlockKind::ToolResult => BlockType::ToolResult,
+        }
+    }
+}
+
 /// One content block of a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Block {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: BlockType,
     /// The block's index inside its turn, as assigned by the worker.
     pub index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +172,7 @@ pub struct Block {
 /// A user prompt or an assistant reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
-    pub role: String,
+    pub role: Role,
     pub turn: u32,
     pub blocks: Vec<Block>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

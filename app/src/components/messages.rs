@@ -1,7 +1,7 @@
 //! The message list: user prompts and assistant replies block by block (rendered markdown,
 //! thinking, tools with their results, errors), older turns loaded on demand, and a copy button.
 
-use domain::{Block, ConversationView, Message};
+use domain::{Block, BlockType, ConversationView, Message, Role};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -134,14 +134,14 @@ pub fn MessageList(view: RwSignal<ConversationView>, #[prop(into)] highlight: Si
 
 #[component]
 fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> impl IntoView {
-    let role = message.role.clone();
+    let role = message.role.as_str();
     let stop = message.stop_reason.clone();
-    let finished = stop.is_some() || message.usage.is_some() || role == "user" || !live;
+    let finished = stop.is_some() || message.usage.is_some() || message.role == Role::User || !live;
     let usage = message
         .usage
         .clone()
         .map(|u| format!("{} in · {} out · {}", format_tokens(u.input_tokens), format_tokens(u.output_tokens), format_usd(u.cost_usd)));
-    let plain: String = message.blocks.iter().filter(|b| b.kind == "text").filter_map(|b| b.text.clone()).collect::<Vec<_>>().join("\n\n");
+    let plain: String = message.blocks.iter().filter(|b| b.kind == BlockType::Text).filter_map(|b| b.text.clone()).collect::<Vec<_>>().join("\n\n");
     let copied = RwSignal::new(false);
     let copy = move |_| {
         crate::dom::copy_text(&plain);
@@ -150,20 +150,20 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
     };
     let count = message.blocks.len();
     let blocks = message.blocks.clone();
-    let results: Vec<Block> = blocks.iter().filter(|b| b.kind == "tool_result").cloned().collect();
-    let used_results: Vec<String> = blocks.iter().filter(|b| b.kind == "tool_use").filter_map(|b| b.id.clone()).collect();
+    let results: Vec<Block> = blocks.iter().filter(|b| b.kind == BlockType::ToolResult).cloned().collect();
+    let used_results: Vec<String> = blocks.iter().filter(|b| b.kind == BlockType::ToolUse).filter_map(|b| b.id.clone()).collect();
     let rendered = blocks
         .into_iter()
         .enumerate()
-        .filter(|(_, b)| !(b.kind == "tool_result" && b.id.as_ref().is_some_and(|id| used_results.contains(id))))
+        .filter(|(_, b)| !(b.kind == BlockType::ToolResult && b.id.as_ref().is_some_and(|id| used_results.contains(id))))
         .map(|(i, block)| {
             let last = i + 1 == count;
-            let result = if block.kind == "tool_use" { results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned() } else { None };
+            let result = if block.kind == BlockType::ToolUse { results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned() } else { None };
             view! { <BlockView block result open=last && !finished/> }
         })
         .collect_view();
     view! {
-        <article class=format!("message {role}") class:highlight=highlighted data-testid="message" data-role=role.clone()
+        <article class=format!("message {role}") class:highlight=highlighted data-testid="message" data-role=role
             data-turn=message.turn id=first.then(|| format!("turn-{}", message.turn))>
             {rendered}
             {(stop.as_deref() == Some("aborted")).then(|| view! { <p class="marker" data-testid="interrupted">"Stopped."</p> })}
@@ -184,12 +184,12 @@ fn pretty(input: &serde_json::Value) -> String {
 #[component]
 fn BlockView(block: Block, result: Option<Block>, open: bool) -> impl IntoView {
     let text = block.text.clone().unwrap_or_default();
-    match block.kind.as_str() {
-        "thinking" => view! {
+    match block.kind {
+        BlockType::Thinking => view! {
             <details class="thinking" data-testid="thinking" open=open><summary>"Thinking"</summary><p class="text">{text}</p></details>
         }
         .into_any(),
-        "tool_use" => {
+        BlockType::ToolUse => {
             let input = block.input.as_ref().map(pretty).unwrap_or(text);
             let failed = result.as_ref().and_then(|r| r.is_error).unwrap_or(false) || block.is_error == Some(true);
             let waiting = result.is_none();
@@ -208,7 +208,7 @@ fn BlockView(block: Block, result: Option<Block>, open: bool) -> impl IntoView {
             }
             .into_any()
         }
-        "tool_result" => {
+        BlockType::ToolResult => {
             let failed = block.is_error == Some(true);
             view! {
                 <details class="tool" data-testid="tool" data-error=failed.to_string()>
@@ -218,8 +218,8 @@ fn BlockView(block: Block, result: Option<Block>, open: bool) -> impl IntoView {
             }
             .into_any()
         }
-        "error" => view! { <p class="error" data-testid="error" role="alert">{text}</p> }.into_any(),
-        _ => match block.html {
+        BlockType::Error => view! { <p class="error" data-testid="error" role="alert">{text}</p> }.into_any(),
+        BlockType::Text => match block.html {
             // Rendered and sanitized by the server.
             Some(html) => view! { <div class="markdown" data-testid="markdown" inner_html=html></div> }.into_any(),
             None => view! { <p class="text">{text}</p> }.into_any(),

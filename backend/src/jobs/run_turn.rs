@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId};
+use domain::{BlockType, ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId, Role};
 use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::{ChatMessage, ChatRequest, ChatRole};
 use uuid::Uuid;
@@ -107,7 +107,7 @@ fn ignore_superseded(result: Result<(), BackendError>) -> Result<(), BackendErro
 fn prompt_of(view: &ConversationView, turn: u32) -> String {
     view.messages
         .iter()
-        .find(|m| m.role == "user" && m.turn == turn)
+        .find(|m| m.role == Role::User && m.turn == turn)
         .and_then(|m| m.blocks.first())
         .and_then(|b| b.text.clone())
         .unwrap_or_default()
@@ -118,12 +118,15 @@ fn prompt_of(view: &ConversationView, turn: u32) -> String {
 pub fn build_request(view: &ConversationView, turn: u32, settings: &ConversationSettings) -> ChatRequest {
     let mut messages: Vec<ChatMessage> = Vec::new();
     for message in view.messages.iter().filter(|m| m.turn <= turn) {
-        let role = if message.role == "user" { ChatRole::User } else { ChatRole::Assistant };
+        let role = match message.role {
+            Role::User => ChatRole::User,
+            Role::Assistant => ChatRole::Assistant,
+        };
         if role == ChatRole::Assistant && message.turn == turn {
             continue;
         }
         let text: String =
-            message.blocks.iter().filter(|b| b.kind == "text").filter_map(|b| b.text.as_deref()).collect::<Vec<_>>().join("\n\n");
+            message.blocks.iter().filter(|b| b.kind == BlockType::Text).filter_map(|b| b.text.as_deref()).collect::<Vec<_>>().join("\n\n");
         if text.trim().is_empty() {
             continue;
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use domain::{ConversationView, Message};
+use domain::{BlockType, ConversationView, Message, Role};
 use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
@@ -23,7 +23,7 @@ pub(super) fn header_json(view: &mut ConversationView) -> String {
 
 /// Where a message sits within its turn.
 pub(super) fn position(message: &Message) -> i16 {
-    if message.role == "user" {
+    if message.role == Role::User {
         0
     } else {
         1
@@ -94,7 +94,7 @@ pub(super) const MESSAGE_ROWS_PER_INSERT: usize = 100;
 /// What full-text search indexes of a message: its text and thinking blocks.
 pub(super) fn searchable_text(message: &Message) -> String {
     let parts: Vec<&str> =
-        message.blocks.iter().filter(|b| b.kind == "text" || b.kind == "thinking").filter_map(|b| b.text.as_deref()).collect();
+        message.blocks.iter().filter(|b| matches!(b.kind, BlockType::Text | BlockType::Thinking)).filter_map(|b| b.text.as_deref()).collect();
     let mut text = parts.join(" ");
     // A tsvector holds at most 1 MB; a longer reply is searchable by its beginning.
     if text.len() > SEARCH_MAX_BYTES {

@@ -220,7 +220,7 @@ fn each_reply_carries_its_usage_and_the_meter_follows_the_last_turn() {
             usage(2, 800, 100, 0.5),
         ]),
     );
-    let replies: Vec<_> = view.messages.iter().filter(|m| m.role == "assistant").map(|m| m.usage.clone().unwrap()).collect();
+    let replies: Vec<_> = view.messages.iter().filter(|m| m.role == crate::Role::Assistant).map(|m| m.usage.clone().unwrap()).collect();
     assert_eq!((replies[0].input_tokens, replies[0].output_tokens, replies[0].cost_usd), (600, 100, 0.25));
     assert_eq!((replies[1].input_tokens, replies[1].cost_usd), (800, 0.5));
     assert_eq!((view.usage.input_tokens, view.usage.output_tokens, view.usage.cost_usd), (1400, 200, 0.75));

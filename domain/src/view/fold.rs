@@ -80,16 +80,16 @@ impl ConversationView {
             E::PromptSubmitted { turn, text, .. } => {
                 self.status = Status::Running;
                 self.messages.push(Message {
-                    role: "user".into(),
+                    role: Role::User,
                     turn: *turn,
-                    blocks: vec![text_block("text", 0, text)],
+                    blocks: vec![text_block(BlockType::Text, 0, text)],
                     stop_reason: None,
                     usage: None,
                 });
             }
             E::AttemptStarted { turn, attempt, .. } => {
                 if *attempt > 1 {
-                    self.messages.retain(|message| !(message.role == "assistant" && message.turn == *turn));
+                    self.messages.retain(|message| !(message.role == Role::Assistant && message.turn == *turn));
                 }
             }
             E::BlockStarted { turn, block, kind, name, tool_use_id } => {
@@ -98,7 +98,7 @@ impl ConversationView {
                     BlockKind::ToolResult => None,
                 };
                 self.reply(*turn).blocks.push(Block {
-                    kind: kind_name(*kind).into(),
+                    kind: BlockType::from(*kind),
                     index: *block,
                     text,
                     name: name.clone(),
@@ -116,7 +116,7 @@ impl ConversationView {
             }
             E::BlockFinished { turn, block, input, is_error, .. } => {
                 if let Some(target) = self.block_mut(*turn, *block) {
-                    if target.kind == "tool_use" {
+                    if target.kind == BlockType::ToolUse {
                         target.text = None;
                     }
                     if input.is_some() {
@@ -145,7 +145,7 @@ impl ConversationView {
                 self.pending_approvals.clear();
                 let reply = self.reply(*turn);
                 let index = reply.blocks.len() as u32;
-                reply.blocks.push(text_block("error", index, reason));
+                reply.blocks.push(text_block(BlockType::Error, index, reason));
                 reply.stop_reason = Some("error".into());
             }
             E::TurnAborted { turn } => {
@@ -161,11 +161,11 @@ impl ConversationView {
 
     /// The assistant message of `turn`, created when missing.
     fn reply(&mut self, turn: u32) -> &mut Message {
-        let position = self.messages.iter().position(|m| m.role == "assistant" && m.turn == turn);
+        let position = self.messages.iter().position(|m| m.role == Role::Assistant && m.turn == turn);
         let position = match position {
             Some(position) => position,
             None => {
-                self.messages.push(Message { role: "assistant".into(), turn, blocks: vec![], stop_reason: None, usage: None });
+                self.messages.push(Message { role: Role::Assistant, turn, blocks: vec![], stop_reason: None, usage: None });
                 self.messages.len() - 1
             }
         };
@@ -173,30 +173,22 @@ impl ConversationView {
     }
 
     fn block_mut(&mut self, turn: u32, block: u32) -> Option<&mut Block> {
-        self.messages.iter_mut().rev().find(|m| m.role == "assistant" && m.turn == turn)?.blocks.iter_mut().rev().find(|b| b.index == block)
+        self.messages.iter_mut().rev().find(|m| m.role == Role::Assistant && m.turn == turn)?.blocks.iter_mut().rev().find(|b| b.index == block)
     }
 
     /// The concatenated text blocks of the assistant reply to `turn`.
     pub fn reply_text(&self, turn: u32) -> String {
         self.messages
             .iter()
-            .filter(|m| m.role == "assistant" && m.turn == turn)
+            .filter(|m| m.role == Role::Assistant && m.turn == turn)
             .flat_map(|m| m.blocks.iter())
-            .filter(|b| b.kind == "text")
+            .filter(|b| b.kind == BlockType::Text)
             .filter_map(|b| b.text.as_deref())
             .collect()
     }
 }
 
-fn text_block(kind: &str, index: u32, text: &str) -> Block {
-    Block { kind: kind.into(), index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, html: None }
+fn text_block(kind: BlockType, index: u32, text: &str) -> Block {
+    Block { kind, index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, html: None }
 }
 
-fn kind_name(kind: BlockKind) -> &'static str {
-    match kind {
-        BlockKind::Text => "text",
-        BlockKind::Thinking => "thinking",
-        BlockKind::ToolUse => "tool_use",
-        BlockKind::ToolResult => "tool_result",
-    }
-}

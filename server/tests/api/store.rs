@@ -289,7 +289,7 @@ async fn a_view_read_while_the_projector_rewrites_its_rows_is_always_the_fold_of
     while writing.load(std::sync::atomic::Ordering::SeqCst) {
         let view = backend::views::load_view(&app.pool, &app.log, &id, None).await.unwrap();
         let mut folded = domain::ConversationView::fold(&id, &app.log.range(&id, 0, Some(view.seq)).await.unwrap());
-        folded.messages.sort_by_key(|m| (m.turn, if m.role == "user" { 0 } else { 1 }));
+        folded.messages.sort_by_key(|m| (m.turn, m.role == domain::Role::Assistant));
         assert_eq!(view.messages, folded.messages, "read {reads} at seq {}", view.seq);
         reads += 1;
     }
