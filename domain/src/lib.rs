@@ -15,5 +15,6 @@ pub use conversation::{
 };
 pub use provider::{Capabilities, ProviderId};
 pub use view::{
-    Block, BlockType, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Role, Status, UsageTotals,
+    Block, BlockType, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Role,
+    Status, UsageTotals,
 };

@@ -107,7 +107,7 @@ pub struct PendingApproval {
 }
 
 /// Who a message is from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     User,
@@ -125,7 +125,7 @@ impl Role {
 }
 
 /// What a block of a message shows: the event block kinds, and the error a failed turn ends with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockType {
     Text,
@@ -135,13 +135,13 @@ pub enum BlockType {
     Error,
 }
 
-impl From<crate::BlockKind> for BlockType {
-    fn from(kind: crate::BlockKind) -> Self {
+impl From<BlockKind> for BlockType {
+    fn from(kind: BlockKind) -> Self {
         match kind {
-            crate::BlockKind::Text => BlockType::Text,
-            crate::BlockKind::Thinking => BlockType::Thinking,
-            crate::BlockKind::ToolUse => BlockType::ToolUse,
-            crate::BlockKind::ToolResult => BlockType::ToolResult,
+            BlockKind::Text => BlockType::Text,
+            BlockKind::Thinking => BlockType::Thinking,
+            BlockKind::ToolUse => BlockType::ToolUse,
+            BlockKind::ToolResult => BlockType::ToolResult,
         }
     }
 }

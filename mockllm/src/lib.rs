@@ -56,15 +56,15 @@ mod attempts;
 mod config;
 mod directive;
 mod errors;
-mod openai;
 mod keys;
+mod openai;
 mod plan;
 mod script;
 mod tokens;
 
 pub use config::MockConfig;
-pub use keys::fingerprint;
 pub use directive::{Directive, Failure, StopKind, ToolKind};
+pub use keys::fingerprint;
 pub use tokens::{reply_text, reply_text_variant, reply_tokens, reply_tokens_variant, thinking_text, thinking_tokens};
 
 use axum::extract::Query;
@@ -117,10 +117,7 @@ struct LastKeyQuery {
 
 /// `GET /mock/last-key?api=anthropic|openai`: `{"sha256": …}` of the last key that API was sent
 /// (`null` before any), so a test can tell which key a provider used; the key itself is never shown.
-async fn last_key(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Query(q): Query<LastKeyQuery>,
-) -> axum::response::Response {
+async fn last_key(axum::extract::State(state): axum::extract::State<AppState>, Query(q): Query<LastKeyQuery>) -> axum::response::Response {
     use axum::response::IntoResponse;
     match keys::Api::parse(&q.api) {
         Some(api) => axum::Json(serde_json::json!({ "sha256": state.keys.last(api) })).into_response(),

@@ -118,7 +118,12 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(cfg: MockConfig) -> Self {
-        Self { keys: crate::keys::Keys::new(&cfg.api_keys), cfg, fail_counts: Arc::new(Mutex::new(HashMap::new())), attempts: Attempts::default() }
+        Self {
+            keys: crate::keys::Keys::new(&cfg.api_keys),
+            cfg,
+            fail_counts: Arc::new(Mutex::new(HashMap::new())),
+            attempts: Attempts::default(),
+        }
     }
 
     /// Resolves the plan for a request whose last user message is `last_user_text`.

@@ -10,12 +10,12 @@ use crate::actions;
 use crate::layout::Ui;
 
 /// What decides whether a rendered message must be redrawn.
-fn fingerprint(message: &Message, first: bool) -> (u32, String, bool, usize, usize, bool, bool) {
+fn fingerprint(message: &Message, first: bool) -> (u32, Role, bool, usize, usize, bool, bool) {
     let text: usize =
         message.blocks.iter().map(|b| b.text.as_ref().map_or(0, String::len) + b.html.as_ref().map_or(0, |h| h.len() + 1)).sum();
     let finished = message.stop_reason.is_some() || message.usage.is_some();
     let inputs = message.blocks.iter().any(|b| b.input.is_some() || b.is_error.is_some());
-    (message.turn, message.role.clone(), first, message.blocks.len(), text, finished, inputs)
+    (message.turn, message.role, first, message.blocks.len(), text, finished, inputs)
 }
 
 #[component]
@@ -124,7 +124,7 @@ pub fn MessageList(view: RwSignal<ConversationView>, #[prop(into)] highlight: Si
                     on:click=move |_| load_older()>{move || if loading.get() { "Loading…" } else { "Load older messages" }}</button>
             </Show>
             {move || older_error.get().map(|message| view! { <p class="error">{message}</p> })}
-            <For each=rows key=|(key, _)| key.clone() children=move |((_, _, first, ..), message)| {
+            <For each=rows key=|(key, _)| *key children=move |((_, _, first, ..), message)| {
                 let highlighted = first && highlight.get_untracked() == Some(message.turn);
                 view! { <MessageView message first highlighted live/> }
             }/>
@@ -141,7 +141,8 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
         .usage
         .clone()
         .map(|u| format!("{} in · {} out · {}", format_tokens(u.input_tokens), format_tokens(u.output_tokens), format_usd(u.cost_usd)));
-    let plain: String = message.blocks.iter().filter(|b| b.kind == BlockType::Text).filter_map(|b| b.text.clone()).collect::<Vec<_>>().join("\n\n");
+    let plain: String =
+        message.blocks.iter().filter(|b| b.kind == BlockType::Text).filter_map(|b| b.text.clone()).collect::<Vec<_>>().join("\n\n");
     let copied = RwSignal::new(false);
     let copy = move |_| {
         crate::dom::copy_text(&plain);
@@ -158,7 +159,8 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
         .filter(|(_, b)| !(b.kind == BlockType::ToolResult && b.id.as_ref().is_some_and(|id| used_results.contains(id))))
         .map(|(i, block)| {
             let last = i + 1 == count;
-            let result = if block.kind == BlockType::ToolUse { results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned() } else { None };
+            let result =
+                if block.kind == BlockType::ToolUse { results.iter().find(|r| r.id.is_some() && r.id == block.id).cloned() } else { None };
             view! { <BlockView block result open=last && !finished/> }
         })
         .collect_view();

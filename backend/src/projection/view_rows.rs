@@ -93,8 +93,12 @@ pub(super) const MESSAGE_ROWS_PER_INSERT: usize = 100;
 
 /// What full-text search indexes of a message: its text and thinking blocks.
 pub(super) fn searchable_text(message: &Message) -> String {
-    let parts: Vec<&str> =
-        message.blocks.iter().filter(|b| matches!(b.kind, BlockType::Text | BlockType::Thinking)).filter_map(|b| b.text.as_deref()).collect();
+    let parts: Vec<&str> = message
+        .blocks
+        .iter()
+        .filter(|b| matches!(b.kind, BlockType::Text | BlockType::Thinking))
+        .filter_map(|b| b.text.as_deref())
+        .collect();
     let mut text = parts.join(" ");
     // A tsvector holds at most 1 MB; a longer reply is searchable by its beginning.
     if text.len() > SEARCH_MAX_BYTES {

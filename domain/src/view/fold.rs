@@ -173,7 +173,14 @@ impl ConversationView {
     }
 
     fn block_mut(&mut self, turn: u32, block: u32) -> Option<&mut Block> {
-        self.messages.iter_mut().rev().find(|m| m.role == Role::Assistant && m.turn == turn)?.blocks.iter_mut().rev().find(|b| b.index == block)
+        self.messages
+            .iter_mut()
+            .rev()
+            .find(|m| m.role == Role::Assistant && m.turn == turn)?
+            .blocks
+            .iter_mut()
+            .rev()
+            .find(|b| b.index == block)
     }
 
     /// The concatenated text blocks of the assistant reply to `turn`.
@@ -191,4 +198,3 @@ impl ConversationView {
 fn text_block(kind: BlockType, index: u32, text: &str) -> Block {
     Block { kind, index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, html: None }
 }
-

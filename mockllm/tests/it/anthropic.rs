@@ -116,8 +116,14 @@ async fn a_malformed_body_is_a_400_invalid_request_error() {
 
 #[tokio::test]
 async fn tokens_are_paced_by_delay_and_rate() {
-    let base =
-        spawn(MockConfig { first_token_delay: Duration::from_millis(150), tokens_per_sec: 50.0, tokens: 6, thinking_tokens: 0 }).await;
+    let base = spawn(MockConfig {
+        first_token_delay: Duration::from_millis(150),
+        tokens_per_sec: 50.0,
+        tokens: 6,
+        thinking_tokens: 0,
+        ..MockConfig::default()
+    })
+    .await;
     let started = Instant::now();
     let response = post_anthropic(&base, &anthropic_body("hi", true)).await;
     let body = response.text().await.unwrap();

@@ -32,6 +32,7 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx on a free loopback port in front of `127.0.0.1:upstream_port`.
     /// The upstream address (`ua=`) of every request the access log shows whose path contains `part`.
+    #[allow(dead_code, reason = "the anchors bench includes this file and has no use for it")]
     pub fn upstreams_of(&self, part: &str) -> Vec<String> {
         let log = std::fs::read_to_string(self.dir.join("output.log")).unwrap_or_default();
         log.lines()

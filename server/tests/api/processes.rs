@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::helpers::{
-    create_conversation, frames_text, fresh_database, get_view, is_turn_end, prompt, read_frames, reply_text, reply_variant, send_message, spawn_mock,
-    wait_until_settled, Process,
+    create_conversation, frames_text, fresh_database, get_view, is_turn_end, prompt, read_frames, reply_text, reply_variant, send_message,
+    spawn_mock, wait_until_settled, Process,
 };
 
 fn stream_name() -> String {
