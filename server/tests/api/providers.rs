@@ -58,13 +58,14 @@ async fn an_openai_turn_streams_reasoning_and_text_and_costs_tokens_times_the_pr
         (sent["model"].clone(), sent["max_output_tokens"].clone(), sent["stream"].clone()),
         (json!("gpt-5"), json!(8192), json!(true))
     );
-    // The mock counts the prompt's 6 words as input; 5 reasoning + 20 text tokens are output. gpt-5: $1.25 / $10 per MTok.
+    // The mock counts the prompt's 7 words (its nonce included) as input; 5 reasoning + 20 text tokens are output.
+    // gpt-5: $1.25 / $10 per MTok.
     let usage = reply_usage(&view, 1);
-    assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()), (Some(6), Some(25)), "{usage}");
-    let expected = (6.0 * 1.25 + 25.0 * 10.0) / 1e6;
+    assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()), (Some(7), Some(25)), "{usage}");
+    let expected = (7.0 * 1.25 + 25.0 * 10.0) / 1e6;
     assert!(close(usage["cost_usd"].as_f64().unwrap(), expected), "{usage}");
     assert!(close(view["usage"]["cost_usd"].as_f64().unwrap(), expected), "{view}");
-    assert_eq!(view["context"], json!({"used_tokens": 31, "window": 400000, "percent": 0.0, "level": "ok"}));
+    assert_eq!(view["context"], json!({"used_tokens": 32, "window": 400000, "percent": 0.0, "level": "ok"}));
     // A second turn adds up, and the meter follows the last turn.
     let view = turn(&app, id, &prompt("tokens=4 thinking=0")).await;
     let second = reply_usage(&view, 2);
@@ -93,9 +94,9 @@ async fn an_openai_compatible_turn_uses_chat_completions_with_the_configured_mod
     let usage = reply_usage(&view, 1);
     assert_eq!(
         (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64(), usage["cost_usd"].as_f64()),
-        (Some(6), Some(15), Some(0.0))
+        (Some(7), Some(15), Some(0.0))
     );
-    assert_eq!(view["context"], json!({"used_tokens": 21, "window": 4096, "percent": 0.5, "level": "ok"}));
+    assert_eq!(view["context"], json!({"used_tokens": 22, "window": 4096, "percent": 0.5, "level": "ok"}));
 }
 
 #[tokio::test]
