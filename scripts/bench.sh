@@ -5,6 +5,8 @@
 #   scripts/bench.sh anchors    the anchors (issue 9): first-token overhead direct / via nginx / claude_code,
 #                               1-10-100 concurrent streams, 1,000 idle subscribers, 10,000-message open, WASM
 #   scripts/bench.sh anchors first nginx   only some sections (first nginx claude concurrency idle open wasm)
+#   scripts/bench.sh gate       the regression gate `./test bench` runs (server/benches/gate.rs): append and turn
+#                               growth ratios, idle RSS, 100 streams, 1,000 idle subscribers; exits 1 on a miss
 #   scripts/bench.sh cloudcli   CloudCLI from npm (in /tmp, never committed), same CLI and mock: time to first text
 #                               (`anchors` runs it too when its claude rows run, for the overhead ratio;
 #                               a full `anchors` run rewrites the table in docs/BENCHMARKS.md between its markers)
@@ -68,6 +70,8 @@ for (let n = 0; n < turns; n++) {
   console.error('turn', n, first);
   if (first !== null) results.push(first);
 }
+if (results.length === 0) { console.error('no turn of CloudCLI produced text'); process.exit(1); }
+if (results.length < turns) { console.error(`${turns - results.length} of ${turns} CloudCLI turns produced no text`); process.exit(1); }
 results.sort((a, b) => a - b);
 console.log(JSON.stringify({ turns: results.length, p50: results[Math.floor((results.length - 1) / 2)], all: results }));
 DRIVE
@@ -80,9 +84,17 @@ DRIVE
     node "$DIR/node_modules/@cloudcli-ai/cloudcli/dist-server/server/index.js" >"$DIR/server.log" 2>&1 &
   CLOUD_PID=$!
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$CLOUD_PORT/" && break; sleep 0.3; done
-  (cd "$DIR" && node drive.mjs "http://127.0.0.1:$CLOUD_PORT" "${BENCH_CLOUDCLI_TURNS:-10}") || true
+  local rc=0
+  (cd "$DIR" && node drive.mjs "http://127.0.0.1:$CLOUD_PORT" "${BENCH_CLOUDCLI_TURNS:-10}") || rc=$?
   kill "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
   wait "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then
+    # A comparison with a tool that did not run is no comparison: say so and stop.
+    echo "[bench] CloudCLI did not run (exit $rc); the last lines of $DIR/server.log:" >&2
+    tail -n 30 "$DIR/server.log" >&2 || true
+    echo "[bench] BENCH_CLOUDCLI=0 leaves the CloudCLI comparison out" >&2
+    exit 1
+  fi
 }
 # The browser and WASM rows need the site built with the server they run against, in one build: a page
 # whose WASM came from another build can fail to hydrate (the open row then prints NaN and the page's
@@ -93,6 +105,10 @@ fi
 erased cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"
 export CLAUDE_BIN="${CLAUDE_BIN:-$ROOT/tools/node_modules/.bin/claude}"
+if [ "$BENCH" = gate ]; then
+  erased cargo bench -p server --bench gate -- "$@"
+  exit 0
+fi
 if [ "$BENCH" = cloudcli ]; then
   cloudcli
   exit 0
@@ -100,8 +116,9 @@ fi
 if [ "$BENCH" = anchors ]; then
   # The claude rows compare against CloudCLI measured now, on the same machine (BENCH_CLOUDCLI=0 skips it).
   if { [ $# -eq 0 ] || [[ " $* " == *" claude "* ]]; } && [ "${BENCH_CLOUDCLI:-1}" = 1 ]; then
-    CLOUDCLI_JSON="$(cloudcli | tail -n 1)"
+    CLOUDCLI_JSON="$(cloudcli | tail -n 1)" || exit 1
     BENCH_CLOUDCLI_MS="$(printf '%s' "$CLOUDCLI_JSON" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const p=JSON.parse(s).p50;if(p)console.log(Math.round(p))}catch{}})')"
+    [ -n "$BENCH_CLOUDCLI_MS" ] || { echo "[bench] CloudCLI printed no median: $CLOUDCLI_JSON" >&2; exit 1; }
     export BENCH_CLOUDCLI_MS
   fi
   OUT="$(mktemp)"

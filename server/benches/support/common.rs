@@ -70,6 +70,12 @@ pub fn config(database_url: &str, mock_url: &str) -> BackendConfig {
     }
 }
 
+/// `values` in ascending order.
+pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
+}
+
 /// The `p` quantile of sorted samples (NaN when there are none).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
