@@ -8,9 +8,7 @@ use leptos::prelude::ServerFnError;
 /// What a page may say about `error`; logs the ones that are ours.
 #[cfg(feature = "ssr")]
 pub fn shown(error: &backend::BackendError) -> String {
-    use backend::error::ErrorClass;
-    let class = error.class();
-    if !class.is_callers_fault() && class != ErrorClass::Unconfigured {
+    if error.class().is_logged() {
         tracing::error!(error = %error, error.debug = ?error, "page request failed");
     }
     error.public_message()

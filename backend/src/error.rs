@@ -98,6 +98,17 @@ impl ErrorClass {
     pub fn is_callers_fault(self) -> bool {
         !matches!(self, ErrorClass::NoSpace | ErrorClass::Unavailable | ErrorClass::Unconfigured | ErrorClass::Internal)
     }
+
+    /// Whether it is ours to look into, so every edge logs it with its details (a missing
+    /// configuration is the operator's, and says so in its answer).
+    pub fn is_logged(self) -> bool {
+        !self.is_callers_fault() && self != ErrorClass::Unconfigured
+    }
+
+    /// Whether the caller may read the error's own words: their mistake, or what to configure or free.
+    fn speaks_for_itself(self) -> bool {
+        self.is_callers_fault() || matches!(self, ErrorClass::Unconfigured | ErrorClass::NoSpace)
+    }
 }
 
 impl BackendError {
@@ -127,8 +138,7 @@ impl BackendError {
     /// otherwise a fixed sentence that gives away no database or IO detail.
     pub fn public_message(&self) -> String {
         match self.class() {
-            ErrorClass::Unconfigured | ErrorClass::NoSpace => self.to_string(),
-            class if class.is_callers_fault() => self.to_string(),
+            class if class.speaks_for_itself() => self.to_string(),
             ErrorClass::Unavailable => match self {
                 BackendError::Busy => "the server is busy; try again".into(),
                 BackendError::Redis(_) => "the job queue is unavailable; try again".into(),

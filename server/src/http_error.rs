@@ -40,7 +40,7 @@ impl From<BackendError> for ApiError {
             ErrorClass::Unavailable | ErrorClass::Unconfigured => StatusCode::SERVICE_UNAVAILABLE,
             ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() && error.class() != ErrorClass::Unconfigured {
+        if error.class().is_logged() {
             tracing::error!(error = %error, error.debug = ?error, "request failed");
         }
         Self::new(status, error.public_message())
