@@ -36,6 +36,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from readme_tables import VAR_NAME, configuration_variables, first_cells, section
+
 RUST_CRATES = ["backend", "providers", "server", "mockllm", "app", "domain", "frontend"]
 # Modules that read the environment through their own helpers (`optional("NAME")`, `number("NAME", 3)`, a
 # list of names passed through): every quoted NAME_LIKE_THIS in them is a variable read.
@@ -45,7 +47,6 @@ PLAYWRIGHT_CONFIG = "end2end/playwright.config.ts"
 SPEC_DIR = "end2end/tests"
 PHONE_MARKER = "phone size"
 
-VAR_NAME = r"[A-Z][A-Z0-9_]*[A-Z0-9]"
 RUST_READ = re.compile(r"\b(?:env::var(?:_os)?|option_env!|env!)\(\s*\"(" + VAR_NAME + r")\"")
 QUOTED_NAME = re.compile(r"\"(" + VAR_NAME + r")\"")
 INDIRECT_READ = re.compile(r"\benv::var(?:_os)?\(\s*[^\s\")]")
@@ -89,22 +90,6 @@ class Report:
 
     def check(self, condition: bool, ok_message: str, fail_message: str):
         (self.ok if condition else self.fail)(ok_message if condition else fail_message)
-
-
-def section(readme: str, title: str) -> str:
-    """The text of README's `## title` section, its ### subsections included."""
-    return readme.partition(f"\n## {title}\n")[2].partition("\n## ")[0]
-
-
-def first_cells(text: str) -> list[str]:
-    """The first cell of every table row but header and separator rows."""
-    cells = []
-    for line in text.splitlines():
-        if not line.startswith("|") or re.fullmatch(r"\|[\s|:-]*", line):
-            continue
-        cell = line[1:].split(" | ", 1)[0].strip().rstrip("|").strip()
-        cells.append(cell)
-    return [c for c in cells if c not in ("Variable", "Method and path")]
 
 
 # ---------------------------------------------------------------- 1. configuration
@@ -152,10 +137,7 @@ def shell_variables(scripts: dict) -> dict:
 
 
 def readme_variables(readme: str) -> set:
-    names = set()
-    for cell in first_cells(section(readme, "Configuration")):
-        names |= set(re.findall(r"`(" + VAR_NAME + r")`", cell))
-    return names
+    return configuration_variables(readme)
 
 
 def check_configuration(inp: Inputs, r: Report):

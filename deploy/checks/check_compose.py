@@ -31,6 +31,9 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft7Validator
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from readme_tables import configuration_variables  # noqa: E402  (README.md is read by one module)
+
 PROXY, APP, WORKER, POSTGRES, REDIS = (
     "pocket-dev-proxy",
     "pocket-dev-app",
@@ -77,7 +80,6 @@ FIXED_SECTION_MARKER = "fixed in the containers"
 
 VAR_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)")
 ENV_LINE = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
-README_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)`(?:, `([A-Z][A-Z0-9_]*)`)? \|", re.M)
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)")
 
 
@@ -121,11 +123,9 @@ class EnvDoc:
 
 
 def readme_variables(readme: str) -> set:
-    """The variables README.md's Configuration table documents (a row may name two: `A`, `B`): the settings of
-    a deployment, the first table. Its "### Other variables" (set by the system, the images' scripts or
-    development tools; scripts/check-docs.py checks both tables against the code) are not settings of .env."""
-    section = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0].partition("\n### ")[0]
-    return {name for row in README_ROW.findall(section) for name in row if name}
+    """The settings of a deployment README.md's Configuration table documents (its first table; the
+    "### Other variables" are not settings of .env, and scripts/check-docs.py checks both against the code)."""
+    return configuration_variables(readme, settings_only=True)
 
 
 def seconds(duration) -> float | None:
