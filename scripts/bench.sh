@@ -35,12 +35,16 @@ cloudcli() {
   # same pinned `claude` CLI against the same mock: time from chat.send to the first assistant text.
   DIR="${CLOUDCLI_DIR:-/tmp/pd-bench-cloudcli}"
   mkdir -p "$DIR/home" "$DIR/project"
-  [ -d "$DIR/node_modules/@cloudcli-ai/cloudcli" ] || (cd "$DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund @cloudcli-ai/cloudcli >/dev/null)
+  # Pinned, so two runs compare the same CloudCLI (BENCH_CLOUDCLI_VERSION picks another).
+  local version="${BENCH_CLOUDCLI_VERSION:-1.37.3}"
+  if [ "$(node -p "require('$DIR/node_modules/@cloudcli-ai/cloudcli/package.json').version" 2>/dev/null)" != "$version" ]; then
+    (cd "$DIR" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "@cloudcli-ai/cloudcli@$version" >/dev/null)
+  fi
   cat > "$DIR/drive.mjs" <<'DRIVE'
 // Drives CloudCLI headlessly: register, create a claude session, send N prompts over its websocket,
-// time submit -> first message carrying assistant text. Usage: node drive.mjs <base> <turns>
+// time submit -> first message carrying assistant text. Usage: node drive.mjs <base> <turns> <project dir>
 import WebSocket from 'ws';
-const base = process.argv[2]; const turns = Number(process.argv[3] || 5);
+const base = process.argv[2]; const turns = Number(process.argv[3] || 5); const project = process.argv[4];
 const j = async (path, body, token) => {
   const r = await fetch(base + path, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const t = await r.text(); try { return { status: r.status, json: JSON.parse(t) }; } catch { return { status: r.status, text: t }; }
@@ -51,7 +55,7 @@ console.error('auth', reg.status, JSON.stringify(reg.json ?? reg.text).slice(0, 
 const token = reg.json?.token ?? reg.json?.data?.token;
 const results = [];
 for (let n = 0; n < turns; n++) {
-  const s = await j('/api/providers/sessions', { provider: 'claude', projectPath: '/tmp/cloudcli/project', initialMessage: '' }, token);
+  const s = await j('/api/providers/sessions', { provider: 'claude', projectPath: project, initialMessage: '' }, token);
   const sessionId = s.json?.data?.sessionId ?? s.json?.data?.id ?? s.json?.data?.session?.id;
   if (!sessionId) { console.error('session', s.status, JSON.stringify(s.json ?? s.text).slice(0, 300)); process.exit(1); }
   const ws = new WebSocket(base.replace('http', 'ws') + '/ws?token=' + token);
@@ -64,7 +68,7 @@ for (let n = 0; n < turns; n++) {
       if (process.env.DEBUG) console.error(s.slice(0, 300));
       if (/"kind":"text","role":"assistant"/.test(s)) { clearTimeout(timer); ok(performance.now() - started); }
     });
-    ws.send(JSON.stringify({ type: 'chat.send', sessionId, content: `bench ${n} [[mock tokens=200 rate=200 delay_ms=0]]`, options: { cwd: '/tmp/cloudcli/project', projectPath: '/tmp/cloudcli/project' } }));
+    ws.send(JSON.stringify({ type: 'chat.send', sessionId, content: `bench ${n} [[mock tokens=200 rate=200 delay_ms=0]]`, options: { cwd: project, projectPath: project } }));
   });
   ws.close();
   console.error('turn', n, first);
@@ -85,7 +89,7 @@ DRIVE
   CLOUD_PID=$!
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$CLOUD_PORT/" && break; sleep 0.3; done
   local rc=0
-  (cd "$DIR" && node drive.mjs "http://127.0.0.1:$CLOUD_PORT" "${BENCH_CLOUDCLI_TURNS:-10}") || rc=$?
+  (cd "$DIR" && node drive.mjs "http://127.0.0.1:$CLOUD_PORT" "${BENCH_CLOUDCLI_TURNS:-10}" "$DIR/project") || rc=$?
   kill "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
   wait "$MOCK_PID" "$CLOUD_PID" 2>/dev/null || true
   if [ "$rc" != 0 ]; then
