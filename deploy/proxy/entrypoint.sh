@@ -49,8 +49,8 @@ case $user$pass in
 esac
 
 # ------------------------------------------------------------------ addresses
-is_uint() { # value max
-    case $1 in '' | *[!0-9]*) return 1 ;; esac
+is_uint() { # value max  (no leading zeros: 08 is not a port, 010 not an octet, whatever a parser would make of them)
+    case $1 in '' | *[!0-9]* | 0?*) return 1 ;; esac
     [ ${#1} -le 5 ] && [ "$1" -le "$2" ]
 }
 

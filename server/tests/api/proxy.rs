@@ -231,6 +231,8 @@ fn the_entrypoint_refuses_a_missing_or_placeholder_password_and_invalid_whitelis
         (vec![user, pass, ("IP_WHITELIST", "2001:db8::/129")], "'2001:db8::/129'"),
         (vec![user, pass, ("IP_WHITELIST", "1.2.3.4; deny all")], "IP_WHITELIST"),
         (vec![user, pass, ("NGINX_PORT", "80; evil")], "NGINX_PORT"),
+        (vec![user, pass, ("NGINX_PORT", "08")], "NGINX_PORT"),
+        (vec![user, pass, ("IP_WHITELIST", "10.0.0.010")], "'10.0.0.010'"),
         (vec![user, pass, ("PROXY_UPSTREAM", "app:3000; evil")], "PROXY_UPSTREAM"),
         (vec![("BASIC_AUTH_USER", "a:b"), pass], "BASIC_AUTH_USER"),
     ];
