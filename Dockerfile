@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Dockerfile — the pocket-dev image (used by compose.yml for pocket-dev-app and pocket-dev-worker).
 #
 #   build    rust (Debian bookworm) + Node.js 22: scripts/setup.sh installs the build tools, then
@@ -12,6 +11,10 @@
 #
 # scripts/check-deploy.sh lints this file (hadolint + deploy/checks/check_dockerfiles.py) and checks that
 # CLAUDE_CODE_VERSION equals the version pinned in tools/package.json.
+#
+# No `# syntax=` line: it makes BuildKit fetch its frontend image from Docker Hub before anything else, so
+# the file could not build on a machine without a registry (the test machines). The engine's built-in
+# frontend reads everything used here (`RUN --mount=type=cache` included) on any Docker with BuildKit.
 
 ARG RUST_VERSION=1.95.0
 ARG NODE_MAJOR=22

@@ -394,6 +394,9 @@ def run_checks(root: Path, app_text: str, proxy_text: str, ignore_text: str, qui
     if not patterns:
         r.fail(".dockerignore is missing or empty")
     app, proxy = parse(app_text), parse(proxy_text)
+    for name, text in (("Dockerfile", app_text), ("deploy/proxy/Dockerfile", proxy_text)):
+        r.check(not re.match(r"\s*#\s*syntax\s*=", text, re.I), f"{name} has no `# syntax=` directive (builds without a registry)",
+                f"{name}: a `# syntax=` directive makes BuildKit fetch its frontend image from a registry before building")
     if not quiet:
         print("- Dockerfile (checklist)")
     check_generic("Dockerfile", app, root, patterns, r)
@@ -422,6 +425,7 @@ MUTATIONS = [
     ("a different Claude Code version", "app", "ARG CLAUDE_CODE_VERSION=", "ARG CLAUDE_CODE_VERSION=0.", "must equal tools/package.json"),
     ("a curl | sh install", "proxy", "RUN apt-get update", "RUN curl -fsSL https://example.com/i.sh | sh && apt-get update", "pipes a downloaded script"),
     ("shell-form ENTRYPOINT", "app", 'ENTRYPOINT ["/usr/bin/tini", "--", "/app/deploy/entrypoint.sh"]', "ENTRYPOINT /app/deploy/entrypoint.sh", "must be a JSON array"),
+    ("a # syntax= line", "proxy", "# deploy/proxy/Dockerfile", "# syntax=docker/dockerfile:1\n# deploy/proxy/Dockerfile", "`# syntax=` directive"),
     (".env let into the build context", "ignore", "deploy/checks\n", "deploy/checks\n!.env\n", "must exclude .env"),
 ]
 
