@@ -136,10 +136,6 @@ def shell_variables(scripts: dict) -> dict:
     return found
 
 
-def readme_variables(readme: str) -> set:
-    return configuration_variables(readme)
-
-
 def check_configuration(inp: Inputs, r: Report):
     if not section(inp.readme, "Configuration"):
         r.fail("README.md has no '## Configuration' section")
@@ -153,7 +149,7 @@ def check_configuration(inp: Inputs, r: Report):
             f"files read the environment through a variable this check cannot resolve: {unresolved}")
     for name, paths in shell_variables(inp.deploy).items():
         read.setdefault(name, set()).update(paths)
-    documented = readme_variables(inp.readme)
+    documented = configuration_variables(inp.readme)
     missing = sorted(set(read) - documented)
     r.check(not missing, f"README's Configuration tables list all {len(read)} variables the code reads",
             "variables the code reads but README's Configuration tables lack: "

@@ -122,7 +122,7 @@ async fn import_session() -> (f64, f64, usize, f64) {
     let lines = generate_session(&file, 100);
     let size_mb = std::fs::metadata(&file).unwrap().len() as f64 / 1024.0 / 1024.0;
     let database = fresh_database().await;
-    let serve = Serve::start_with_home(&database, "http://127.0.0.1:9", &home).await;
+    let serve = Serve::start_with_home(&database, "http://127.0.0.1:9", Some(&home)).await;
     let (client, url) = (reqwest::Client::new(), &serve.url);
     let _ = client.get(format!("{url}/api/claude/sessions")).send().await;
     let before = serve.peak_rss_mb();

@@ -29,15 +29,16 @@ impl Serve {
     /// Starts `PD_BIN serve` on `database`, its providers pointed at `mock`, and waits for `/health`.
     /// Panics (with the tail of its log) when it does not become healthy: a bench never measures nothing.
     pub async fn start(database: &str, mock: &str) -> Serve {
-        let scratch = std::env::temp_dir().join(format!("pd-bench-serve-{}", uuid::Uuid::new_v4().simple()));
-        Serve::start_with_home(database, mock, &scratch.join("home")).await
+        Serve::start_with_home(database, mock, None).await
     }
 
-    /// As `start`, with the Claude Code home (where CLI sessions are imported from) at `claude_home`.
-    pub async fn start_with_home(database: &str, mock: &str, claude_home: &Path) -> Serve {
+    /// As `start`, with the Claude Code home (where CLI sessions are imported from) at `claude_home`
+    /// instead of a fresh one in the server's scratch folder.
+    pub async fn start_with_home(database: &str, mock: &str, claude_home: Option<&Path>) -> Serve {
         let port = free_port();
         let scratch = std::env::temp_dir().join(format!("pd-bench-serve-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&scratch).unwrap();
+        let claude_home = claude_home.map_or_else(|| scratch.join("home"), Path::to_path_buf);
         let log_path = scratch.join("serve.log");
         let log = std::fs::File::create(&log_path).unwrap();
         let claude = std::env::var("CLAUDE_BIN").unwrap_or_else(|_| root().join("tools/node_modules/.bin/claude").display().to_string());
@@ -53,7 +54,7 @@ impl Serve {
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", root().join("target/site"))
             .env("WORKSPACE_ROOT", std::env::temp_dir().join("pd-bench-workspace"))
-            .env("CLAUDE_HOME", claude_home)
+            .env("CLAUDE_HOME", &claude_home)
             .env("CLAUDE_BIN", claude)
             .env("PD_SECRET_KEY_FILE", scratch.join("secret.key"))
             .env("ANTHROPIC_BASE_URL", mock)

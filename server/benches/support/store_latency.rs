@@ -54,27 +54,26 @@ fn append(text: &str) -> ConversationCommand {
 
 const APPEND_SAMPLES: usize = 300;
 
-async fn median_of_executes(backend: &Backend, id: &str) -> f64 {
-    let mut samples = Vec::new();
-    for _ in 0..APPEND_SAMPLES {
+/// The median, in ms, of `samples` runs of `op`, each timed alone.
+async fn median_ms(samples: usize, mut op: impl AsyncFnMut()) -> f64 {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
         let started = Instant::now();
-        backend.execute(id, append("token ")).await.unwrap();
-        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        op().await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    percentile(&sorted(samples), 0.5)
+    percentile(&sorted(times), 0.5)
+}
+
+async fn median_of_executes(backend: &Backend, id: &str) -> f64 {
+    median_ms(APPEND_SAMPLES, async || backend.execute(id, append("token ")).await.unwrap()).await
 }
 
 /// A fresh `Appender` each time, as a worker starts one per attempt; its first append loads the aggregate.
 async fn median_of_appends(backend: &Backend, id: &str) -> f64 {
     let mut appender = Appender::new(id);
     appender.execute(backend, append("warm ")).await.unwrap();
-    let mut samples = Vec::new();
-    for _ in 0..APPEND_SAMPLES {
-        let started = Instant::now();
-        appender.execute(backend, append("token ")).await.unwrap();
-        samples.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    percentile(&sorted(samples), 0.5)
+    median_ms(APPEND_SAMPLES, async || appender.execute(backend, append("token ")).await.unwrap()).await
 }
 
 /// Appends at about 10 and about 10,000 prior events, through both write paths.
@@ -132,26 +131,24 @@ pub async fn turn_latency() -> Growth {
     let id = uuid::Uuid::new_v4().to_string();
     backend.execute(&id, start_conversation()).await.unwrap();
     let mut turn = 0;
-    let measure = async |turn: &mut u32| {
-        let mut samples = Vec::new();
-        for _ in 0..50 {
-            *turn += 1;
-            let started = Instant::now();
-            run_small_turn(&backend, &id, *turn).await;
-            samples.push(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        percentile(&sorted(samples), 0.5)
-    };
     for _ in 0..10 {
         turn += 1;
         run_small_turn(&backend, &id, turn).await;
     }
-    let small = measure(&mut turn).await;
+    let small = median_ms(50, async || {
+        turn += 1;
+        run_small_turn(&backend, &id, turn).await
+    })
+    .await;
     while count_events(&pool, &id).await < 10_000 {
         turn += 1;
         run_small_turn(&backend, &id, turn).await;
     }
-    let large = measure(&mut turn).await;
+    let large = median_ms(50, async || {
+        turn += 1;
+        run_small_turn(&backend, &id, turn).await
+    })
+    .await;
     Growth { small, large }
 }
 
