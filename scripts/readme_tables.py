@@ -1,5 +1,8 @@
-"""scripts/readme_tables.py — reads README.md's sections and tables, for the checks that hold README to the code
-(scripts/check-docs.py, deploy/checks/check_compose.py). Standard library only."""
+"""scripts/readme_tables.py — reads README.md's sections, tables and shell blocks, for the checks that hold README
+to the code (scripts/check-docs.py, deploy/checks/check_compose.py) and the Compose test that runs README's
+deployment commands as written (deploy/checks/compose_test.sh). Standard library only.
+
+  python3 scripts/readme_tables.py sh "HEADING" [N]   prints the N-th (from 1) ```sh block under `### HEADING`"""
 
 from __future__ import annotations
 
@@ -35,3 +38,24 @@ def configuration_variables(readme: str, settings_only: bool = False) -> set:
     for cell in first_cells(text):
         names |= set(re.findall(r"`(" + VAR_NAME + r")`", cell))
     return names
+
+
+def shell_blocks(readme: str, heading: str) -> list[str]:
+    """The ```sh blocks of README's `### heading` subsection, in order."""
+    text = readme.partition(f"\n### {heading}\n")[2]
+    text = re.split(r"\n##+ ", text, maxsplit=1)[0]
+    return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+
+
+if __name__ == "__main__":
+    import pathlib
+    import sys
+
+    if len(sys.argv) not in (3, 4) or sys.argv[1] != "sh":
+        sys.exit(__doc__)
+    readme_text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = shell_blocks(readme_text, sys.argv[2])
+    n = int(sys.argv[3]) if len(sys.argv) == 4 else 1
+    if not 1 <= n <= len(blocks):
+        sys.exit(f"README.md has {len(blocks)} sh block(s) under '### {sys.argv[2]}', not a block {n}")
+    sys.stdout.write(blocks[n - 1])
