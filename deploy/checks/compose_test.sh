@@ -217,7 +217,8 @@ strangers="$(compose exec -T -u 0 pocket-dev-app find /workspace /home/pocketdev
 files="$(compose exec -T -u 0 pocket-dev-app find /workspace /home/pocketdev -type f | wc -l)"
 say "     $files files in workspace-data and user-data, all owned by $uid:$gid"
 for id in $(compose ps -q pocket-dev-app pocket-dev-worker); do
-  users="$("$DOCKER" top "$id" -o uid,comm | tail -n +2 | awk '{print $1}' | sort -u | tr '\n' ' ')"
+  processes="$("$DOCKER" top "$id" -o pid,uid,comm)" || fail "docker top $id failed"
+  users="$(tail -n +2 <<<"$processes" | awk '{print $2}' | sort -u | tr '\n' ' ')"
   [ "$users" = "$uid " ] || fail "container $id runs processes as uid(s) $users, not $uid alone"
 done
 say "     every process of the app and the workers runs as uid $uid"
