@@ -93,8 +93,10 @@ trap finish EXIT
 step "stand-in base images (test fixtures)"
 deploy/checks/standins.sh
 
-# A clean deployment: no project, no volumes, a fresh copy of this repository's HEAD to clone from.
+# A clean deployment: no project, no volumes, none of its images (so the first start builds them, as on a fresh
+# server; the engine's build cache stays), and a fresh copy of this repository's HEAD to clone from.
 compose down -v --remove-orphans >/dev/null 2>&1 || true
+"$DOCKER" image rm -f pocket-dev:local pocket-dev-proxy:local >/dev/null 2>&1 || true
 rm -rf "$STATE" && mkdir -p "$STATE"
 git clone -q --bare "$ROOT" "$UPSTREAM"
 # Fresh test credentials and keys, never the ones of a real .env; README's `$EDITOR .env` writes them in.
