@@ -2,7 +2,9 @@
 to the code (scripts/check-docs.py, deploy/checks/check_compose.py) and the Compose test that runs README's
 deployment commands as written (deploy/checks/compose_test.sh). Standard library only.
 
-  python3 scripts/readme_tables.py sh "HEADING" [N]   prints the N-th (from 1) ```sh block under `### HEADING`"""
+  python3 scripts/readme_tables.py sh "HEADING" [N]      prints the N-th (from 1) ```sh block under `### HEADING`
+  python3 scripts/readme_tables.py line "HEADING" TEXT   prints the `inline command` under `### HEADING` that
+                                                         contains TEXT"""
 
 from __future__ import annotations
 
@@ -40,22 +42,38 @@ def configuration_variables(readme: str, settings_only: bool = False) -> set:
     return names
 
 
+def subsection(readme: str, heading: str) -> str:
+    """The text of README's `### heading` subsection, up to the next heading."""
+    text = readme.partition(f"\n### {heading}\n")[2]
+    return re.split(r"\n##+ ", text, maxsplit=1)[0]
+
+
 def shell_blocks(readme: str, heading: str) -> list[str]:
     """The ```sh blocks of README's `### heading` subsection, in order."""
-    text = readme.partition(f"\n### {heading}\n")[2]
-    text = re.split(r"\n##+ ", text, maxsplit=1)[0]
-    return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    return re.findall(r"```sh\n(.*?)```", subsection(readme, heading), flags=re.S)
+
+
+def inline_commands(readme: str, heading: str) -> list[str]:
+    """The `inline code` spans of the subsection's prose (outside its ```sh blocks)."""
+    prose = re.sub(r"```.*?```", "", subsection(readme, heading), flags=re.S)
+    return re.findall(r"`([^`\n]+)`", prose)
 
 
 if __name__ == "__main__":
     import pathlib
     import sys
 
-    if len(sys.argv) not in (3, 4) or sys.argv[1] != "sh":
-        sys.exit(__doc__)
     readme_text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
-    blocks = shell_blocks(readme_text, sys.argv[2])
-    n = int(sys.argv[3]) if len(sys.argv) == 4 else 1
-    if not 1 <= n <= len(blocks):
-        sys.exit(f"README.md has {len(blocks)} sh block(s) under '### {sys.argv[2]}', not a block {n}")
-    sys.stdout.write(blocks[n - 1])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "sh":
+        blocks = shell_blocks(readme_text, sys.argv[2])
+        n = int(sys.argv[3]) if len(sys.argv) == 4 else 1
+        if not 1 <= n <= len(blocks):
+            sys.exit(f"README.md has {len(blocks)} sh block(s) under '### {sys.argv[2]}', not a block {n}")
+        sys.stdout.write(blocks[n - 1])
+    elif len(sys.argv) == 4 and sys.argv[1] == "line":
+        found = [c for c in inline_commands(readme_text, sys.argv[2]) if sys.argv[3] in c]
+        if len(found) != 1:
+            sys.exit(f"README.md has {len(found)} inline commands with '{sys.argv[3]}' under '### {sys.argv[2]}', not one")
+        print(found[0])
+    else:
+        sys.exit(__doc__)

@@ -208,6 +208,12 @@ psql_app() { compose exec -T pocket-dev-postgres psql -U pocket-dev -d pocket-de
 [ "$(psql_app "SELECT release FROM upgrade_probe")" = next ] || fail "the next release's migration was not applied"
 say "     the app runs the new image; the next release's migration is applied"
 turns check "$STATE/kept.json" || fail "the upgrade lost something"
+# README's rebuild of the projections after an upgrade, as written; the views must come out the same.
+replay="$(python3 scripts/readme_tables.py line Upgrading "pocket-dev replay")" || fail "README names no replay command"
+say "     \$ $replay"
+out="$(cd "$CHECKOUT" && bash -c "$replay" 2>&1)" || fail "README's replay failed: $out"
+say "     $(tail -n 1 <<<"$out")"
+turns check "$STATE/kept.json" || fail "the replay changed a conversation"
 turns stream || fail "the upgraded deployment does not stream a reply"
 
 step "7. volumes belong to USER_ID:GROUP_ID; nothing runs as root; claude and gh start"
