@@ -198,12 +198,12 @@ def agent_writes():
 
 
 COMMANDS = {
-    "stream": lambda: stream(),
+    "stream": stream,
     "concurrent": lambda: concurrent_turns(int(ARGS[0]), int(ARGS[1])),
-    "kill-mid-turn": lambda: kill_mid_turn(),
+    "kill-mid-turn": kill_mid_turn,
     "seed": lambda: seed(ARGS[0]),
     "check": lambda: check(ARGS[0]),
-    "agent-writes": lambda: agent_writes(),
+    "agent-writes": agent_writes,
 }
 
 if __name__ == "__main__":
