@@ -3,6 +3,7 @@
 //!
 //! Invariant: this is the only crate that talks to Postgres or Redis. It knows no HTTP and no Leptos.
 
+pub mod agent;
 pub mod aggregate;
 pub mod appender;
 pub mod atomic;

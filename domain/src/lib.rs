@@ -6,6 +6,7 @@
 
 pub mod conversation;
 pub mod provider;
+pub mod tool;
 pub mod view;
 
 pub use conversation::{
@@ -14,6 +15,7 @@ pub use conversation::{
     TITLE_CHARS,
 };
 pub use provider::{Capabilities, ProviderId};
+pub use tool::{AgentTool, ToolEffect};
 pub use view::{
     Block, BlockType, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Role,
     Status, UsageTotals,

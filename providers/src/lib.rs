@@ -4,6 +4,7 @@
 //! Invariant: this crate knows nothing about events, the database or the HTTP server.
 //! It takes a `ChatRequest` and yields a stream of `Result<ProviderEvent, ProviderError>`.
 
+mod agent_env;
 pub mod anthropic;
 pub mod claude_code;
 mod error;
@@ -13,6 +14,7 @@ pub mod fuzzing;
 pub mod openai;
 mod transport;
 
+pub use agent_env::minimal_environment;
 pub use error::ProviderError;
 pub use event::{BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderEvent, Usage};
 pub use transport::RuntimeKey;
