@@ -1,34 +1,6 @@
-//! The normalized request and event types shared by every provider adapter.
+//! The normalized streaming events (and usage) every provider adapter yields.
 
 use serde::{Deserialize, Serialize};
-
-/// Who said a message in the history sent to a provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChatRole {
-    User,
-    Assistant,
-}
-
-/// One message of the history sent to a provider.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub role: ChatRole,
-    pub text: String,
-}
-
-/// Everything a provider needs for one streamed reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatRequest {
-    pub model: String,
-    pub system: Option<String>,
-    pub messages: Vec<ChatMessage>,
-    pub max_tokens: u32,
-    /// Extended-thinking budget in tokens (Anthropic); `None` turns thinking off.
-    pub thinking_budget: Option<u32>,
-    /// Reasoning effort (OpenAI: `minimal`, `low`, `medium`, `high`); `None` sends none.
-    pub reasoning_effort: Option<String>,
-}
 
 /// The kind of a content block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

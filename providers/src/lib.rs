@@ -12,11 +12,13 @@ mod event;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod openai;
+mod request;
 mod transport;
 
 pub use agent_env::minimal_environment;
 pub use error::ProviderError;
-pub use event::{BlockKind, ChatMessage, ChatRequest, ChatRole, ProviderEvent, Usage};
+pub use event::{BlockKind, ProviderEvent, Usage};
+pub use request::{ChatMessage, ChatRequest, ChatRole, Content, ToolDefinition};
 pub use transport::RuntimeKey;
 
 use futures::stream::BoxStream;

@@ -7,8 +7,8 @@
 //! `blocks` numbers the content blocks both decoders open. Sending (with retries) and SSE
 //! parsing are shared with the Anthropic adapter (`crate::transport`).
 //!
-//! No tools are offered; tool calls a server sends anyway (function calls, several in one
-//! reply) become tool-use blocks in order, as the Anthropic adapter yields them.
+//! Tools offered go as function tools; the calls a server sends (several in one reply) become
+//! tool-use blocks in order, as the Anthropic adapter yields them.
 
 mod blocks;
 pub(crate) mod chat;
@@ -21,6 +21,15 @@ use reqwest::header::{HeaderMap, AUTHORIZATION};
 
 use crate::transport::{self, connect::Endpoint, RuntimeKey};
 use crate::{ChatRequest, ProviderError, ProviderStream, Usage};
+
+/// A tool result as both OpenAI APIs take it: text only, so a failure says so in words.
+fn tool_output(output: &str, is_error: bool) -> String {
+    if is_error {
+        format!("Error: {output}")
+    } else {
+        output.to_string()
+    }
+}
 
 /// Which OpenAI API a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

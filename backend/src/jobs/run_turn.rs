@@ -116,7 +116,7 @@ fn prompt_of(view: &ConversationView, turn: u32) -> String {
 /// The history up to and including `turn`'s prompt, as alternating user/assistant text, with
 /// the conversation's settings.
 pub fn build_request(view: &ConversationView, turn: u32, settings: &ConversationSettings) -> ChatRequest {
-    let mut messages: Vec<ChatMessage> = Vec::new();
+    let mut messages: Vec<(ChatRole, String)> = Vec::new();
     for message in view.messages.iter().filter(|m| m.turn <= turn) {
         let role = match message.role {
             Role::User => ChatRole::User,
@@ -131,20 +131,21 @@ pub fn build_request(view: &ConversationView, turn: u32, settings: &Conversation
             continue;
         }
         match messages.last_mut() {
-            Some(last) if last.role == role => {
-                last.text.push_str("\n\n");
-                last.text.push_str(&text);
+            Some((last, so_far)) if *last == role => {
+                so_far.push_str("\n\n");
+                so_far.push_str(&text);
             }
-            _ => messages.push(ChatMessage { role, text }),
+            _ => messages.push((role, text)),
         }
     }
-    if messages.first().is_some_and(|m| m.role == ChatRole::Assistant) {
+    if messages.first().is_some_and(|(role, _)| *role == ChatRole::Assistant) {
         messages.remove(0);
     }
     ChatRequest {
         model: view.model.clone(),
         system: None,
-        messages,
+        messages: messages.into_iter().map(|(role, text)| ChatMessage::text(role, text)).collect(),
+        tools: vec![],
         max_tokens: settings.max_tokens,
         thinking_budget: settings.thinking_budget,
         reasoning_effort: settings.reasoning_effort.clone(),

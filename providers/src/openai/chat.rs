@@ -14,25 +14,52 @@ use serde_json::{json, Value};
 use super::blocks::Blocks;
 use super::{error_kind, usage};
 use crate::transport::sse::Decode;
-use crate::{BlockKind, ChatRequest, ChatRole, ProviderError, ProviderEvent, Usage};
+use crate::{BlockKind, ChatRequest, ChatRole, Content, ProviderError, ProviderEvent, Usage};
 
 /// Block keys: one block at a time, thinking, text or tool call number `TOOL + index`.
 const THINKING: u64 = 0;
 const TEXT: u64 = 1;
 const TOOL: u64 = 2;
 
-/// The JSON body for a streamed `POST /v1/chat/completions`.
+/// The JSON body for a streamed `POST /v1/chat/completions`: an assistant's tool calls go in its
+/// message's `tool_calls`, each result as a `tool` message after it. Thinking is not sent.
 pub(super) fn body(req: &ChatRequest) -> Value {
     let mut messages = Vec::with_capacity(req.messages.len() + 1);
     if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &req.messages {
-        let role = match m.role {
-            ChatRole::User => "user",
-            ChatRole::Assistant => "assistant",
-        };
-        messages.push(json!({"role": role, "content": m.text}));
+        let text = m.joined_text();
+        match m.role {
+            ChatRole::User => {
+                for content in &m.content {
+                    if let Content::ToolResult { call_id, output, is_error } = content {
+                        messages.push(json!({"role": "tool", "tool_call_id": call_id, "content": super::tool_output(output, *is_error)}));
+                    }
+                }
+                if !text.is_empty() {
+                    messages.push(json!({"role": "user", "content": text}));
+                }
+            }
+            ChatRole::Assistant => {
+                let calls: Vec<Value> = m
+                    .content
+                    .iter()
+                    .filter_map(|content| match content {
+                        Content::ToolCall { id, name, input } => {
+                            Some(json!({"id": id, "type": "function", "function": {"name": name, "arguments": input.to_string()}}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if calls.is_empty() {
+                    messages.push(json!({"role": "assistant", "content": text}));
+                } else {
+                    let content = if text.is_empty() { Value::Null } else { json!(text) };
+                    messages.push(json!({"role": "assistant", "content": content, "tool_calls": calls}));
+                }
+            }
+        }
     }
     let mut body = json!({
         "model": req.model,
@@ -43,6 +70,14 @@ pub(super) fn body(req: &ChatRequest) -> Value {
     });
     if let Some(effort) = req.reasoning_effort.as_deref().filter(|e| !e.is_empty()) {
         body["reasoning_effort"] = json!(effort);
+    }
+    if !req.tools.is_empty() {
+        let tools: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|tool| json!({"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": tool.input_schema}}))
+            .collect();
+        body["tools"] = json!(tools);
     }
     body
 }
@@ -200,10 +235,11 @@ mod tests {
             model: "llama".into(),
             system: Some("be brief".into()),
             messages: vec![
-                ChatMessage { role: ChatRole::User, text: "hi".into() },
-                ChatMessage { role: ChatRole::Assistant, text: "hello".into() },
-                ChatMessage { role: ChatRole::User, text: "again".into() },
+                ChatMessage::text(ChatRole::User, "hi"),
+                ChatMessage::text(ChatRole::Assistant, "hello"),
+                ChatMessage::text(ChatRole::User, "again"),
             ],
+            tools: vec![],
             max_tokens: 512,
             thinking_budget: Some(1024),
             reasoning_effort: effort.map(Into::into),
@@ -228,6 +264,48 @@ mod tests {
             })
         );
         assert_eq!(body(&request(Some("high")))["reasoning_effort"], "high");
+    }
+
+    #[test]
+    fn tool_calls_ride_on_the_assistant_message_and_each_result_is_a_tool_message() {
+        let mut req = request(None);
+        req.messages = vec![
+            ChatMessage::text(ChatRole::User, "fix it"),
+            ChatMessage {
+                role: ChatRole::Assistant,
+                content: vec![
+                    Content::ToolCall { id: "call_1".into(), name: "read".into(), input: json!({"path": "a.py"}) },
+                    Content::ToolCall { id: "call_2".into(), name: "list".into(), input: json!({}) },
+                ],
+            },
+            ChatMessage {
+                role: ChatRole::User,
+                content: vec![
+                    Content::ToolResult { call_id: "call_1".into(), output: "x = 1".into(), is_error: false },
+                    Content::ToolResult { call_id: "call_2".into(), output: "refused".into(), is_error: true },
+                ],
+            },
+        ];
+        req.tools =
+            vec![crate::ToolDefinition { name: "read".into(), description: "Read.".into(), input_schema: json!({"type": "object"}) }];
+        let b = body(&req);
+        assert_eq!(
+            b["messages"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "fix it"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "read", "arguments": "{\"path\":\"a.py\"}"}},
+                    {"id": "call_2", "type": "function", "function": {"name": "list", "arguments": "{}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "x = 1"},
+                {"role": "tool", "tool_call_id": "call_2", "content": "Error: refused"},
+            ])
+        );
+        assert_eq!(
+            b["tools"],
+            json!([{"type": "function", "function": {"name": "read", "description": "Read.", "parameters": {"type": "object"}}}])
+        );
     }
 
     fn decode_all(d: &mut Decoder, lines: &[&str]) -> Vec<ProviderEvent> {

@@ -15,22 +15,33 @@ use serde_json::{json, Value};
 use super::blocks::Blocks;
 use super::{error_kind, usage};
 use crate::transport::sse::Decode;
-use crate::{BlockKind, ChatRequest, ChatRole, ProviderError, ProviderEvent};
+use crate::{BlockKind, ChatRequest, ChatRole, Content, ProviderError, ProviderEvent};
 
 /// The JSON body for a streamed `POST /v1/responses`. Nothing is stored at OpenAI
-/// (`store: false`); the whole history goes with every request.
+/// (`store: false`); the whole history goes with every request, a tool call as a `function_call`
+/// item and its result as a `function_call_output` item. Thinking is Anthropic's and is not sent.
 pub(super) fn body(req: &ChatRequest) -> Value {
-    let input: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| {
-            let role = match m.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.text})
-        })
-        .collect();
+    let mut input: Vec<Value> = Vec::new();
+    for message in &req.messages {
+        let role = match message.role {
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        };
+        for content in &message.content {
+            match content {
+                Content::Text(text) if text.is_empty() => {}
+                Content::Text(text) => input.push(json!({"role": role, "content": text})),
+                Content::Thinking { .. } => {}
+                Content::ToolCall { id, name, input: arguments } => {
+                    input.push(json!({"type": "function_call", "call_id": id, "name": name, "arguments": arguments.to_string()}));
+                }
+                Content::ToolResult { call_id, output, is_error } => {
+                    input
+                        .push(json!({"type": "function_call_output", "call_id": call_id, "output": super::tool_output(output, *is_error)}));
+                }
+            }
+        }
+    }
     let mut body = json!({
         "model": req.model,
         "input": input,
@@ -43,6 +54,17 @@ pub(super) fn body(req: &ChatRequest) -> Value {
     }
     if let Some(effort) = req.reasoning_effort.as_deref().filter(|e| !e.is_empty()) {
         body["reasoning"] = json!({"effort": effort, "summary": "auto"});
+    }
+    if !req.tools.is_empty() {
+        // `strict` defaults to true here, which needs every property required; the tools' schemas have optional ones.
+        let tools: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|tool| {
+                json!({"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.input_schema, "strict": false})
+            })
+            .collect();
+        body["tools"] = json!(tools);
     }
     body
 }
@@ -171,10 +193,8 @@ mod tests {
         let req = ChatRequest {
             model: "gpt-5".into(),
             system: Some("be brief".into()),
-            messages: vec![
-                ChatMessage { role: ChatRole::User, text: "hi".into() },
-                ChatMessage { role: ChatRole::Assistant, text: "hello".into() },
-            ],
+            messages: vec![ChatMessage::text(ChatRole::User, "hi"), ChatMessage::text(ChatRole::Assistant, "hello")],
+            tools: vec![],
             max_tokens: 2048,
             thinking_budget: None,
             reasoning_effort: Some("low".into()),
@@ -192,7 +212,52 @@ mod tests {
             })
         );
         let plain = body(&ChatRequest { reasoning_effort: None, system: None, ..req });
-        assert!(plain.get("reasoning").is_none() && plain.get("instructions").is_none());
+        assert!(plain.get("reasoning").is_none() && plain.get("instructions").is_none() && plain.get("tools").is_none());
+    }
+
+    #[test]
+    fn tool_calls_and_results_go_as_function_call_items_and_the_tools_are_not_strict() {
+        let req = ChatRequest {
+            model: "gpt-5".into(),
+            system: None,
+            messages: vec![
+                ChatMessage::text(ChatRole::User, "fix it"),
+                ChatMessage {
+                    role: ChatRole::Assistant,
+                    content: vec![
+                        Content::Thinking { text: "hm".into(), signature: "s".into() },
+                        Content::Text("Reading.".into()),
+                        Content::ToolCall { id: "call_1".into(), name: "read".into(), input: json!({"path": "a.py"}) },
+                    ],
+                },
+                ChatMessage {
+                    role: ChatRole::User,
+                    content: vec![Content::ToolResult { call_id: "call_1".into(), output: "no such file".into(), is_error: true }],
+                },
+            ],
+            tools: vec![crate::ToolDefinition {
+                name: "read".into(),
+                description: "Read.".into(),
+                input_schema: json!({"type": "object"}),
+            }],
+            max_tokens: 100,
+            thinking_budget: None,
+            reasoning_effort: None,
+        };
+        let b = body(&req);
+        assert_eq!(
+            b["input"],
+            json!([
+                {"role": "user", "content": "fix it"},
+                {"role": "assistant", "content": "Reading."},
+                {"type": "function_call", "call_id": "call_1", "name": "read", "arguments": "{\"path\":\"a.py\"}"},
+                {"type": "function_call_output", "call_id": "call_1", "output": "Error: no such file"},
+            ])
+        );
+        assert_eq!(
+            b["tools"],
+            json!([{"type": "function", "name": "read", "description": "Read.", "parameters": {"type": "object"}, "strict": false}])
+        );
     }
 
     fn typed(kind: &str, rest: Value) -> String {

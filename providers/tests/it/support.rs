@@ -82,7 +82,8 @@ pub fn request(text: &str) -> ChatRequest {
     ChatRequest {
         model: "claude-mock".into(),
         system: Some("You are a test.".into()),
-        messages: vec![ChatMessage { role: ChatRole::User, text: text.into() }],
+        messages: vec![ChatMessage::text(ChatRole::User, text)],
+        tools: vec![],
         max_tokens: 4096,
         thinking_budget: None,
         reasoning_effort: None,
