@@ -80,8 +80,14 @@ pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, 
     if req.max_tokens == 0 {
         return invalid("max_tokens: must be greater than or equal to 1");
     }
+    if let Some(message) = unpaired_tool_blocks(&req.messages).or_else(|| tools_without_schema(req.tools.as_deref())) {
+        return invalid(&message);
+    }
     let turn = turn_of(&req);
     let plan = state.plan_request("/v1/messages", &body, &turn);
+    if let Some(message) = crate::plan::unoffered(&plan, turn.offered_tools.as_deref()) {
+        return invalid(&message);
+    }
     tracing::info!(
         target: "mockllm",
         model = %req.model,
@@ -90,7 +96,7 @@ pub(crate) async fn messages(State(state): State<AppState>, headers: HeaderMap, 
         tools = req.tools.as_ref().map_or(0, Vec::len),
         directive = %crate::directive::Directive::find(&turn.prompt).map(|d| d.raw).unwrap_or_default(),
         tool_results = ?turn.tool_results,
-        reply_tools = ?plan.tools.iter().map(|t| t.name).collect::<Vec<_>>(),
+        reply_tools = ?plan.tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         fail = ?plan.fail,
         attempt = plan.attempt,
         "anthropic messages request"
@@ -153,6 +159,10 @@ fn turn_of(req: &MessagesRequest) -> Turn {
         .map(|m| own_text(&m.content))
         .find(|text| !text.trim().is_empty())
         .unwrap_or_default();
+    let prompt_at = req.messages.iter().rposition(|m| m.role == "user" && !own_text(&m.content).trim().is_empty());
+    let round = prompt_at.map_or(0, |at| {
+        req.messages[at + 1..].iter().filter(|m| m.role == "assistant" && !blocks_of(&m.content, "tool_use").is_empty()).count()
+    });
     let thinking_requested =
         req.thinking.as_ref().is_some_and(|t| matches!(t.get("type").and_then(Value::as_str), Some("enabled" | "adaptive")));
     let offered_tools =
@@ -175,6 +185,68 @@ fn turn_of(req: &MessagesRequest) -> Turn {
         cwd: texts.iter().find_map(|t| working_directory(t)),
         schema,
         max_tokens: usize::try_from(req.max_tokens).ok(),
+        round,
+    }
+}
+
+/// The API's refusal of a history whose tool calls and results do not pair up: every `tool_use`
+/// needs a `tool_result` in the very next (user) message, and every `tool_result` a `tool_use` in
+/// the message before it.
+fn unpaired_tool_blocks(messages: &[InMessage]) -> Option<String> {
+    let ids = |content: &Value, kind: &str, field: &str| -> Vec<String> {
+        blocks_of(content, kind).iter().filter_map(|b| b.get(field).and_then(Value::as_str).map(String::from)).collect()
+    };
+    for (i, message) in messages.iter().enumerate() {
+        let calls = if message.role == "assistant" { ids(&message.content, "tool_use", "id") } else { Vec::new() };
+        let answered = messages.get(i + 1).map(|next| ids(&next.content, "tool_result", "tool_use_id")).unwrap_or_default();
+        let missing: Vec<&str> = calls.iter().filter(|id| !answered.contains(id)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Some(format!(
+                "messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: {}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+                missing.join(", ")
+            ));
+        }
+        let before = match i.checked_sub(1).map(|j| &messages[j]) {
+            Some(previous) if previous.role == "assistant" => ids(&previous.content, "tool_use", "id"),
+            _ => Vec::new(),
+        };
+        for (j, result) in ids(&message.content, "tool_result", "tool_use_id").iter().enumerate() {
+            if !before.contains(result) {
+                return Some(format!(
+                    "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {result}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The API's refusal of a tool without a name or an object `input_schema`.
+fn tools_without_schema(tools: Option<&[Value]>) -> Option<String> {
+    for (i, tool) in tools.unwrap_or_default().iter().enumerate() {
+        // Server tools (web search, code execution…) carry a `type` and no schema.
+        if tool.get("type").is_some_and(|t| t != "custom") {
+            continue;
+        }
+        if tool.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Some(format!("tools.{i}.name: Field required"));
+        }
+        match tool.get("input_schema") {
+            None => return Some(format!("tools.{i}.custom.input_schema: Field required")),
+            Some(schema) if schema.get("type").and_then(Value::as_str) != Some("object") => {
+                return Some(format!("tools.{i}.custom.input_schema.type: Input should be 'object'"));
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// The blocks of `kind` in a content value.
+fn blocks_of<'a>(content: &'a Value, kind: &str) -> Vec<&'a Value> {
+    match content {
+        Value::Array(blocks) => blocks.iter().filter(|b| b.get("type").and_then(Value::as_str) == Some(kind)).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -111,6 +111,8 @@ pub struct Directive {
     pub content: Option<String>,
     /// The command a `Bash` runs (`cmd=`).
     pub cmd: Option<String>,
+    /// The agent script: one `step=` per round of the tool loop, in order (see `agent`).
+    pub steps: Vec<String>,
 }
 
 impl Directive {
@@ -140,6 +142,7 @@ impl Directive {
                 "file" => d.file = Some(value.to_string()),
                 "content" => d.content = Some(value.replace("\\n", "\n")),
                 "cmd" => d.cmd = Some(value.replace("\\n", "\n")),
+                "step" => d.steps.push(value.replace("\\n", "\n")),
                 _ => {}
             }
         }

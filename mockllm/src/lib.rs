@@ -48,9 +48,21 @@
 //! read from the turn's prompt (the last user message without a `tool_result`), and when the
 //! last message carries tool results the reply is the final text, prefixed `Done: ` or, if
 //! any result has `is_error: true` (a failed or denied tool), `Tool failed: `.
+//!
+//! An agent script plays a multi-step tool loop with PocketDev's agent tools: each `step=` is one
+//! round (`[[mock step="read:calc.py" step="edit:calc.py:a - b:a + b || bash:python3 t.py"]]`).
+//! Round k (the number of replies since the prompt that ended with tool calls) ends with step k's
+//! calls, separated by `||`: `read:PATH`, `write:PATH:CONTENT`, `edit:PATH:OLD:NEW`,
+//! `bash:COMMAND`, `list[:PATH]`, `glob:PATTERN`, `grep:PATTERN`, or `raw:NAME:ARGUMENTS` (any
+//! name, the arguments sent verbatim, malformed or not). After the last step the reply is the final
+//! text, its verdict from the last results (OpenAI formats: an output starting with `Error` failed).
+//! A scripted call of a tool the request does not offer is a 400. Every format refuses, with the
+//! real API's message, a history whose tool calls and results do not pair up by id.
+//!
 //! A request asking for structured output (`output_config.format` of type `json_schema`)
 //! gets a JSON text following the schema.
 
+mod agent;
 mod anthropic;
 mod attempts;
 mod config;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+pub(crate) use crate::agent::ToolCall;
 use crate::attempts::Attempts;
 use crate::config::MockConfig;
 use crate::directive::{Directive, Failure, StopKind, ToolKind};
@@ -35,54 +36,34 @@ pub(crate) const FAILED_PREFIX: &str = "Tool failed: ";
 /// The `retry-after` of an HTTP 429 or 529 failure when the directive sets none, in seconds.
 pub(crate) const DEFAULT_RETRY_AFTER: u64 = 1;
 
-/// A tool call a reply ends with.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ToolCall {
-    pub name: &'static str,
-    pub input: Value,
-}
-
-impl ToolCall {
-    /// The call of `kind` with the directive's arguments; a relative `file` is joined to `cwd`
-    /// when it is known.
-    fn new(kind: ToolKind, d: &Directive, cwd: Option<&str>) -> ToolCall {
-        let path = |default: &str| {
-            let file = d.file.as_deref().unwrap_or(default);
-            match cwd {
-                Some(dir) if !file.starts_with('/') => {
-                    format!("{}/{}", dir.trim_end_matches('/'), file)
-                }
-                _ => file.to_string(),
+/// The Claude Code tool call of `kind` with the directive's arguments; a relative `file` is
+/// joined to `cwd` when it is known.
+fn claude_code_call(kind: ToolKind, d: &Directive, cwd: Option<&str>) -> ToolCall {
+    let path = |default: &str| {
+        let file = d.file.as_deref().unwrap_or(default);
+        match cwd {
+            Some(dir) if !file.starts_with('/') => {
+                format!("{}/{}", dir.trim_end_matches('/'), file)
             }
-        };
-        let (name, input) = match kind {
-            ToolKind::Read => ("Read", json!({"file_path": path("README.md")})),
-            ToolKind::Write => (
-                "Write",
-                json!({
-                    "file_path": path(DEFAULT_WRITE_FILE),
-                    "content": d.content.as_deref().unwrap_or(DEFAULT_WRITE_CONTENT),
-                }),
-            ),
-            ToolKind::Bash => (
-                "Bash",
-                json!({
-                    "command": d.cmd.as_deref().unwrap_or(DEFAULT_BASH_COMMAND),
-                    "description": "Run the mock command",
-                }),
-            ),
-        };
-        ToolCall { name, input }
-    }
-
-    /// The input's JSON text in the pieces it streams as: an empty one first (as the real
-    /// API does), then pieces of at most 12 characters.
-    pub fn input_chunks(&self) -> Vec<String> {
-        let text = self.input.to_string();
-        let chars: Vec<char> = text.chars().collect();
-        let mut chunks = vec![String::new()];
-        chunks.extend(chars.chunks(12).map(|c| c.iter().collect::<String>()));
-        chunks
+            _ => file.to_string(),
+        }
+    };
+    match kind {
+        ToolKind::Read => ToolCall::new("Read", json!({"file_path": path("README.md")})),
+        ToolKind::Write => ToolCall::new(
+            "Write",
+            json!({
+                "file_path": path(DEFAULT_WRITE_FILE),
+                "content": d.content.as_deref().unwrap_or(DEFAULT_WRITE_CONTENT),
+            }),
+        ),
+        ToolKind::Bash => ToolCall::new(
+            "Bash",
+            json!({
+                "command": d.cmd.as_deref().unwrap_or(DEFAULT_BASH_COMMAND),
+                "description": "Run the mock command",
+            }),
+        ),
     }
 }
 
@@ -104,6 +85,9 @@ pub(crate) struct Turn {
     pub schema: Option<Value>,
     /// The request's limit on output tokens (`max_tokens`, `max_output_tokens`), if any.
     pub max_tokens: Option<usize>,
+    /// How many replies of this turn ended with tool calls before this request (the agent
+    /// script's step to play).
+    pub round: usize,
 }
 
 /// Shared router state: the defaults, how often each `fail_times` directive has failed and
@@ -158,12 +142,14 @@ impl AppState {
             thinking = DEFAULT_REQUESTED_THINKING;
         }
         let kinds: Vec<ToolKind> = if d.tools.is_empty() { d.tool.into_iter().collect() } else { d.tools.clone() };
-        let mut tools: Vec<ToolCall> = match turn.tool_results {
-            Some(_) => Vec::new(),
-            None => kinds
+        let scripted = !d.steps.is_empty();
+        let mut tools: Vec<ToolCall> = match (scripted, turn.tool_results) {
+            (true, _) => d.steps.get(turn.round).map(|step| crate::agent::calls(step)).unwrap_or_default(),
+            (false, Some(_)) => Vec::new(),
+            (false, None) => kinds
                 .into_iter()
-                .map(|kind| ToolCall::new(kind, d, turn.cwd.as_deref()))
-                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| n == call.name)))
+                .map(|kind| claude_code_call(kind, d, turn.cwd.as_deref()))
+                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| *n == call.name)))
                 .collect(),
         };
         let mut reply: Vec<String> = match &turn.schema {
@@ -171,6 +157,7 @@ impl AppState {
             None => reply_tokens_variant(tokens, attempt),
         };
         match turn.tool_results {
+            _ if !tools.is_empty() => {}
             Some(false) => reply.insert(0, DONE_PREFIX.to_string()),
             Some(true) => reply.insert(0, FAILED_PREFIX.to_string()),
             None => {}
@@ -204,6 +191,7 @@ impl AppState {
             cache_write: d.cache_write.unwrap_or(0),
             retry_after: d.retry_after.unwrap_or(DEFAULT_RETRY_AFTER),
             attempt,
+            scripted,
         }
     }
 
@@ -223,6 +211,18 @@ impl AppState {
             false
         }
     }
+}
+
+/// The mock's own check of a request an agent script answers: a scripted call (other than a
+/// `raw:` one) of a tool the request does not offer means the client sent no schema for it.
+pub(crate) fn unoffered(plan: &Plan, offered: Option<&[String]>) -> Option<String> {
+    if !plan.scripted {
+        return None;
+    }
+    let offered = offered.unwrap_or_default();
+    let missing: Vec<&str> =
+        plan.tools.iter().filter(|call| call.must_be_offered() && !offered.contains(&call.name)).map(|call| call.name.as_str()).collect();
+    (!missing.is_empty()).then(|| format!("mockllm: the script calls tools the request does not offer: {}", missing.join(", ")))
 }
 
 /// How a reply ends.
@@ -261,6 +261,8 @@ pub(crate) struct Plan {
     pub retry_after: u64,
     /// Which reply to this request this is (1: the first); its text is that variant.
     pub attempt: usize,
+    /// Whether an agent script (`step=`) decided the tool calls.
+    pub scripted: bool,
 }
 
 impl Plan {
@@ -404,6 +406,26 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_script_plays_one_step_per_round_then_answers() {
+        let state = AppState::new(MockConfig::default());
+        let prompt = r#"[[mock tokens=2 step="read:a.py" step="edit:a.py:x:y || bash:python3 t.py"]]"#;
+        let mut turn = Turn { prompt: prompt.into(), ..Turn::default() };
+        let first = state.plan_turn(&turn);
+        assert_eq!((first.stop, first.tools.len(), first.tools[0].name.as_str()), (Stop::ToolUse, 1, "read"));
+        assert_eq!(first.reply_text(), crate::reply_text(2));
+        turn.round = 1;
+        turn.tool_results = Some(false);
+        let second = state.plan_turn(&turn);
+        let names: Vec<&str> = second.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!((second.stop, names), (Stop::ToolUse, vec!["edit", "bash"]));
+        turn.round = 2;
+        turn.tool_results = Some(true);
+        let last = state.plan_turn(&turn);
+        assert_eq!((last.stop, last.tools.len()), (Stop::EndTurn, 0));
+        assert!(last.reply_text().starts_with(FAILED_PREFIX), "{}", last.reply_text());
+    }
+
+    #[test]
     fn after_is_clamped_to_the_reply_length() {
         let state = AppState::new(MockConfig::default());
         assert_eq!(state.plan("[[mock tokens=4 fail=cut after=99]]", false).after, 4);
@@ -415,11 +437,12 @@ mod tests {
         let state = AppState::new(MockConfig::default());
         let mut turn = Turn { prompt: "[[mock tools=read,write,bash tool=bash tokens=2]]".into(), ..Turn::default() };
         let plan = state.plan_turn(&turn);
-        let names: Vec<&str> = plan.tools.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = plan.tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["Read", "Write", "Bash"]);
         assert_eq!((plan.stop, plan.output_tokens()), (Stop::ToolUse, 2 + 3 * TOOL_OUTPUT_TOKENS));
         turn.offered_tools = Some(vec!["Bash".into(), "Read".into()]);
-        let names: Vec<&str> = state.plan_turn(&turn).tools.iter().map(|t| t.name).collect();
+        let tools = state.plan_turn(&turn).tools;
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["Read", "Bash"]);
     }
 

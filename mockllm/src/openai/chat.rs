@@ -6,7 +6,7 @@
 //! counts cached prompt tokens in `prompt_tokens` and in `prompt_tokens_details.cached_tokens`.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
@@ -34,6 +34,8 @@ struct ChatRequest {
     max_tokens: Option<u64>,
     #[serde(default)]
     max_completion_tokens: Option<u64>,
+    #[serde(default)]
+    tools: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +43,10 @@ struct ChatMessage {
     role: String,
     #[serde(default)]
     content: Value,
+    #[serde(default)]
+    tool_calls: Vec<Value>,
+    #[serde(default)]
+    tool_call_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,16 +64,33 @@ pub(crate) async fn completions(State(state): State<AppState>, headers: HeaderMa
     let texts: Vec<String> = req.messages.iter().map(|m| text_of(&m.content)).collect();
     let last_user = req.messages.iter().rev().find(|m| m.role == "user").map(|m| text_of(&m.content)).unwrap_or_default();
     let thinking_requested = req.reasoning_effort.as_deref().is_some_and(|e| e != "none");
-    // After a tool loop's results (`role: tool`), the reply is the final text.
-    let after_tool = req.messages.last().is_some_and(|m| m.role == "tool");
+    if let Some(message) = unpaired_tool_messages(&req.messages) {
+        return errors::openai(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
+    // After a tool loop's results (`role: tool`), the reply is the turn's final text, or the agent
+    // script's next step; a result that starts with `Error` counts as failed.
+    let results: Vec<&ChatMessage> = req.messages.iter().rev().take_while(|m| m.role == "tool").collect();
+    let failed = results.iter().any(|m| text_of(&m.content).starts_with("Error"));
+    let prompt_at = req.messages.iter().rposition(|m| m.role == "user");
+    let round =
+        prompt_at.map_or(0, |at| req.messages[at + 1..].iter().filter(|m| m.role == "assistant" && !m.tool_calls.is_empty()).count());
+    let offered: Option<Vec<String>> = req
+        .tools
+        .as_ref()
+        .map(|tools| tools.iter().filter_map(|t| t.pointer("/function/name").and_then(Value::as_str).map(String::from)).collect());
     let turn = Turn {
         prompt: last_user,
         thinking_requested,
-        tool_results: after_tool.then_some(false),
+        tool_results: (!results.is_empty()).then_some(failed),
         max_tokens: req.max_completion_tokens.or(req.max_tokens).and_then(|n| usize::try_from(n).ok()),
+        offered_tools: offered,
+        round,
         ..Turn::default()
     };
     let plan = state.plan_request("/v1/chat/completions", &body, &turn);
+    if let Some(message) = crate::plan::unoffered(&plan, turn.offered_tools.as_deref()) {
+        return errors::openai(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure, plan.retry_after, &req.model);
     }
@@ -117,7 +140,7 @@ fn stream(plan: &Plan, head: &Head, usage: Option<Value>) -> Script {
         return s;
     }
     for (index, tool) in plan.tools.iter().enumerate() {
-        let call = json!({"index": index, "id": tool_call_id(index), "type": "function",
+        let call = json!({"index": index, "id": next_id("call"), "type": "function",
             "function": {"name": tool.name, "arguments": ""}});
         s.chunk(head.chunk(json!({"tool_calls": [call]}), None));
         for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
@@ -171,10 +194,9 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
         let calls: Vec<Value> = plan
             .tools
             .iter()
-            .enumerate()
-            .map(|(index, tool)| {
-                json!({"id": tool_call_id(index), "type": "function",
-                    "function": {"name": tool.name, "arguments": tool.input.to_string()}})
+            .map(|tool| {
+                json!({"id": next_id("call"), "type": "function",
+                    "function": {"name": tool.name, "arguments": tool.arguments()}})
             })
             .collect();
         message["tool_calls"] = Value::Array(calls);
@@ -190,17 +212,41 @@ fn whole(plan: &Plan, head: &Head, usage: Value) -> Response {
     .into_response()
 }
 
-/// The id of the reply's tool call number `index` (from 0): `call_mock_01`, `call_mock_02`, ...
-fn tool_call_id(index: usize) -> String {
-    format!("call_mock_{:02}", index + 1)
-}
-
 fn finish_reason(plan: &Plan) -> &'static str {
     match plan.stop {
         Stop::EndTurn => "stop",
         Stop::ToolUse => "tool_calls",
         Stop::MaxTokens => "length",
     }
+}
+
+/// The API's refusal of a history whose tool calls and `tool` messages do not pair up.
+fn unpaired_tool_messages(messages: &[ChatMessage]) -> Option<String> {
+    for (i, message) in messages.iter().enumerate() {
+        if message.role == "tool" {
+            let answers_a_call = messages[..i].iter().rev().find(|m| m.role != "tool").is_some_and(|m| {
+                m.role == "assistant" && m.tool_calls.iter().any(|c| c.get("id").and_then(Value::as_str) == message.tool_call_id.as_deref())
+            });
+            if !answers_a_call {
+                return Some(format!(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'. (messages.[{i}])"
+                ));
+            }
+        }
+        if message.role == "assistant" && !message.tool_calls.is_empty() {
+            let answered: Vec<&str> =
+                messages[i + 1..].iter().take_while(|m| m.role == "tool").filter_map(|m| m.tool_call_id.as_deref()).collect();
+            let missing: Vec<&str> =
+                message.tool_calls.iter().filter_map(|c| c.get("id").and_then(Value::as_str)).filter(|id| !answered.contains(id)).collect();
+            if !missing.is_empty() {
+                return Some(format!(
+                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// `prompt_tokens` counts the words and the cached tokens, as OpenAI's count includes them.

@@ -7,7 +7,7 @@
 //! `input_tokens_details.cached_tokens`.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
@@ -33,6 +33,8 @@ struct ResponsesRequest {
     reasoning: Option<Value>,
     #[serde(default)]
     max_output_tokens: Option<u64>,
+    #[serde(default)]
+    tools: Option<Vec<Value>>,
 }
 
 /// The handler for `POST /v1/responses`.
@@ -44,20 +46,40 @@ pub(crate) async fn responses(State(state): State<AppState>, headers: HeaderMap,
     let (mut texts, last_user) = input_texts(&req.input);
     texts.extend(req.instructions.clone());
     let thinking_requested = req.reasoning.as_ref().is_some_and(|r| r.get("effort").and_then(Value::as_str) != Some("none"));
-    // After a tool loop's results (a last `function_call_output` item), the reply is the final text.
-    let after_tool = req
-        .input
-        .as_array()
-        .and_then(|items| items.last())
-        .is_some_and(|item| item.get("type").and_then(Value::as_str) == Some("function_call_output"));
+    let items: &[Value] = req.input.as_array().map(Vec::as_slice).unwrap_or_default();
+    if let Some(message) = unpaired_function_calls(items) {
+        return errors::openai(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
+    // After a tool loop's results (last `function_call_output` items), the reply is the turn's final
+    // text, or the agent script's next step; an output that starts with `Error` counts as failed.
+    let kind = |item: &Value| item.get("type").and_then(Value::as_str).map(String::from);
+    let results: Vec<&Value> = items.iter().rev().take_while(|item| kind(item).as_deref() == Some("function_call_output")).collect();
+    let failed = results.iter().any(|item| item.get("output").and_then(Value::as_str).is_some_and(|o| o.starts_with("Error")));
+    let prompt_at = items.iter().rposition(|item| item.get("role").and_then(Value::as_str) == Some("user"));
+    let after_prompt = prompt_at.map_or(&items[..0], |at| &items[at + 1..]);
+    // A round is a run of `function_call` items (one reply's calls).
+    let round = after_prompt
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| {
+            kind(item).as_deref() == Some("function_call") && (*i == 0 || kind(&after_prompt[i - 1]).as_deref() != Some("function_call"))
+        })
+        .count();
+    let offered: Option<Vec<String>> =
+        req.tools.as_ref().map(|tools| tools.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(String::from)).collect());
     let turn = Turn {
         prompt: last_user,
         thinking_requested,
-        tool_results: after_tool.then_some(false),
+        tool_results: (!results.is_empty()).then_some(failed),
         max_tokens: req.max_output_tokens.and_then(|n| usize::try_from(n).ok()),
+        offered_tools: offered,
+        round,
         ..Turn::default()
     };
     let plan = state.plan_request("/v1/responses", &body, &turn);
+    if let Some(message) = crate::plan::unoffered(&plan, turn.offered_tools.as_deref()) {
+        return errors::openai(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
     if let Some(failure) = plan.http_failure() {
         return errors::openai_failure(failure, plan.retry_after, &req.model);
     }
@@ -173,8 +195,8 @@ impl Events {
         let item = json!({"id": item_id, "type": "message", "status": status, "role": "assistant", "content": [part]});
         self.push("response.output_item.done", json!({"output_index": output.len(), "item": item}), false);
         output.push(item);
-        for (number, tool) in plan.tools.iter().enumerate() {
-            output.push(self.tool_call(tool, &next_id("fc"), &format!("call_mock_{:02}", number + 1), output.len()));
+        for tool in &plan.tools {
+            output.push(self.tool_call(tool, &next_id("fc"), &next_id("call"), output.len()));
         }
         Some(output)
     }
@@ -187,7 +209,7 @@ impl Events {
         for piece in tool.input_chunks().iter().filter(|p| !p.is_empty()) {
             self.push("response.function_call_arguments.delta", with(&at, "delta", json!(piece)), true);
         }
-        let arguments = tool.input.to_string();
+        let arguments = tool.arguments();
         self.push("response.function_call_arguments.done", with(&at, "arguments", json!(arguments)), false);
         item["status"] = json!("completed");
         item["arguments"] = json!(arguments);
@@ -239,6 +261,25 @@ fn input_texts(input: &Value) -> (Vec<String>, String) {
         texts.push(text);
     }
     (texts, last_user)
+}
+
+/// The API's refusal of input whose function calls and outputs do not pair up by `call_id`.
+fn unpaired_function_calls(items: &[Value]) -> Option<String> {
+    let ids = |kind: &str| -> Vec<&str> {
+        items
+            .iter()
+            .filter(|item| item.get("type").and_then(Value::as_str) == Some(kind))
+            .filter_map(|item| item.get("call_id").and_then(Value::as_str))
+            .collect()
+    };
+    let (calls, outputs) = (ids("function_call"), ids("function_call_output"));
+    if let Some(call) = calls.iter().find(|id| !outputs.contains(id)) {
+        return Some(format!("No tool output found for function call {call}."));
+    }
+    outputs
+        .iter()
+        .find(|id| !calls.contains(id))
+        .map(|output| format!("No tool call found for function call output with call_id {output}."))
 }
 
 /// `input_tokens` counts the words and the cached tokens, as OpenAI's count includes them.
