@@ -149,7 +149,7 @@ impl AppState {
             (false, None) => kinds
                 .into_iter()
                 .map(|kind| claude_code_call(kind, d, turn.cwd.as_deref()))
-                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.iter().any(|n| *n == call.name)))
+                .filter(|call| turn.offered_tools.as_ref().is_none_or(|names| names.contains(&call.name)))
                 .collect(),
         };
         let mut reply: Vec<String> = match &turn.schema {
