@@ -163,6 +163,9 @@ pub struct Block {
     pub input: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
+    /// A thinking block's signature (Anthropic), which the API must be sent back with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     /// Sanitized HTML of a finished text block (markdown, highlighted code), filled in by the read
     /// side; the fold never sets it, and streamed text clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

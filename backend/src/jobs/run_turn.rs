@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use domain::{BlockType, ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId, Role};
+use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId, Role};
 use providers::claude_code::{ClaudeCodeRequest, Permissions};
-use providers::{ChatMessage, ChatRequest, ChatRole};
+use providers::ChatRequest;
 use uuid::Uuid;
 
 use super::drive::{drive, Ending};
@@ -113,38 +113,13 @@ fn prompt_of(view: &ConversationView, turn: u32) -> String {
         .unwrap_or_default()
 }
 
-/// The history up to and including `turn`'s prompt, as alternating user/assistant text, with
-/// the conversation's settings.
+/// The history up to and including `turn` (its prompt, and its reply so far) as content blocks,
+/// with the conversation's settings.
 pub fn build_request(view: &ConversationView, turn: u32, settings: &ConversationSettings) -> ChatRequest {
-    let mut messages: Vec<(ChatRole, String)> = Vec::new();
-    for message in view.messages.iter().filter(|m| m.turn <= turn) {
-        let role = match message.role {
-            Role::User => ChatRole::User,
-            Role::Assistant => ChatRole::Assistant,
-        };
-        if role == ChatRole::Assistant && message.turn == turn {
-            continue;
-        }
-        let text: String =
-            message.blocks.iter().filter(|b| b.kind == BlockType::Text).filter_map(|b| b.text.as_deref()).collect::<Vec<_>>().join("\n\n");
-        if text.trim().is_empty() {
-            continue;
-        }
-        match messages.last_mut() {
-            Some((last, so_far)) if *last == role => {
-                so_far.push_str("\n\n");
-                so_far.push_str(&text);
-            }
-            _ => messages.push((role, text)),
-        }
-    }
-    if messages.first().is_some_and(|(role, _)| *role == ChatRole::Assistant) {
-        messages.remove(0);
-    }
     ChatRequest {
         model: view.model.clone(),
         system: None,
-        messages: messages.into_iter().map(|(role, text)| ChatMessage::text(role, text)).collect(),
+        messages: crate::agent::history::messages(view, turn),
         tools: vec![],
         max_tokens: settings.max_tokens,
         thinking_budget: settings.thinking_budget,

@@ -252,3 +252,20 @@ fn a_view_stored_before_usage_and_settings_existed_still_reads() {
     view.apply(&LoggedEvent { seq: 5, at: "t2".into(), event: usage(1, 70, 10, 0.0) });
     assert_eq!((view.context.percent, view.context.level), (80.0, ContextLevel::Warn));
 }
+
+#[test]
+fn a_thinking_block_keeps_its_signature_for_the_next_request() {
+    use ConversationEvent as E;
+    let view = ConversationView::fold(
+        "c",
+        &logged(vec![
+            started(),
+            prompt(1),
+            E::BlockStarted { turn: 1, block: 0, kind: BlockKind::Thinking, name: None, tool_use_id: None },
+            E::TextAppended { turn: 1, block: 0, text: "hm".into() },
+            E::BlockFinished { turn: 1, block: 0, input: None, signature: Some("sig".into()), is_error: None },
+        ]),
+    );
+    let block = &view.messages[1].blocks[0];
+    assert_eq!((block.text.as_deref(), block.signature.as_deref()), (Some("hm"), Some("sig")));
+}

@@ -105,6 +105,7 @@ impl ConversationView {
                     id: tool_use_id.clone(),
                     input: None,
                     is_error: None,
+                    signature: None,
                     html: None,
                 });
             }
@@ -114,8 +115,11 @@ impl ConversationView {
                     target.html = None;
                 }
             }
-            E::BlockFinished { turn, block, input, is_error, .. } => {
+            E::BlockFinished { turn, block, input, is_error, signature } => {
                 if let Some(target) = self.block_mut(*turn, *block) {
+                    if signature.is_some() {
+                        target.signature = signature.clone();
+                    }
                     if target.kind == BlockType::ToolUse {
                         target.text = None;
                     }
@@ -196,5 +200,5 @@ impl ConversationView {
 }
 
 fn text_block(kind: BlockType, index: u32, text: &str) -> Block {
-    Block { kind, index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, html: None }
+    Block { kind, index, text: Some(text.to_string()), name: None, id: None, input: None, is_error: None, signature: None, html: None }
 }
