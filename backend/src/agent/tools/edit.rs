@@ -6,7 +6,6 @@ use std::os::unix::fs::PermissionsExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::limits::FILE_MAX_BYTES;
 use super::{input, write, Workspace};
 
 pub const DESCRIPTION: &str = "Edit a text file in the workspace by replacing exact strings. Give `old_string` and \
@@ -70,16 +69,7 @@ impl Input {
 
 pub fn run(value: &Value, workspace: &Workspace) -> Result<String, String> {
     let (path, changes) = input::parse::<Input>("edit", value)?.changes()?;
-    let file = input::existing(workspace, &path)?;
-    input::not_credentials(&file, &path)?;
-    let meta = std::fs::metadata(&file).map_err(|error| format!("{path}: {error}"))?;
-    if meta.is_dir() {
-        return Err(format!("{path} is a folder"));
-    }
-    if meta.len() > FILE_MAX_BYTES {
-        return Err(format!("{path} is {} bytes, more than the {FILE_MAX_BYTES} bytes the edit tool handles", meta.len()));
-    }
-    let bytes = std::fs::read(&file).map_err(|error| format!("{path}: {error}"))?;
+    let (file, meta, bytes) = input::existing_file(workspace, &path, "edit")?;
     let mut text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text; edit changes only text"))?;
     let mut replaced = 0;
     for (index, change) in changes.iter().enumerate() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::limits::FILE_MAX_BYTES;
 use super::Workspace;
 use crate::guard::PathError;
 use crate::workspace_files::is_credentials_file;
@@ -47,6 +48,22 @@ pub fn not_credentials(path: &std::path::Path, named: &str) -> Result<(), String
         }
         _ => Ok(()),
     }
+}
+
+/// An existing file the `tool` may open at `path`: inside the workspace, not a folder, not a
+/// credentials file, at most [`FILE_MAX_BYTES`]. Returns where it is, its metadata and its bytes.
+pub fn existing_file(workspace: &Workspace, path: &str, tool: &str) -> Result<(PathBuf, std::fs::Metadata, Vec<u8>), String> {
+    let file = existing(workspace, path)?;
+    not_credentials(&file, path)?;
+    let meta = std::fs::metadata(&file).map_err(|error| format!("{path}: {error}"))?;
+    if meta.is_dir() {
+        return Err(format!("{path} is a folder; use the list tool to see what it holds"));
+    }
+    if meta.len() > FILE_MAX_BYTES {
+        return Err(format!("{path} is {} bytes, more than the {FILE_MAX_BYTES} bytes the {tool} tool handles", meta.len()));
+    }
+    let bytes = std::fs::read(&file).map_err(|error| format!("{path}: {error}"))?;
+    Ok((file, meta, bytes))
 }
 
 fn refused(path: &str, error: PathError) -> String {

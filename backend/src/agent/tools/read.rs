@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::limits::{cap, FILE_MAX_BYTES, OUTPUT_CAP_BYTES, READ_DEFAULT_LINES, READ_LINE_CHARS};
+use super::limits::{cap, OUTPUT_CAP_BYTES, READ_DEFAULT_LINES, READ_LINE_CHARS};
 use super::{input, Workspace};
 
 pub const DESCRIPTION: &str = "Read a text file in the workspace. Lines come numbered (`number<TAB>text`); \
@@ -34,16 +34,7 @@ struct Input {
 
 pub fn run(value: &Value, workspace: &Workspace) -> Result<String, String> {
     let Input { path, offset, limit } = input::parse("read", value)?;
-    let file = input::existing(workspace, &path)?;
-    input::not_credentials(&file, &path)?;
-    let meta = std::fs::metadata(&file).map_err(|error| format!("{path}: {error}"))?;
-    if meta.is_dir() {
-        return Err(format!("{path} is a folder; use the list tool to see what it holds"));
-    }
-    if meta.len() > FILE_MAX_BYTES {
-        return Err(format!("{path} is {} bytes, more than the {FILE_MAX_BYTES} bytes the read tool handles", meta.len()));
-    }
-    let bytes = std::fs::read(&file).map_err(|error| format!("{path}: {error}"))?;
+    let (_, _, bytes) = input::existing_file(workspace, &path, "read")?;
     if bytes.contains(&0) {
         return Err(format!("{path} is a binary file; read shows only text"));
     }
