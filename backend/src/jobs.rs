@@ -1,5 +1,6 @@
 //! Background jobs run by workers. One file per job.
 
+mod agent_turn;
 mod drive;
 mod output;
 mod run_turn;

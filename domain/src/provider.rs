@@ -69,18 +69,19 @@ impl ProviderId {
 
     /// What it can do.
     pub fn capabilities(self) -> Capabilities {
+        // Every API provider runs PocketDev's own agent (its tools, in a workspace).
         let api = Capabilities {
             thinking: false,
             reasoning_effort: false,
             default_reasoning_effort: false,
-            tools: false,
-            permission_modes: false,
+            tools: true,
+            permission_modes: true,
             images: false,
             resume: false,
         };
         match self {
             ProviderId::Anthropic => Capabilities { thinking: true, ..api },
-            ProviderId::ClaudeCode => Capabilities { thinking: true, tools: true, permission_modes: true, resume: true, ..api },
+            ProviderId::ClaudeCode => Capabilities { thinking: true, resume: true, ..api },
             ProviderId::OpenAi => Capabilities { reasoning_effort: true, default_reasoning_effort: true, ..api },
             ProviderId::OpenAiCompatible => Capabilities { reasoning_effort: true, ..api },
         }
@@ -112,7 +113,7 @@ mod tests {
             let can = provider.capabilities();
             assert!(!(can.thinking && can.reasoning_effort), "{provider}");
         }
-        assert!(ProviderId::ClaudeCode.capabilities().permission_modes);
+        assert!(ProviderId::ALL.into_iter().all(|provider| provider.capabilities().tools && provider.capabilities().permission_modes));
         assert!(!ProviderId::OpenAiCompatible.capabilities().default_reasoning_effort);
     }
 }

@@ -17,7 +17,11 @@ use crate::state::Backend;
 
 /// How a turn ended, from the worker's side.
 pub enum Ending {
+    /// The turn is recorded as completed.
     Completed,
+    /// The provider's reply ended with this stop reason and all of it is recorded; the turn is
+    /// still running (see [`complete`]).
+    Stopped(String),
     Failed(String),
     /// The turn ended elsewhere: aborted, deleted, or taken over by a newer attempt.
     Superseded,
@@ -42,6 +46,7 @@ struct Driver<'a> {
     waiting: HashMap<String, Waiting>,
 }
 
+/// Streams one provider reply into the turn, its blocks numbered from `first_block`.
 pub async fn drive(
     backend: &Arc<Backend>,
     view: &ConversationView,
@@ -49,6 +54,7 @@ pub async fn drive(
     attempt_id: &str,
     mut events: ProviderStream,
     control: Option<ClaudeControl>,
+    first_block: u32,
 ) -> Ending {
     let mut driver = Driver { backend, view, turn, attempt_id, control, waiting: HashMap::new() };
     let writer = OutputWriter::start(backend.clone(), view.id.clone(), turn, attempt_id.to_string());
@@ -56,7 +62,7 @@ pub async fn drive(
     // Decisions and aborts made elsewhere; the turn's own streamed text does not wake it.
     let topic = backend.hub.topic(&view.id);
     let mut decisions = topic.state();
-    let mut mapper = Mapper::default();
+    let mut mapper = Mapper::numbering_from(first_block);
     let silence = backend.config.worker.silence_timeout;
     let far = Duration::from_secs(365 * 24 * 3600);
     let failure = loop {
@@ -115,11 +121,16 @@ pub async fn drive(
     if let Some(reason) = failure {
         return Ending::Failed(reason);
     }
-    let Some(stop_reason) = mapper.stop_reason else {
-        return Ending::Failed("The provider stream ended without finishing the reply.".into());
-    };
+    match mapper.stop_reason {
+        Some(stop_reason) => Ending::Stopped(stop_reason),
+        None => Ending::Failed("The provider stream ended without finishing the reply.".into()),
+    }
+}
+
+/// Ends the running turn as completed with `stop_reason`.
+pub async fn complete(backend: &Backend, id: &str, turn: u32, attempt_id: &str, stop_reason: String) -> Ending {
     let complete = ConversationCommand::CompleteTurn { turn, attempt_id: attempt_id.to_string(), stop_reason };
-    match backend.execute(&view.id, complete).await.map_err(classify) {
+    match backend.execute(id, complete).await.map_err(classify) {
         Ok(()) => Ending::Completed,
         Err(WriteStop::Superseded) => Ending::Superseded,
         Err(WriteStop::Failed(error)) if error.is_unavailable() => Ending::Interrupted(error),

@@ -109,9 +109,11 @@ fn merge_text(batch: Vec<OutputItem>) -> Vec<OutputItem> {
     merged
 }
 
-/// Per-attempt mapping state from provider events to output items.
+/// Per-reply mapping state from provider events to output items.
 #[derive(Default)]
 pub struct Mapper {
+    /// Added to the provider's block indexes: the turn's blocks before this reply.
+    first_block: u32,
     kinds: HashMap<u32, BlockKind>,
     tool_input: HashMap<u32, String>,
     signatures: HashMap<u32, String>,
@@ -122,8 +124,24 @@ pub struct Mapper {
 }
 
 impl Mapper {
+    /// A mapper for a reply whose first block is the turn's block `first_block`.
+    pub fn numbering_from(first_block: u32) -> Mapper {
+        Mapper { first_block, ..Mapper::default() }
+    }
+
     /// Maps one provider event to the output items to record.
     pub fn map(&mut self, event: ProviderEvent) -> Vec<OutputItem> {
+        let shift = |index: u32| index + self.first_block;
+        let event = match event {
+            ProviderEvent::BlockStart { index, kind, name, id } => ProviderEvent::BlockStart { index: shift(index), kind, name, id },
+            ProviderEvent::BlockDelta { index, text } => ProviderEvent::BlockDelta { index: shift(index), text },
+            ProviderEvent::Signature { index, signature } => ProviderEvent::Signature { index: shift(index), signature },
+            ProviderEvent::BlockStop { index } => ProviderEvent::BlockStop { index: shift(index) },
+            ProviderEvent::ToolResult { index, tool_use_id, content, is_error } => {
+                ProviderEvent::ToolResult { index: shift(index), tool_use_id, content, is_error }
+            }
+            other => other,
+        };
         match event {
             ProviderEvent::SessionStarted { session_id } => vec![OutputItem::CliSessionStarted { session_id }],
             ProviderEvent::Raw(raw) => vec![OutputItem::CliMessageRecorded { raw }],
@@ -169,7 +187,8 @@ impl Mapper {
             ProviderEvent::BlockStop { index } => {
                 let input = (self.kinds.get(&index) == Some(&BlockKind::ToolUse)).then(|| {
                     let raw = self.tool_input.remove(&index).unwrap_or_default();
-                    serde_json::from_str(&raw).unwrap_or_else(|_| serde_json::json!({}))
+                    // Malformed input is kept as its text, so the audit shows it and the agent can say so.
+                    serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw))
                 });
                 Some(OutputItem::BlockFinished { block: index, input, signature: self.signatures.remove(&index), is_error: None })
             }

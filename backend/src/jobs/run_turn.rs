@@ -8,9 +8,11 @@ use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::ChatRequest;
 use uuid::Uuid;
 
-use super::drive::{drive, Ending};
+use super::drive::{complete, drive, Ending};
 use super::output::{classify, WriteStop};
+use crate::agent::Workspace;
 use crate::error::BackendError;
+use crate::guard::Root;
 use crate::queue::TurnJob;
 use crate::settings;
 use crate::state::Backend;
@@ -44,8 +46,11 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
     let provider = ProviderId::parse(&view.provider);
     let ending = match (provider, provider.and_then(api)) {
         (_, Some(api)) => {
-            let events = api.stream(build_request(&view, job.turn, &settings));
-            drive(backend, &view, job.turn, &attempt_id, events, None).await
+            let workspace = view.workspace.as_deref().and_then(|name| {
+                let dir = workspaces::directory(&backend.config.workspace_root, Some(name));
+                Root::open(&dir).ok().map(|root| Workspace::new(root, backend.claude_home().to_path_buf()))
+            });
+            super::agent_turn::run(backend, api, job.turn, &attempt_id, view, &settings, workspace).await
         }
         (Some(ProviderId::ClaudeCode), None) => {
             let state = backend.state(id).await?;
@@ -63,7 +68,10 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
                 thinking_budget: settings.thinking_budget,
             };
             match providers::claude_code::start(&backend.config.claude_code, &request) {
-                Ok(run) => drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control)).await,
+                Ok(run) => match drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control), 0).await {
+                    Ending::Stopped(stop_reason) => complete(backend, id, job.turn, &attempt_id, stop_reason).await,
+                    other => other,
+                },
                 Err(error) => Ending::Failed(error.to_string()),
             }
         }
@@ -71,6 +79,9 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
     };
     match ending {
         Ending::Completed | Ending::Superseded => Ok(()),
+        Ending::Stopped(stop_reason) => ignore_superseded(
+            backend.execute(id, ConversationCommand::CompleteTurn { turn: job.turn, attempt_id: attempt_id.clone(), stop_reason }).await,
+        ),
         Ending::Interrupted(error) => {
             tracing::warn!(%error, "the database became unreachable mid-turn; the job is left for a reclaim");
             Err(error)
@@ -80,7 +91,7 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
 }
 
 /// A provider reached over HTTP: a history in, a stream of events out.
-trait Streams {
+pub(super) trait Streams: Sync {
     fn stream(&self, request: ChatRequest) -> providers::ProviderStream;
 }
 

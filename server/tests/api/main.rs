@@ -5,6 +5,7 @@ mod helpers;
 // For `nginx.rs`, which the anchors bench includes too and which finds it at its parent.
 use helpers::free_port;
 
+mod agent;
 mod bad_input;
 mod chat_ux;
 mod claude_code;
