@@ -59,14 +59,18 @@ pub async fn run(
             Ending::Stopped(stop_reason) => stop_reason,
             other => return other,
         };
+        // Only a reply that called tools in a workspace needs the turn read back.
+        let Some(workspace) = workspace.as_ref().filter(|_| stop_reason == "tool_use") else {
+            return complete(backend, &id, turn, attempt_id, stop_reason).await;
+        };
         view = match backend.view(&id, None).await {
             Ok(view) => view,
             Err(error) => return Ending::Interrupted(error),
         };
         let calls = calls_from(&view, turn, first_block);
-        let Some(workspace) = workspace.as_ref().filter(|_| stop_reason == "tool_use" && !calls.is_empty()) else {
+        if calls.is_empty() {
             return complete(backend, &id, turn, attempt_id, stop_reason).await;
-        };
+        }
         for (block, call) in (next_block(&view, turn)..).zip(calls) {
             if let Err(ending) = run_call(backend, &id, turn, attempt_id, workspace, &call, block).await {
                 return ending;
