@@ -1,7 +1,7 @@
 # Dockerfile — the pocket-dev image (used by compose.yml for pocket-dev-app and pocket-dev-worker).
 #
 #   build    rust (Debian bookworm) + Node.js 22: scripts/setup.sh installs the build tools, then
-#            scripts/build-release.sh runs `cargo leptos build --release` (the same scripts CI runs).
+#            scripts/build-release.sh runs `scripts/build.sh --release` (the same scripts CI runs).
 #   runtime  debian bookworm-slim with /usr/local/bin/pocket-dev, the site (/app/site), the migrations
 #            (/app/migrations), Node.js 22, the pinned Claude Code CLI, git and gh, running as the
 #            non-root user `pocketdev` (UID/GID from the USER_ID/GROUP_ID build args).
@@ -27,7 +27,7 @@ FROM node:${NODE_MAJOR}-${DEBIAN_RELEASE}-slim AS node
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# Node.js + npm for the npm build tools (sass, binaryen's wasm-opt) that scripts/setup.sh installs.
+# Node.js + npm for the npm build tools (binaryen's wasm-opt, lightningcss, terser) that scripts/setup.sh installs.
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
@@ -38,7 +38,7 @@ WORKDIR /src
 # No databases, browsers or nginx in the build stage: setup.sh only reports those (PD_SKIP_APT=1).
 ENV PD_SKIP_APT=1 CARGO_TERM_COLOR=never
 
-# Tools first (cargo-leptos compiles for ~13 min): this layer is reused until one of these files changes.
+# Tools first (wasm-bindgen-cli compiles for ~3 min): this layer is reused until one of these files changes.
 COPY scripts/setup.sh scripts/setup.sh
 COPY Cargo.lock Cargo.lock
 COPY tools/package.json tools/package-lock.json tools/

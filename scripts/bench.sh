@@ -10,8 +10,8 @@
 #   scripts/bench.sh cloudcli   CloudCLI from npm (in /tmp, never committed), same CLI and mock: time to first text
 #                               (`anchors` runs it too when its claude rows run, for the overhead ratio;
 #                               a full `anchors` run rewrites the table in docs/BENCHMARKS.md between its markers)
-# A full anchors run, or one naming `open` or `wasm`, first runs `cargo leptos build --release` (cargo-leptos runs
-# wasm-opt -Oz from tools/node_modules/.bin, npm binaryen 132), so the site matches the server; BENCH_WASM=1 forces it.
+# A full anchors run, or one naming `open` or `wasm`, first runs `scripts/build.sh --release` (it runs wasm-opt -Oz
+# from tools/node_modules/.bin, npm binaryen 132), so the site matches the server; BENCH_WASM=1 forces it.
 # BENCH_TURNS=N sets the number of first-token turns (default 30; the claude_code rows use N/3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,14 +20,13 @@ scripts/setup.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export LEPTOS_OUTPUT_NAME=pocket-dev   # read by leptos at compile time; must match cargo-leptos builds
+export LEPTOS_OUTPUT_NAME=pocket-dev   # read by leptos at compile time; must match scripts/build.sh
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true   # 1,000 idle SSE subscribers need the descriptors
 BENCH="${1:-pipeline}"
 [ $# -gt 0 ] && shift
-# Runs a cargo command with the `--cfg erase_components` of `cargo leptos build --release` (Cargo.toml:
-# always-erase-components): a server built without it (`cargo bench` rebuilds target/release/pocket-dev
-# too) renders un-erased views that the site's WASM cannot hydrate. Not exported: cargo-leptos would
-# append it again.
+# Runs a cargo command with the `--cfg erase_components` of scripts/build.sh: a server built without it
+# (`cargo bench` rebuilds target/release/pocket-dev too) renders un-erased views that the site's WASM
+# cannot hydrate.
 erased() { RUSTFLAGS="--cfg erase_components" "$@"; }
 # CloudCLI's submit -> first text: prints {"turns":N,"p50":MS,...} on stdout (progress on stderr).
 cloudcli() {
@@ -104,7 +103,7 @@ DRIVE
 # whose WASM came from another build can fail to hydrate (the open row then prints NaN and the page's
 # errors). Always for a full run or those sections; BENCH_WASM=1 forces it for any run.
 if [ "${BENCH_WASM:-0}" = 1 ] || { [ "$BENCH" = anchors ] && { [ $# -eq 0 ] || [[ " $* " == *" open "* ]] || [[ " $* " == *" wasm "* ]]; }; }; then
-  (unset RUSTFLAGS; cargo leptos build --release)
+  scripts/build.sh --release
 fi
 erased cargo build --release -p server --bin pocket-dev
 export PD_BIN="$ROOT/target/release/pocket-dev"

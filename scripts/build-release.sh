@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # scripts/build-release.sh — the release build of PocketDev, as the Dockerfile's build stage runs it.
 #
-# Owns the release build: scripts/setup.sh (the tools: cargo-leptos, wasm-bindgen-cli, sass, wasm-opt),
-# then `cargo leptos build --release` with LEPTOS_OUTPUT_NAME=pocket-dev and tools/node_modules/.bin on
-# PATH. Output: target/release/pocket-dev and target/site/ (pkg/pocket-dev.{js,wasm,css}).
+# Owns the release build: scripts/setup.sh (the tools: wasm-bindgen-cli, wasm-opt, lightningcss, terser),
+# then `scripts/build.sh --release`. Output: target/release/pocket-dev and target/site/ (pkg/pocket-dev.{js,wasm,css}).
 #
 # Usage: scripts/build-release.sh              setup + release build + output check
 #        scripts/build-release.sh --preflight  setup + check that every tool the build calls resolves
@@ -39,15 +38,13 @@ else
   scripts/setup.sh
 fi
 
-# The same environment as ./run and ./test: npm tools first on PATH (else cargo-leptos downloads them),
-# and the wasm output name the server looks for.
+# The PATH of scripts/build.sh: the npm tools first.
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export LEPTOS_OUTPUT_NAME=pocket-dev
 
-# Every external tool `cargo leptos build --release` calls must resolve from PATH.
+# Every external tool `scripts/build.sh --release` calls must resolve from PATH.
 preflight() {
   local tool version cmd
-  for tool in cargo "cargo leptos" wasm-bindgen wasm-opt sass; do
+  for tool in cargo wasm-bindgen wasm-opt lightningcss terser; do
     read -ra cmd <<<"$tool"
     version="$("${cmd[@]}" --version 2>/dev/null | head -n1)" || die "'$tool --version' failed: run scripts/setup.sh"
     [ -n "$version" ] || die "'$tool --version' printed nothing"
@@ -63,14 +60,11 @@ preflight() {
 preflight
 
 if [ "$MODE" = preflight ]; then
-  say "preflight ok: would run 'cargo leptos build --release' (LEPTOS_OUTPUT_NAME=$LEPTOS_OUTPUT_NAME)"
+  say "preflight ok: would run 'scripts/build.sh --release'"
   exit 0
 fi
 
-say "cargo leptos build --release"
-t0=$SECONDS
-cargo leptos build --release
-say "built in $((SECONDS - t0)) s"
+scripts/build.sh --release
 
 BIN="$ROOT/target/release/pocket-dev"
 [ -x "$BIN" ] || die "$BIN not found after the build"

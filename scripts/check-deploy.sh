@@ -13,7 +13,7 @@
 #   shell       scripts/shellcheck.sh (the one owner of that rule: every shell script of the repository, the
 #               deployment scripts among them) with the pinned shellcheck of .data/deploy-venv
 #   build       scripts/build-release.sh --preflight (setup + every tool of the release build resolves);
-#               with PD_CHECK_RELEASE_BUILD=1 the full `cargo leptos build --release` (~5-10 min on 2 cores;
+#               with PD_CHECK_RELEASE_BUILD=1 the full `scripts/build.sh --release` (~5-10 min on 2 cores;
 #               target/site is restored afterwards, so a later debug e2e run still gets its debug site), and its
 #               WASM must be under 400 KB gzipped (issue 9's target, measured as docs/BENCHMARKS.md does)
 #   entrypoint  deploy/checks/entrypoint_test.sh: deploy/app/entrypoint.sh and healthcheck.sh for real,

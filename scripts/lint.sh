@@ -7,7 +7,7 @@
 #                            unify app/ssr with app/hydrate.
 #   scripts/lint.sh fmt      only the format check
 #
-# RUSTFLAGS="--cfg erase_components" as `./test unit` and cargo-leptos debug builds use, so the host crates'
+# RUSTFLAGS="--cfg erase_components" as `./test unit` and scripts/build.sh use, so the host crates'
 # dependencies are shared with those builds rather than rebuilt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

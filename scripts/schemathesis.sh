@@ -15,7 +15,7 @@
 # real id); both positive and negative data. Excluded: GET /api/conversations/live, an SSE stream that never ends by
 # design (tests/api/openapi.rs checks its answer).
 #
-# Usage: scripts/schemathesis.sh   (after `cargo leptos build`, or with PD_BIN=path/to/pocket-dev)
+# Usage: scripts/schemathesis.sh   (after `scripts/build.sh`, or with PD_BIN=path/to/pocket-dev)
 # Environment: PD_BIN (default target/debug/pocket-dev), PD_ST_MAX_EXAMPLES (default 30 per operation),
 #   PD_ST_MAX_TIME (default 90 s for the whole run), PD_ST_SEED (default 1), PD_ST_CHECKS (the checks above,
 #   comma-separated; `all` for every Schemathesis check); the private services
@@ -40,7 +40,7 @@ REPORT="$DATA/schemathesis-report"
 say() { printf '[schemathesis] %s\n' "$*"; }
 die() { printf '[schemathesis] ERROR: %s\n' "$*" >&2; exit 1; }
 
-[ -x "$BIN" ] || die "$BIN not found: run cargo leptos build (or set PD_BIN)"
+[ -x "$BIN" ] || die "$BIN not found: run scripts/build.sh (or set PD_BIN)"
 mkdir -p "$DATA"
 
 # ---------------------------------------------------------------- Schemathesis from PyPI

@@ -11,8 +11,8 @@
 #       starts its own PocketDev like `./test e2e` does, minus nginx: the mock LLM on 127.0.0.1:3902 and
 #       `pocket-dev serve` on 127.0.0.1:3020 with a fresh database `pocketdev_screenshots`, Redis db 2, and its own
 #       .data/screenshots-workspace and .data/screenshots-claude-home; takes the pictures and stops what it started.
-#       Needs a built target/debug/pocket-dev + target/site (`./test` or `cargo leptos build` makes them;
-#       PD_SCREENSHOTS_BUILD=1 runs `cargo leptos build` first). PostgreSQL and Redis come from scripts/services.sh.
+#       Needs a built target/debug/pocket-dev + target/site (`./test` or `scripts/build.sh` makes them;
+#       PD_SCREENSHOTS_BUILD=1 runs `scripts/build.sh` first). PostgreSQL and Redis come from scripts/services.sh.
 #   BASE_URL=http://127.0.0.1:3011 PD_E2E_USER=… PD_E2E_PASS=… CLAUDE_HOME=… scripts/screenshots.sh
 #       uses a running server instead (CLAUDE_HOME: the server's, where the demo session file is written for
 #       the import; optional when the server is `./test e2e`'s, whose layout the helpers know).
@@ -76,9 +76,9 @@ trap 'exit 143' TERM
 
 BIN="${PD_BIN:-$ROOT/target/debug/pocket-dev}"
 export LEPTOS_OUTPUT_NAME=pocket-dev
-if [ "${PD_SCREENSHOTS_BUILD:-}" = 1 ]; then cargo leptos build; fi
-[ -x "$BIN" ] || die "$BIN not found: build first (./test, or cargo leptos build, or PD_SCREENSHOTS_BUILD=1)"
-[ -d "$ROOT/target/site/pkg" ] || die "target/site/pkg not found: build first (cargo leptos build)"
+if [ "${PD_SCREENSHOTS_BUILD:-}" = 1 ]; then scripts/build.sh; fi
+[ -x "$BIN" ] || die "$BIN not found: build first (./test, or scripts/build.sh, or PD_SCREENSHOTS_BUILD=1)"
+[ -d "$ROOT/target/site/pkg" ] || die "target/site/pkg not found: build first (scripts/build.sh)"
 
 scripts/services.sh start >/dev/null
 eval "$(scripts/services.sh env)"

@@ -2,18 +2,19 @@
 # scripts/setup.sh — idempotent installer of everything PocketDev needs to build, run and test.
 #
 # Owns: system packages (postgresql, redis-server, nginx, chromium, apache2-utils, curl, node/npm if absent),
-#       the wasm32-unknown-unknown rustup target, cargo-leptos 0.3.10, wasm-bindgen-cli (exact version from
-#       Cargo.lock), tools/node_modules (sass + binaryen.js wasm-opt) and end2end/node_modules (@playwright/test).
+#       the wasm32-unknown-unknown rustup target, wasm-bindgen-cli (exact version from Cargo.lock),
+#       tools/node_modules (binaryen.js wasm-opt, lightningcss, terser, the Claude Code CLI) and
+#       end2end/node_modules (@playwright/test): what scripts/build.sh calls.
 # Installs only what is missing; when everything is present it finishes in well under 2 s.
 #
 # Environment:
-#   PD_SKIP_CARGO_TOOLS=1   don't `cargo install` cargo-leptos / wasm-bindgen-cli (only report their state)
+#   PD_SKIP_CARGO_TOOLS=1   don't `cargo install` wasm-bindgen-cli (only report its state)
 #   PD_SKIP_APT=1           don't apt-get install missing system packages (only report them)
 #
 # Traps handled here (see /work/shared/reference/leptos-build-recipe.md):
-#   - cargo-leptos 0.3.11 needs rustc >= 1.96, so 0.3.10 is pinned.
+#   - no cargo-leptos: scripts/build.sh runs its steps, which saves its 13-minute install on every fresh
+#     machine and in every fresh Docker build.
 #   - the wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock; `--locked` fails for 0.2.130.
-#   - sass and wasm-opt must be on PATH (tools/node_modules/.bin), or cargo-leptos tries GitHub (offline: fails).
 #   - never apt-get install binaryen: Debian's wasm-opt 108 produces wasm that fails to hydrate.
 #   - Playwright must not download a browser: Debian's /usr/bin/chromium is used.
 set -euo pipefail
@@ -21,7 +22,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-CARGO_LEPTOS_VERSION=0.3.10
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say()  { printf '[setup] %s\n' "$*"; }
@@ -92,16 +92,6 @@ PY
   fi
 }
 
-cl_version="$(cargo leptos --version 2>/dev/null | awk '{print $NF}' || true)"
-if [ "$cl_version" = "$CARGO_LEPTOS_VERSION" ]; then
-  say "cargo-leptos $cl_version: ok"
-elif [ "${PD_SKIP_CARGO_TOOLS:-}" = 1 ]; then
-  say "cargo-leptos is '${cl_version:-absent}', want $CARGO_LEPTOS_VERSION (PD_SKIP_CARGO_TOOLS=1: not installing)"
-else
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (found '${cl_version:-none}'); takes ~13 min on 2 cores"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-fi
-
 wb_want="$(lock_wasm_bindgen_version || true)"
 wb_have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
 if [ -z "$wb_want" ]; then
@@ -132,10 +122,11 @@ npm_ci_dir() { # dir, label, extra env...
     printf '%s\n' "$want" >"$stamp"
   fi
 }
-npm_ci_dir tools   "tools/node_modules (sass, wasm-opt)"
+npm_ci_dir tools   "tools/node_modules (wasm-opt, lightningcss, terser, claude)"
 npm_ci_dir end2end "end2end/node_modules (@playwright/test)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-[ -x tools/node_modules/.bin/sass ]      || die "tools/node_modules/.bin/sass missing after npm ci"
-[ -x tools/node_modules/.bin/wasm-opt ]  || die "tools/node_modules/.bin/wasm-opt missing after npm ci"
+for tool in wasm-opt lightningcss terser; do
+  [ -x "tools/node_modules/.bin/$tool" ] || die "tools/node_modules/.bin/$tool missing after npm ci"
+done
 
 say "done"

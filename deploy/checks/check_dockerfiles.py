@@ -247,17 +247,16 @@ def check_env_not_committed(root: Path, r: Report):
 
 
 def check_dockerignore(root: Path, patterns, r: Report):
-    for path in (".env", ".data/pg/PG_VERSION", "target/release/pocket-dev", "tools/node_modules/sass/package.json",
+    for path in (".env", ".data/pg/PG_VERSION", "target/release/pocket-dev", "tools/node_modules/terser/package.json",
                  "end2end/node_modules/x", ".git/HEAD", "deploy/checks/node_modules/x"):
         r.check(ignored(path, patterns), f".dockerignore keeps {path} out of the build context",
                 f".dockerignore must exclude {path}")
-    # everything the build stage's `COPY . .` needs for `cargo leptos build --release`
+    # everything the build stage's `COPY . .` needs for `scripts/build.sh --release`
     cargo = tomllib.loads((root / "Cargo.toml").read_text())
     members = cargo["workspace"]["members"]
-    leptos = cargo["workspace"]["metadata"]["leptos"][0]
-    needed = ["Cargo.toml", "Cargo.lock", "migrations", "config/models.json", "scripts/setup.sh", "scripts/build-release.sh",
+    needed = ["Cargo.toml", "Cargo.lock", "migrations", "config/models.json", "scripts/setup.sh", "scripts/build-release.sh", "scripts/build.sh",
               "tools/package.json", "tools/package-lock.json", "end2end/package.json", "end2end/package-lock.json",
-              leptos["style-file"], leptos["assets-dir"], "deploy/app/entrypoint.sh", "deploy/app/healthcheck.sh",
+              "style/main.css", "public", "deploy/app/entrypoint.sh", "deploy/app/healthcheck.sh",
               "deploy/proxy/Dockerfile"]
     needed += [f"{m}/Cargo.toml" for m in members] + [f"{m}/src" for m in members]
     excluded = [p for p in needed if ignored(p, patterns)]
@@ -421,7 +420,7 @@ MUTATIONS = [
     ("apt lists kept", "app", " && rm -rf /var/lib/apt/lists/*\n\n# Node.js 22", "\n\n# Node.js 22", "rm -rf /var/lib/apt/lists"),
     ("an API key baked into ENV", "app", "    RUST_LOG=info", "    RUST_LOG=info \\\n    ANTHROPIC_API_KEY=sk-ant-abc", "secrets must come from the environment"),
     ("no HEALTHCHECK", "app", "HEALTHCHECK --interval", "# HEALTHCHECK --interval", "needs a HEALTHCHECK"),
-    ("cargo run outside the scripts", "app", "PD_RELEASE_OUT=/out scripts/build-release.sh", "cargo leptos build --release", "calls cargo directly"),
+    ("cargo run outside the scripts", "app", "PD_RELEASE_OUT=/out scripts/build-release.sh", "cargo build --release -p server", "calls cargo directly"),
     ("a different Claude Code version", "app", "ARG CLAUDE_CODE_VERSION=", "ARG CLAUDE_CODE_VERSION=0.", "must equal tools/package.json"),
     ("a curl | sh install", "proxy", "RUN apt-get update", "RUN curl -fsSL https://example.com/i.sh | sh && apt-get update", "pipes a downloaded script"),
     ("shell-form ENTRYPOINT", "app", 'ENTRYPOINT ["/usr/bin/tini", "--", "/app/deploy/entrypoint.sh"]', "ENTRYPOINT /app/deploy/entrypoint.sh", "must be a JSON array"),

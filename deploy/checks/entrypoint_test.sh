@@ -53,8 +53,8 @@ trap cleanup EXIT
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@" 2>/dev/null || true; }
 
-[ -x "$BIN" ] || fail "$BIN not found: build it first (cargo leptos build, or ./test deploy)"
-[ -d "$SITE/pkg" ] || fail "$SITE/pkg not found: build it first (cargo leptos build)"
+[ -x "$BIN" ] || fail "$BIN not found: build it first (scripts/build.sh, or ./test deploy)"
+[ -d "$SITE/pkg" ] || fail "$SITE/pkg not found: build it first (scripts/build.sh)"
 [ "$(http_code "http://$ADDR/health")" = 000 ] || fail "something already answers on $ADDR; stop it first"
 
 # ---------------------------------------------------------------- a fresh, container-like environment

@@ -14,9 +14,9 @@
 #   rust:1.95.0-bookworm     that Debian plus a C toolchain, git, curl, pkg-config and libssl-dev (the official
 #                            image is buildpack-deps, which has many more -dev packages), and this machine's own
 #                            Rust 1.95.0 toolchain (with the wasm32 target) in /usr/local/rustup and
-#                            /usr/local/cargo. It ALSO CARRIES the pinned build tools this machine has built:
-#                            cargo-leptos and wasm-bindgen-cli in /usr/local/cargo/bin, so scripts/setup.sh in
-#                            the build stage finds them instead of compiling cargo-leptos for ~13 minutes.
+#                            /usr/local/cargo. It ALSO CARRIES the pinned build tool this machine has built:
+#                            wasm-bindgen-cli in /usr/local/cargo/bin, so scripts/setup.sh in the build stage
+#                            finds it instead of compiling it for ~3 minutes.
 #   nginx:1.28-bookworm      that Debian plus Debian's nginx (1.22, not 1.28), with the official image's
 #                            `nginx` user and its log links to stdout/stderr
 #   postgres:17-alpine       Debian (not Alpine) with PostgreSQL 15 (Debian has no 17), and a small entrypoint
@@ -111,7 +111,7 @@ rust() {
   rm -rf "$dir/rustup/toolchains/1.95.0-x86_64-unknown-linux-gnu/share/doc"
   printf 'version = "12"\ndefault_toolchain = "1.95.0-x86_64-unknown-linux-gnu"\nprofile = "minimal"\n' >"$dir/rustup/settings.toml"
   local tool
-  for tool in rustup cargo-leptos wasm-bindgen; do cp "$HOME/.cargo/bin/$tool" "$dir/cargo/bin/"; done
+  for tool in rustup wasm-bindgen; do cp "$HOME/.cargo/bin/$tool" "$dir/cargo/bin/"; done
   # rustup's proxies are links to the rustup binary, as rustup-init makes them.
   for tool in cargo rustc rustdoc rustfmt cargo-fmt cargo-clippy clippy-driver; do ln -s rustup "$dir/cargo/bin/$tool"; done
   cat >"$dir/Dockerfile" <<'DOCKERFILE'
@@ -123,7 +123,7 @@ RUN apt-get update \
 ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 COPY rustup /usr/local/rustup
 COPY cargo /usr/local/cargo
-RUN rustc --version && cargo --version && cargo leptos --version && wasm-bindgen --version
+RUN rustc --version && cargo --version && wasm-bindgen --version
 CMD ["bash"]
 DOCKERFILE
   build "$tag" "$dir"

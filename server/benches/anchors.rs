@@ -110,6 +110,7 @@ async fn cli_alone(turns: usize, mock: &str) -> Option<f64> {
             permissions: Permissions::Ask,
             allowed_tools: vec![],
             thinking_budget: None,
+            append_system_prompt: None,
         };
         let started = Instant::now();
         let mut run = match claude_code::start(&config, &request) {
@@ -254,7 +255,7 @@ fn last_message_shown(url: &str) -> (Vec<f64>, u64, Vec<String>) {
     (sorted(samples), report["messages_in_dom"].as_u64().unwrap_or(0), errors)
 }
 
-/// Gzipped size of the site's WASM (after `cargo leptos build --release`).
+/// Gzipped size of the site's WASM (after `scripts/build.sh --release`).
 fn wasm_size() {
     let path = root().join("target/site/pkg/pocket-dev.wasm");
     let Ok(meta) = std::fs::metadata(&path) else {

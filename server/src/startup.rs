@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 pub use crate::app_state::AppState;
 
-/// Leptos options from the environment that cargo-leptos (or the run script) sets.
+/// Leptos options from the environment that `./run`, the image and the tests set.
 pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
     let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
     LeptosOptions::builder()
