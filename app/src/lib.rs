@@ -16,6 +16,7 @@ mod components;
 mod config_page;
 mod defaults;
 mod dom;
+mod instructions;
 mod layout;
 mod live;
 mod page;

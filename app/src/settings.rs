@@ -1,4 +1,5 @@
-//! The settings page: API keys, set, replaced or deleted; and the chat defaults (`defaults.rs`).
+//! The settings page: API keys, set, replaced or deleted; the chat defaults (`defaults.rs`); and the
+//! instructions for the agents (`instructions.rs`).
 //!
 //! A key's value is never shown again, nor sent back to the browser: only whether it is set, where
 //! from (this page or the environment), and its last 4 characters. Keys saved here are stored
@@ -35,6 +36,7 @@ pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_rou
     let keys = backend.api_keys().map_err(|e| crate::server_error::shown(&e));
     let problem = crate::server_page::failure(url, SaveApiKey::PATH).or_else(|| crate::server_page::failure(url, DeleteApiKey::PATH));
     let defaults = crate::defaults::render(backend, url).await;
+    let instructions = crate::instructions::render(backend, url).await;
     crate::server_page::render_html(view! {
         <p><a href="/">"← Conversations"</a></p>
         <h1>"Settings"</h1>
@@ -51,6 +53,7 @@ pub async fn render(backend: &std::sync::Arc<backend::Backend>, url: &leptos_rou
             }}
         </section>
         {defaults}
+        {instructions}
     })
 }
 

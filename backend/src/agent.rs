@@ -2,6 +2,7 @@
 //! conversation's workspace through the [`guard`](crate::guard).
 
 pub mod history;
+pub mod system_prompt;
 pub mod tools;
 
 pub use tools::{run, specs, ToolOutput, ToolSpec, Workspace};

@@ -64,7 +64,7 @@ fn write_message(out: &mut String, message: &Message) {
             BlockType::Error => out.push_str(&format!("> **Error:** {}\n\n", one_line(text))),
         }
     }
-    if message.stop_reason.as_deref() == Some("aborted") {
+    if message.stop_reason.as_deref() == Some(domain::ABORTED) {
         out.push_str("> _Interrupted_\n\n");
     }
 }

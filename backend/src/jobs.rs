@@ -1,6 +1,7 @@
 //! Background jobs run by workers. One file per job.
 
 mod agent_turn;
+mod approvals;
 mod drive;
 mod output;
 mod run_turn;

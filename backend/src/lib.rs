@@ -16,6 +16,7 @@ pub mod event_log;
 pub mod export;
 pub mod group_commit;
 pub mod guard;
+pub mod instructions;
 pub mod jobs;
 pub mod live;
 pub mod live_list;

@@ -18,5 +18,5 @@ pub use provider::{Capabilities, ProviderId};
 pub use tool::{AgentTool, ToolEffect};
 pub use view::{
     Block, BlockType, ContextLevel, ContextMeter, ConversationSummary, ConversationView, LoggedEvent, Message, PendingApproval, Role,
-    Status, UsageTotals,
+    Status, UsageTotals, ABORTED,
 };

@@ -178,6 +178,7 @@ pub struct Message {
     pub role: Role,
     pub turn: u32,
     pub blocks: Vec<Block>,
+    /// The provider's stop reason, or [`ABORTED`] for a reply the user stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
     /// An assistant reply's tokens and cost, once its turn recorded them.
@@ -251,5 +252,8 @@ impl LoggedEvent {
         })
     }
 }
+
+/// The stop reason of a reply the user stopped.
+pub const ABORTED: &str = "aborted";
 
 mod fold;

@@ -1,7 +1,7 @@
 // The OpenAI providers in the browser, against the mock LLM: the new-conversation form's provider and
 // settings, the context-window meter (ok → warn at 75 % → danger at 90 %), per-turn usage and the cost.
 // `./test e2e` runs the app with PD_MODELS_FILE = the built-in catalogue plus `e2e-tiny-context`, an
-// OpenAI model with a 100-token window priced $10 / $30 per million input / output tokens.
+// OpenAI model with a 200-token window priced $10 / $30 per million input / output tokens.
 import { test, expect, Page } from "./fixtures";
 import { assistantText, expectedText, watchErrors } from "./support";
 
@@ -47,31 +47,46 @@ test("the context meter warns at 75 % and turns to danger at 90 %, and the cost 
   await expect(meter).toHaveAttribute("data-percent", "0.0");
   await expect(page.getByTestId("conversation-cost")).toHaveText("$0.0000");
 
-  // Turn 1: a 40-word prompt and a 10-token reply: 50 of 100 tokens.
+  // Every turn's input starts with the system prompt (the mock counts words as tokens): turn 1, a
+  // 40-word prompt and a 10-token reply, tells its size, and the later prompts are sized from it.
+  const usd = (input: number, output: number) => (input * 10 + output * 30) / 1e6;
+  // The shown total rounds a sum of per-turn costs to 4 places: it is within half a unit of the exact sum.
+  const expectTotal = async (input: number, output: number) =>
+    await expect
+      .poll(async () => Math.abs(Number((await page.getByTestId("conversation-cost").textContent())!.slice(1)) - usd(input, output)))
+      .toBeLessThanOrEqual(0.00005 + 1e-9);
   await sendTurn(page, prompt(38, "tokens=10"), 1);
+  const usage = page.locator('[data-turn="1"] [data-testid="turn-usage"]');
+  await expect(usage).toHaveText(/^\d+ in · 10 out · \$/);
+  const system = Number((await usage.textContent())!.split(" ")[0]) - 40;
+  expect(system, "the system prompt counts, and leaves room for the turns below").toBeGreaterThan(20);
+  expect(system).toBeLessThan(95);
+  const used1 = system + 50;
   await expect(meter).toHaveAttribute("data-level", "ok");
-  await expect(meter).toHaveAttribute("data-percent", "50.0");
-  await expect(meter).toContainText("50 / 100");
-  // 40 · $10 + 10 · $30 per million = $0.0007
-  await expect(page.locator('[data-turn="1"] [data-testid="turn-usage"]')).toHaveText("40 in · 10 out · $0.0007");
-  await expect(page.getByTestId("conversation-cost")).toHaveText("$0.0007");
+  await expect(meter).toHaveAttribute("data-percent", (used1 / 2).toFixed(1));
+  await expect(meter).toContainText(`${used1} / 200`);
+  await expect(usage).toHaveText(new RegExp(`^${system + 40} in · 10 out · \\$`));
+  await expectTotal(system + 40, 10);
 
-  // Turn 2: the history (50) and a 20-word prompt in, 10 out: 80 %.
-  await sendTurn(page, prompt(18, "tokens=10"), 2);
+  // Turn 2: the system prompt, the history (50) and a prompt in, 10 out: 160 of 200, 80 %.
+  const words2 = 100 - system;
+  await sendTurn(page, prompt(words2 - 2, "tokens=10"), 2);
   await expect(meter).toHaveAttribute("data-level", "warn");
   await expect(meter).toHaveAttribute("data-percent", "80.0");
-  await expect(page.getByTestId("conversation-cost")).toHaveText("$0.0017");
+  const input2 = system + 50 + words2;
+  await expectTotal(system + 40 + input2, 20);
 
-  // Turn 3: 80 + 10 words in, 2 out: 92 %.
-  await sendTurn(page, prompt(8, "tokens=2"), 3);
+  // Turn 3: 160 + 12 words in, 12 out: 184 of 200, 92 %.
+  await sendTurn(page, prompt(10, "tokens=12"), 3);
   await expect(meter).toHaveAttribute("data-level", "danger");
   await expect(meter).toHaveAttribute("data-percent", "92.0");
-  await expect(page.getByTestId("conversation-cost")).toHaveText("$0.0027");
+  await expectTotal(system + 40 + input2 + 172, 32);
+  const total = (await page.getByTestId("conversation-cost").textContent())!;
 
   // The server-rendered page shows the same, before any script runs.
   await page.reload();
   await expect(page.getByTestId("context-meter")).toHaveAttribute("data-level", "danger");
-  await expect(page.getByTestId("conversation-cost")).toHaveText("$0.0027");
+  await expect(page.getByTestId("conversation-cost")).toHaveText(total);
   expect(errors).toEqual([]);
 });
 
@@ -98,7 +113,7 @@ test("the provider list names every provider, and a wrong setting is refused wit
   expect(providers.find((p: { id: string }) => p.id === "openai").available).toBe(true);
   const pricing = await (await request.get("/api/pricing")).json();
   const tiny = pricing.providers.openai.models.find((m: { id: string }) => m.id === "e2e-tiny-context");
-  expect(tiny.context_window).toBe(100);
+  expect(tiny.context_window).toBe(200);
   const refused = await request.post("/api/conversations", { data: { provider: "openai", thinking_budget: 2048 } });
   expect(refused.status()).toBe(400);
   expect((await refused.json()).error).toContain("thinking_budget");

@@ -2,6 +2,7 @@
 // an API key is set, replaced, deleted and set again; its value never comes back to the browser.
 import { createHash } from "node:crypto";
 import { test, expect, Page } from "./fixtures";
+import { createWorkspace } from "./support";
 
 // `./test e2e` passes a fresh realistic-looking key and searches logs and the database for it afterwards.
 const UI_KEY = process.env.PD_E2E_UI_KEY ?? `sk-ant-api03-${"e2e".repeat(20)}-ZZZZ`;
@@ -128,4 +129,35 @@ test("a cross-origin request to change a key is refused", async ({ page, request
   expect((await forged.json()).error).toContain("cross-origin");
   await page.goto("/settings");
   await expect(page.locator('[data-testid="api-key"][data-name="ANTHROPIC_API_KEY"] [data-testid="api-key-status"]')).not.toHaveText(/…site/);
+});
+
+test("instructions for every workspace and for one workspace are saved apart and survive a reload", async ({ page }) => {
+  const workspace = await createWorkspace(page.request, `instr-${Date.now()}`);
+  await page.goto("/settings");
+  const text = page.getByTestId("instructions-text");
+  await text.fill("Answer in French.");
+  await page.getByTestId("instructions-save").click();
+  await expect(page.getByTestId("instructions-saved")).toBeVisible();
+  await expect(text).toHaveValue("Answer in French.");
+
+  await page.getByTestId("instructions-scope").selectOption(workspace);
+  await page.getByTestId("instructions-show").click();
+  await expect(text).toHaveValue("");
+  await text.fill("Run the tests with make test.");
+  await page.getByTestId("instructions-save").click();
+  await expect(page.getByTestId("instructions-saved")).toBeVisible();
+  await expect(page.getByTestId("instructions-scope")).toHaveValue(workspace);
+
+  await page.goto("/settings");
+  await expect(text).toHaveValue("Answer in French.");
+  const stored = await page.request.get(`/api/workspaces/${workspace}/instructions`);
+  expect(await stored.json()).toEqual({ text: "Run the tests with make test." });
+
+  // Too long: refused with the reason, and the stored text is kept.
+  await text.fill("x".repeat(32_768));
+  await text.evaluate((el: HTMLTextAreaElement) => { el.removeAttribute("maxlength"); el.value += "yy"; });
+  await page.getByTestId("instructions-save").click();
+  await expect(page.getByTestId("instructions-error")).toContainText("at most 32768");
+  expect(await (await page.request.get("/api/settings/instructions")).json()).toEqual({ text: "Answer in French." });
+  await page.request.put("/api/settings/instructions", { data: { text: "" } });
 });

@@ -158,3 +158,17 @@ test("a path in a message opens a preview with highlighted text, and a binary fi
   await preview.getByTestId("preview-close").click();
   await expect(preview).toBeHidden();
 });
+
+test("a conversation without a workspace says it has no tools or attachments, and one in a workspace does not", async ({ page, request }) => {
+  const plain = await createConversation(request, { provider: "anthropic", title: unique("no-ws") });
+  await page.goto(`/c/${plain}`);
+  await waitHydrated(page);
+  await expect(page.getByTestId("no-workspace")).toHaveText("No workspace: no tools or attachments");
+  await expect(page.getByTestId("attach")).toBeDisabled();
+  const ws = await createWorkspace(request, unique("tools").toLowerCase());
+  const agent = await createConversation(request, { provider: "anthropic", workspace: ws, title: unique("ws") });
+  await page.goto(`/c/${agent}`);
+  await waitHydrated(page);
+  await expect(page.getByTestId("attach")).toBeEnabled();
+  await expect(page.getByTestId("no-workspace")).toHaveCount(0);
+});

@@ -258,24 +258,48 @@ fn tool_results(content: &Value) -> Vec<&Value> {
     }
 }
 
-/// The text a user wrote in a content value: its text without Claude Code's
-/// `<system-reminder>` blocks and `[Request interrupted ...]` markers.
+/// The text a user wrote in a content value: its text without `<system-reminder>` spans (Claude
+/// Code's, and the interruption reminder PocketDev puts before a prompt) and without
+/// `[Request interrupted ...]` markers.
 fn own_text(content: &Value) -> String {
-    let is_own = |t: &str| {
-        let t = t.trim_start();
-        !t.starts_with("<system-reminder>") && !t.starts_with("[Request interrupted")
+    let own = |text: &str| {
+        let text = without_reminders(text);
+        if text.trim_start().starts_with("[Request interrupted") {
+            String::new()
+        } else {
+            text
+        }
     };
     match content {
-        Value::String(s) if is_own(s) => s.clone(),
+        Value::String(s) => own(s),
         Value::Array(blocks) => blocks
             .iter()
             .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
             .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .filter(|t| is_own(t))
+            .map(own)
+            .filter(|t| !t.trim().is_empty())
             .collect::<Vec<_>>()
             .join("\n"),
         _ => String::new(),
     }
+}
+
+/// `text` with every `<system-reminder>...</system-reminder>` span cut out (an unclosed one runs
+/// to the end).
+fn without_reminders(text: &str) -> String {
+    const OPEN: &str = "<system-reminder>";
+    const CLOSE: &str = "</system-reminder>";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find(CLOSE) {
+            Some(end) => &rest[start + end + CLOSE.len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The directory after Claude Code's `Primary working directory: ` in `text`, if any.
@@ -430,5 +454,13 @@ mod tests {
         let turn = turn_of(&only_results);
         assert_eq!(turn.prompt, "write [[mock tool=write]]");
         assert_eq!(turn.tool_results, Some(false));
+    }
+
+    #[test]
+    fn a_prompt_after_an_interruption_reminder_in_the_same_text_is_still_the_users_own() {
+        let text = "<system-reminder>Your previous response was interrupted.</system-reminder>\n\nnext [[mock tokens=3]]";
+        assert_eq!(own_text(&json!(text)).trim(), "next [[mock tokens=3]]");
+        assert_eq!(own_text(&json!("<system-reminder>only a reminder")), "");
+        assert_eq!(own_text(&json!("[Request interrupted by user]")), "");
     }
 }

@@ -48,6 +48,8 @@ pub struct ClaudeCodeRequest {
     pub permissions: Permissions,
     pub allowed_tools: Vec<String>,
     pub thinking_budget: Option<u32>,
+    /// Text added to the end of the CLI's own system prompt (`--append-system-prompt`).
+    pub append_system_prompt: Option<String>,
 }
 
 /// Finds the binary. The error says why it cannot be used.
@@ -91,6 +93,9 @@ pub fn arguments(request: &ClaudeCodeRequest) -> Vec<String> {
     }
     if !request.allowed_tools.is_empty() {
         args.extend(["--allowedTools".into(), request.allowed_tools.join(",")]);
+    }
+    if let Some(text) = request.append_system_prompt.as_ref().filter(|text| !text.is_empty()) {
+        args.extend(["--append-system-prompt".into(), text.clone()]);
     }
     args
 }

@@ -63,6 +63,8 @@ api_routes! {
     "/api/workspaces/{workspace}/files" => { GET files::read, POST files::upload }
     "/api/settings/keys" => { GET settings::list }
     "/api/settings/defaults" => { GET settings::defaults, PUT settings::set_defaults }
+    "/api/settings/instructions" => { GET settings::instructions, PUT settings::set_instructions }
+    "/api/workspaces/{workspace}/instructions" => { GET settings::workspace_instructions, PUT settings::set_workspace_instructions }
     "/api/claude/config" => { GET claude_config::list }
     "/api/claude/config/file" => { GET claude_config::read, PUT claude_config::write, DELETE claude_config::delete }
     "/api/claude/config/hooks" => { GET claude_config::hooks, PUT claude_config::set_hooks }

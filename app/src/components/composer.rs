@@ -122,7 +122,9 @@ pub fn Composer(view: RwSignal<ConversationView>) -> impl IntoView {
                     <input type="file" multiple data-testid="attach" aria-label="Attach files" disabled=move || workspace().is_none() on:change=on_files/>
                     <Icon name="clip"/>
                 </label>
-                {move || workspace().is_none().then(|| view! { <span class="hint">"No workspace: no attachments"</span> })}
+                {move || workspace().is_none().then(|| view! {
+                    <span class="hint" data-testid="no-workspace" title="The agent can read, change and run files only in a workspace">"No workspace: no tools or attachments"</span>
+                })}
                 <button type="button" data-testid="stop" class="secondary" on:click=stop disabled=move || !running()>"Stop"</button>
                 <button type="submit" data-testid="send" class="primary">"Send"</button>
             </div>

@@ -168,7 +168,7 @@ fn MessageView(message: Message, first: bool, highlighted: bool, live: bool) -> 
         <article class=format!("message {role}") class:highlight=highlighted data-testid="message" data-role=role
             data-turn=message.turn id=first.then(|| format!("turn-{}", message.turn))>
             {rendered}
-            {(stop.as_deref() == Some("aborted")).then(|| view! { <p class="marker" data-testid="interrupted">"Stopped."</p> })}
+            {(stop.as_deref() == Some(domain::ABORTED)).then(|| view! { <p class="marker" data-testid="interrupted">"Stopped."</p> })}
             <footer class="message-footer">
                 {usage.map(|text| view! { <span class="turn-usage" data-testid="turn-usage">{text}</span> })}
                 <button type="button" class="icon copy" data-testid="copy-message" aria-label="Copy message" on:click=copy

@@ -1,9 +1,10 @@
 //! A conversation's history as the content blocks it really had: each prompt as text, each reply as
 //! assistant messages of text, signed thinking and tool calls, every call followed by a user message
 //! with its result. A call that has no recorded result (a turn stopped or crashed before it ran) is
-//! answered with a result saying so, so the history always pairs up as the APIs require.
+//! answered with a result saying so, so the history always pairs up as the APIs require. A prompt
+//! after a turn the user stopped starts with the interruption reminder.
 
-use domain::{Block, BlockType, ConversationView, Role};
+use domain::{Block, BlockType, ConversationView, Role, ABORTED};
 use providers::{ChatMessage, ChatRole, Content};
 use serde_json::{json, Value};
 
@@ -11,12 +12,28 @@ use serde_json::{json, Value};
 pub const NO_RESULT: &str =
     "This tool call has no result: the turn was interrupted before it finished, so it may or may not have taken effect.";
 
+/// What the prompt after a turn the user stopped tells the model first (the original's reminder).
+pub const INTERRUPTION_REMINDER: &str = "<system-reminder>Your previous response was interrupted by the user. Completed content \
+blocks have been retained. You may continue from where you left off or address the user's new message as appropriate.</system-reminder>";
+
+/// The reminder `turn`'s prompt starts with: the turn before it was stopped by the user.
+pub fn reminder(view: &ConversationView, turn: u32) -> Option<&'static str> {
+    let previous = turn.checked_sub(1)?;
+    let stopped =
+        view.messages.iter().any(|m| m.role == Role::Assistant && m.turn == previous && m.stop_reason.as_deref() == Some(ABORTED));
+    stopped.then_some(INTERRUPTION_REMINDER)
+}
+
 /// The messages of every turn up to and including `turn` (its reply so far included).
 pub fn messages(view: &ConversationView, turn: u32) -> Vec<ChatMessage> {
     let mut out: Vec<ChatMessage> = Vec::new();
     for message in view.messages.iter().filter(|m| m.turn <= turn) {
         let pieces = match message.role {
-            Role::User => vec![ChatMessage { role: ChatRole::User, content: texts(&message.blocks) }],
+            Role::User => {
+                let mut content: Vec<Content> = reminder(view, message.turn).map(|text| Content::Text(text.into())).into_iter().collect();
+                content.extend(texts(&message.blocks));
+                vec![ChatMessage { role: ChatRole::User, content }]
+            }
             Role::Assistant => reply(&message.blocks),
         };
         for piece in pieces.into_iter().filter(|m| !m.content.is_empty()) {

@@ -13,6 +13,9 @@ pub fn summarize(event: &ConversationEvent) -> String {
         },
         E::ConversationRetitled { title } => format!("Renamed to \u{201c}{}\u{201d}", clip(title, 80)),
         E::PromptSubmitted { turn, text, .. } => format!("Prompt (turn {turn}): {}", clip(text, 80)),
+        E::AttemptStarted { turn, attempt, resume_blocks: Some(kept @ 1..), .. } => {
+            format!("Turn {turn}: attempt {attempt} started, continuing after {kept} recorded blocks")
+        }
         E::AttemptStarted { turn, attempt, .. } => format!("Turn {turn}: attempt {attempt} started"),
         E::BlockStarted { kind, name, .. } => match kind {
             BlockKind::Text => "Text block started".into(),
@@ -30,6 +33,9 @@ pub fn summarize(event: &ConversationEvent) -> String {
         E::CliSessionStarted { session_id, .. } => format!("Claude Code session {}", clip(session_id, 40)),
         E::CliMessageRecorded { raw, .. } => {
             format!("Claude Code message: {}", raw.get("type").and_then(|t| t.as_str()).unwrap_or("other"))
+        }
+        E::SystemPromptUsed { turn, sha256, text } => {
+            format!("Turn {turn}: system prompt {} ({} characters)", clip(sha256, 12), text.chars().count())
         }
         E::ApprovalRequested { tool, .. } => format!("Approval requested for {tool}"),
         E::ApprovalDecided { tool, decision, .. } => {

@@ -5,18 +5,20 @@
 //! A tool's result block is started (committed) before the tool runs and finished with its output
 //! in one commit after, so the log always says which tools finished.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use domain::{AgentTool, BlockKind, BlockType, ConversationCommand, ConversationSettings, ConversationView, Decision, OutputItem};
+use domain::{AgentTool, Block, BlockKind, BlockType, ConversationSettings, ConversationView, Decision, OutputItem, Role};
 use providers::ToolDefinition;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::drive::{complete, drive, Ending};
-use super::output::{classify, WriteStop};
+use super::approvals::{deny_timed_out, ours};
+use super::drive::{drive, record, Ending};
 use super::run_turn::{build_request, Streams};
-use crate::agent::{self, ToolOutput, Workspace};
+use crate::agent::system_prompt::SystemPrompt;
+use crate::agent::{self, history, ToolOutput, Workspace};
 use crate::state::Backend;
 
 /// The most model calls one turn makes; then it ends with a visible message.
@@ -29,17 +31,26 @@ struct Call {
     input: Option<Value>,
 }
 
-/// Runs the turn's model calls and tools. Without a workspace no tools are offered.
+/// Runs the turn's model calls and tools with `system` as the system prompt, and answers `Stopped`
+/// with the last reply's stop reason. Without a workspace no tools are offered.
+///
+/// A resumed attempt (the one before it died) goes on from what its `view` kept: it records an
+/// interrupted result for a tool that had started and never finished, runs the calls that never
+/// started, and calls the model only when the last recorded step was not a whole answer.
 pub async fn run(
     backend: &Arc<Backend>,
     api: &dyn Streams,
     turn: u32,
     attempt_id: &str,
     mut view: ConversationView,
-    settings: &ConversationSettings,
-    workspace: Option<Workspace>,
+    setup: Setup<'_>,
 ) -> Ending {
+    let Setup { settings, workspace, system } = setup;
     let id = view.id.clone();
+    let used = OutputItem::SystemPromptUsed { sha256: system.sha256.clone(), text: system.text.clone() };
+    if let Err(ending) = record(backend, &id, turn, attempt_id, vec![used]).await {
+        return ending;
+    }
     let tools: Vec<ToolDefinition> = match &workspace {
         Some(_) => agent::specs()
             .into_iter()
@@ -51,26 +62,54 @@ pub async fn run(
             .collect(),
         None => Vec::new(),
     };
-    for _ in 0..MAX_MODEL_CALLS {
-        let first_block = next_block(&view, turn);
-        let mut request = build_request(&view, turn, settings);
-        request.tools = tools.clone();
-        let stop_reason = match drive(backend, &view, turn, attempt_id, api.stream(request), None, first_block).await {
-            Ending::Stopped(stop_reason) => stop_reason,
-            other => return other,
-        };
-        // Only a reply that called tools in a workspace needs the turn read back.
-        let Some(workspace) = workspace.as_ref().filter(|_| stop_reason == "tool_use") else {
-            return complete(backend, &id, turn, attempt_id, stop_reason).await;
-        };
+    let interrupted = unfinished_results(&view, turn);
+    if !interrupted.is_empty() {
+        let items = interrupted.into_iter().flat_map(|block| finish(block, error(history::NO_RESULT.into()))).collect();
+        if let Err(ending) = record(backend, &id, turn, attempt_id, items).await {
+            return ending;
+        }
         view = match backend.view(&id, None).await {
             Ok(view) => view,
             Err(error) => return Ending::Interrupted(error),
         };
-        let calls = calls_from(&view, turn, first_block);
+    }
+    let mut model_calls = replies(&view, turn);
+    loop {
+        let mut calls = unanswered(&view, turn);
         if calls.is_empty() {
-            return complete(backend, &id, turn, attempt_id, stop_reason).await;
+            if answered(&view, turn) {
+                // The attempt before this one recorded the whole answer and died before ending the turn.
+                return Ending::Stopped(END_TURN.into());
+            }
+            if model_calls >= MAX_MODEL_CALLS {
+                break;
+            }
+            model_calls += 1;
+            let first_block = next_block(&view, turn);
+            let mut request = build_request(&view, turn, settings);
+            request.system = Some(system.text.clone());
+            request.tools = tools.clone();
+            let stop_reason = match drive(backend, &view, turn, attempt_id, api.stream(request), None, first_block).await {
+                Ending::Stopped(stop_reason) => stop_reason,
+                other => return other,
+            };
+            // Only a reply that called tools in a workspace needs the turn read back.
+            if workspace.is_none() || stop_reason != "tool_use" {
+                return Ending::Stopped(stop_reason);
+            }
+            view = match backend.view(&id, None).await {
+                Ok(view) => view,
+                Err(error) => return Ending::Interrupted(error),
+            };
+            calls = unanswered(&view, turn);
+            if calls.is_empty() {
+                return Ending::Stopped(stop_reason);
+            }
         }
+        let Some(workspace) = workspace.as_ref() else {
+            // Calls recorded without tools offered: nothing can answer them.
+            return Ending::Stopped(END_TURN.into());
+        };
         for (block, call) in (next_block(&view, turn)..).zip(calls) {
             if let Err(ending) = run_call(backend, &id, turn, attempt_id, workspace, &call, block).await {
                 return ending;
@@ -91,23 +130,63 @@ pub async fn run(
     if let Err(ending) = record(backend, &id, turn, attempt_id, items).await {
         return ending;
     }
-    complete(backend, &id, turn, attempt_id, "max_model_calls".into()).await
+    Ending::Stopped("max_model_calls".into())
+}
+
+/// What an agent turn runs with besides its conversation.
+pub struct Setup<'a> {
+    pub settings: &'a ConversationSettings,
+    /// The conversation's workspace; without one no tools are offered.
+    pub workspace: Option<Workspace>,
+    pub system: SystemPrompt,
+}
+
+/// The stop reason of a whole answer whose own was not recorded.
+const END_TURN: &str = "end_turn";
+
+/// The blocks of `turn`'s reply, in order.
+fn blocks(view: &ConversationView, turn: u32) -> impl Iterator<Item = &Block> {
+    view.messages.iter().filter(move |m| m.turn == turn && m.role == Role::Assistant).flat_map(|m| m.blocks.iter())
 }
 
 /// The turn's next free block number.
 fn next_block(view: &ConversationView, turn: u32) -> u32 {
-    view.messages.iter().filter(|m| m.turn == turn).flat_map(|m| m.blocks.iter()).map(|b| b.index + 1).max().unwrap_or(0)
+    blocks(view, turn).map(|b| b.index + 1).max().unwrap_or(0)
 }
 
-/// The tool calls the reply starting at `first_block` ended with, in order.
-fn calls_from(view: &ConversationView, turn: u32, first_block: u32) -> Vec<Call> {
-    view.messages
-        .iter()
-        .filter(|m| m.turn == turn)
-        .flat_map(|m| m.blocks.iter())
-        .filter(|b| b.kind == BlockType::ToolUse && b.index >= first_block)
+/// The tool calls of the turn that have no result block, in order.
+fn unanswered(view: &ConversationView, turn: u32) -> Vec<Call> {
+    let answered: HashSet<&str> = blocks(view, turn).filter(|b| b.kind == BlockType::ToolResult).filter_map(|b| b.id.as_deref()).collect();
+    blocks(view, turn)
+        .filter(|b| b.kind == BlockType::ToolUse && !b.id.as_deref().is_some_and(|id| answered.contains(id)))
         .map(|b| Call { id: b.id.clone().unwrap_or_default(), name: b.name.clone().unwrap_or_default(), input: b.input.clone() })
         .collect()
+}
+
+/// The result blocks a tool began and never finished (its attempt died while it ran).
+fn unfinished_results(view: &ConversationView, turn: u32) -> Vec<u32> {
+    blocks(view, turn).filter(|b| b.kind == BlockType::ToolResult && b.is_error.is_none()).map(|b| b.index).collect()
+}
+
+/// How many model replies the turn has recorded: each run of blocks that are not tool results.
+fn replies(view: &ConversationView, turn: u32) -> u32 {
+    let mut kinds: Vec<(u32, BlockType)> = blocks(view, turn).map(|b| (b.index, b.kind)).collect();
+    kinds.sort_by_key(|(index, _)| *index);
+    let mut count = 0;
+    let mut in_reply = false;
+    for (_, kind) in kinds {
+        let said = kind != BlockType::ToolResult;
+        if said && !in_reply {
+            count += 1;
+        }
+        in_reply = said;
+    }
+    count
+}
+
+/// Whether the turn's last recorded step is the model's answer (a reply after which no tool ran).
+fn answered(view: &ConversationView, turn: u32) -> bool {
+    blocks(view, turn).max_by_key(|b| b.index).is_some_and(|last| last.kind != BlockType::ToolResult)
 }
 
 /// Asks where the mode says so, then runs one call and records its result at `block`.
@@ -130,9 +209,7 @@ async fn run_call(
             match approve(backend, id, turn, attempt_id, tool, &input).await? {
                 Some(denied) => error(denied),
                 None => {
-                    let started =
-                        OutputItem::BlockStarted { block, kind: BlockKind::ToolResult, name: None, tool_use_id: Some(call.id.clone()) };
-                    record(backend, id, turn, attempt_id, vec![started]).await?;
+                    record(backend, id, turn, attempt_id, vec![started(block, call)]).await?;
                     let stop = CancellationToken::new();
                     let watch = tokio::spawn(stop_when_not_ours(backend.clone(), id.to_string(), attempt_id.to_string(), stop.clone()));
                     let output = agent::run(tool, &input, workspace, &stop).await;
@@ -142,10 +219,14 @@ async fn run_call(
             }
         }
     };
-    let started = OutputItem::BlockStarted { block, kind: BlockKind::ToolResult, name: None, tool_use_id: Some(call.id.clone()) };
-    let mut items = vec![started];
+    let mut items = vec![started(block, call)];
     items.extend(finish(block, output));
     record(backend, id, turn, attempt_id, items).await
+}
+
+/// The start of `call`'s result block.
+fn started(block: u32, call: &Call) -> OutputItem {
+    OutputItem::BlockStarted { block, kind: BlockKind::ToolResult, name: None, tool_use_id: Some(call.id.clone()) }
 }
 
 fn error(text: String) -> ToolOutput {
@@ -180,7 +261,7 @@ async fn approve(
     let deadline = tokio::time::Instant::now() + backend.config.worker.approval_timeout;
     loop {
         let state = backend.state(id).await.map_err(Ending::Interrupted)?;
-        if state.deleted || state.running.as_ref().and_then(|r| r.attempt_id.as_deref()) != Some(attempt_id) {
+        if !ours(&state, attempt_id) {
             return Err(Ending::Superseded);
         }
         match state.approvals.get(&approval_id).and_then(|a| a.decision) {
@@ -190,14 +271,8 @@ async fn approve(
         }
         tokio::select! {
             _ = changes.changed() => {}
-            () = tokio::time::sleep_until(deadline) => {
-                let reason = Some("No decision in time; denied.".to_string());
-                let decide = ConversationCommand::DecideApproval { approval_id: approval_id.clone(), decision: Decision::Deny, reason };
-                if let Err(error) = backend.execute(id, decide).await {
-                    // A decision made meanwhile elsewhere wins; the next round reads it.
-                    tracing::warn!(%error, approval = %approval_id, "recording a timed-out approval's denial failed");
-                }
-            }
+            // The next round reads the denial, or a decision made meanwhile elsewhere.
+            () = tokio::time::sleep_until(deadline) => deny_timed_out(backend, id, &approval_id).await,
         }
     }
 }
@@ -207,23 +282,9 @@ async fn stop_when_not_ours(backend: Arc<Backend>, id: String, attempt_id: Strin
     let topic = backend.hub.topic(&id);
     let mut changes = topic.state();
     while changes.changed().await.is_ok() {
-        let ours = backend
-            .state(&id)
-            .await
-            .is_ok_and(|state| !state.deleted && state.running.as_ref().and_then(|r| r.attempt_id.as_deref()) == Some(attempt_id.as_str()));
-        if !ours {
+        if !backend.state(&id).await.is_ok_and(|state| ours(&state, &attempt_id)) {
             stop.cancel();
             return;
         }
-    }
-}
-
-async fn record(backend: &Backend, id: &str, turn: u32, attempt_id: &str, items: Vec<OutputItem>) -> Result<(), Ending> {
-    let command = ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.to_string(), items };
-    match backend.execute(id, command).await.map_err(classify) {
-        Ok(()) => Ok(()),
-        Err(WriteStop::Superseded) => Err(Ending::Superseded),
-        Err(WriteStop::Failed(error)) if error.is_unavailable() => Err(Ending::Interrupted(error)),
-        Err(WriteStop::Failed(error)) => Err(Ending::Failed(format!("Recording a tool result failed: {error}"))),
     }
 }

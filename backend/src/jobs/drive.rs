@@ -12,6 +12,7 @@ use providers::{ProviderEvent, ProviderStream};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::approvals::{deny_timed_out, ours};
 use super::output::{classify, Mapper, OutputWriter, WriteStop};
 use crate::state::Backend;
 
@@ -20,7 +21,7 @@ pub enum Ending {
     /// The turn is recorded as completed.
     Completed,
     /// The provider's reply ended with this stop reason and all of it is recorded; the turn is
-    /// still running (see [`complete`]).
+    /// still running, for [`complete`] to end.
     Stopped(String),
     Failed(String),
     /// The turn ended elsewhere: aborted, deleted, or taken over by a newer attempt.
@@ -106,17 +107,12 @@ pub async fn drive(
         // The recorded input is the whole prompt (cached tokens included): what fills the context window.
         writer.push(OutputItem::UsageRecorded { input_tokens: usage.prompt_tokens(), output_tokens: usage.output_tokens, cost_usd });
     }
-    match writer.finish().await {
-        Err(WriteStop::Superseded) => {
+    if let Err(stop) = writer.finish().await {
+        let ending = ending_of(stop, "Recording the reply");
+        if !matches!(ending, Ending::Failed(_)) {
             driver.abort().await;
-            return Ending::Superseded;
         }
-        Err(WriteStop::Failed(error)) if error.is_unavailable() => {
-            driver.abort().await;
-            return Ending::Interrupted(error);
-        }
-        Err(WriteStop::Failed(error)) => return Ending::Failed(format!("Recording the reply failed: {error}")),
-        Ok(()) => {}
+        return ending;
     }
     if let Some(reason) = failure {
         return Ending::Failed(reason);
@@ -132,9 +128,22 @@ pub async fn complete(backend: &Backend, id: &str, turn: u32, attempt_id: &str, 
     let complete = ConversationCommand::CompleteTurn { turn, attempt_id: attempt_id.to_string(), stop_reason };
     match backend.execute(id, complete).await.map_err(classify) {
         Ok(()) => Ending::Completed,
-        Err(WriteStop::Superseded) => Ending::Superseded,
-        Err(WriteStop::Failed(error)) if error.is_unavailable() => Ending::Interrupted(error),
-        Err(WriteStop::Failed(error)) => Ending::Failed(format!("Recording the reply failed: {error}")),
+        Err(stop) => ending_of(stop, "Recording the reply"),
+    }
+}
+
+/// Records `items` as the attempt's output in one commit.
+pub(super) async fn record(backend: &Backend, id: &str, turn: u32, attempt_id: &str, items: Vec<OutputItem>) -> Result<(), Ending> {
+    let command = ConversationCommand::RecordOutput { turn, attempt_id: attempt_id.to_string(), items };
+    backend.execute(id, command).await.map_err(|error| ending_of(classify(error), "Recording the turn's output"))
+}
+
+/// What a refused write means for the turn; `what` names the write in a failure's message.
+pub(super) fn ending_of(stop: WriteStop, what: &str) -> Ending {
+    match stop {
+        WriteStop::Superseded => Ending::Superseded,
+        WriteStop::Failed(error) if error.is_unavailable() => Ending::Interrupted(error),
+        WriteStop::Failed(error) => Ending::Failed(format!("{what} failed: {error}")),
     }
 }
 
@@ -169,8 +178,7 @@ impl Driver<'_> {
     /// Passes decisions made elsewhere to the CLI. Returns false when the turn is no longer ours.
     async fn follow_state(&mut self) -> bool {
         let Ok(state) = self.backend.state(&self.view.id).await else { return true };
-        let ours = !state.deleted && state.running.as_ref().is_some_and(|r| r.attempt_id.as_deref() == Some(self.attempt_id));
-        if !ours {
+        if !ours(&state, self.attempt_id) {
             return false;
         }
         let decided: Vec<(String, Decision)> =
@@ -191,12 +199,8 @@ impl Driver<'_> {
         let now = Instant::now();
         let expired: Vec<String> = self.waiting.iter().filter(|(_, w)| w.deadline <= now).map(|(id, _)| id.clone()).collect();
         for approval_id in expired {
-            let reason = Some("No decision in time; denied.".to_string());
-            let decide = ConversationCommand::DecideApproval { approval_id: approval_id.clone(), decision: Decision::Deny, reason };
-            if let Err(error) = self.backend.execute(&self.view.id, decide).await {
-                // Denied to the CLI all the same; a decision made meanwhile elsewhere wins in the log.
-                tracing::warn!(%error, approval = %approval_id, "recording a timed-out approval's denial failed");
-            }
+            // Denied to the CLI all the same; a decision made meanwhile elsewhere wins in the log.
+            deny_timed_out(self.backend, &self.view.id, &approval_id).await;
             if let (Some(waiting), Some(control)) = (self.waiting.remove(&approval_id), &self.control) {
                 control.deny(&waiting.request_id, "No decision was made in time, so the tool use was denied.");
             }

@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
-use domain::{ConversationCommand, ConversationError, ConversationSettings, ConversationView, PermissionMode, ProviderId, Role};
+use domain::{
+    ConversationCommand, ConversationError, ConversationSettings, ConversationView, OutputItem, PermissionMode, ProviderId, Role,
+};
 use providers::claude_code::{ClaudeCodeRequest, Permissions};
 use providers::ChatRequest;
 use uuid::Uuid;
 
-use super::drive::{complete, drive, Ending};
+use super::drive::{complete, drive, record, Ending};
 use super::output::{classify, WriteStop};
-use crate::agent::Workspace;
+use crate::agent::system_prompt::{self, Sources};
+use crate::agent::{history, Workspace};
 use crate::error::BackendError;
 use crate::guard::Root;
 use crate::queue::TurnJob;
@@ -44,18 +47,35 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
         ProviderId::ClaudeCode => None,
     };
     let provider = ProviderId::parse(&view.provider);
+    let root =
+        view.workspace.as_deref().and_then(|name| Root::open(&workspaces::directory(&backend.config.workspace_root, Some(name))).ok());
+    let instructions = [backend.stored_instructions(None).await?, backend.stored_instructions(view.workspace.as_deref()).await?];
+    let sources = Sources {
+        workspace: view.workspace.as_deref().zip(root.as_ref()),
+        permission_mode: view.permission_mode,
+        user: [Some(instructions[0].text.as_str()), view.workspace.as_ref().map(|_| instructions[1].text.as_str())],
+    };
     let ending = match (provider, provider.and_then(api)) {
         (_, Some(api)) => {
-            let workspace = view.workspace.as_deref().and_then(|name| {
-                let dir = workspaces::directory(&backend.config.workspace_root, Some(name));
-                Root::open(&dir).ok().map(|root| Workspace::new(root, backend.claude_home().to_path_buf()))
-            });
-            super::agent_turn::run(backend, api, job.turn, &attempt_id, view, &settings, workspace).await
+            let system = system_prompt::for_api(&sources);
+            let workspace = root.clone().map(|root| Workspace::new(root, backend.claude_home().to_path_buf()));
+            let setup = super::agent_turn::Setup { settings: &settings, workspace, system };
+            super::agent_turn::run(backend, api, job.turn, &attempt_id, view, setup).await
         }
         (Some(ProviderId::ClaudeCode), None) => {
             let state = backend.state(id).await?;
+            // A CLI session that began in this turn holds what the earlier attempt did: resume it
+            // and say so, instead of sending the prompt again (and repeating its writes).
+            let running = state.running.clone().unwrap_or_default();
+            let prompt = if running.cli_session_started { INTERRUPTED.to_string() } else { prompt_of(&view, job.turn) };
+            let system = system_prompt::for_claude_code(&sources);
+            let used = OutputItem::SystemPromptUsed { sha256: system.sha256, text: system.text.clone() };
+            if let Err(ending) = record(backend, id, job.turn, &attempt_id, vec![used]).await {
+                return settle(backend, id, job.turn, &attempt_id, ending).await;
+            }
             let request = ClaudeCodeRequest {
-                prompt: prompt_of(&view, job.turn),
+                prompt,
+                append_system_prompt: Some(system.text),
                 model: view.model.clone(),
                 cwd: workspaces::directory(&backend.config.workspace_root, view.workspace.as_deref()),
                 resume: state.cli_session_id.clone(),
@@ -68,27 +88,36 @@ pub async fn run_turn(backend: &Arc<Backend>, job: &TurnJob, worker: &str, takeo
                 thinking_budget: settings.thinking_budget,
             };
             match providers::claude_code::start(&backend.config.claude_code, &request) {
-                Ok(run) => match drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control), 0).await {
-                    Ending::Stopped(stop_reason) => complete(backend, id, job.turn, &attempt_id, stop_reason).await,
-                    other => other,
-                },
+                Ok(run) => drive(backend, &view, job.turn, &attempt_id, run.events, Some(run.control), running.resume_blocks).await,
                 Err(error) => Ending::Failed(error.to_string()),
             }
         }
         (_, None) => Ending::Failed(format!("provider `{}` cannot run turns", view.provider)),
     };
+    settle(backend, id, job.turn, &attempt_id, ending).await
+}
+
+/// Ends the turn as `ending` says; `Err` leaves the job for a reclaim.
+async fn settle(backend: &Arc<Backend>, id: &str, turn: u32, attempt_id: &str, ending: Ending) -> Result<(), BackendError> {
+    let ending = match ending {
+        Ending::Stopped(stop_reason) => complete(backend, id, turn, attempt_id, stop_reason).await,
+        other => other,
+    };
     match ending {
-        Ending::Completed | Ending::Superseded => Ok(()),
-        Ending::Stopped(stop_reason) => ignore_superseded(
-            backend.execute(id, ConversationCommand::CompleteTurn { turn: job.turn, attempt_id: attempt_id.clone(), stop_reason }).await,
-        ),
+        // `complete` never answers `Stopped`.
+        Ending::Completed | Ending::Superseded | Ending::Stopped(_) => Ok(()),
         Ending::Interrupted(error) => {
             tracing::warn!(%error, "the database became unreachable mid-turn; the job is left for a reclaim");
             Err(error)
         }
-        Ending::Failed(reason) => ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn: job.turn, reason }).await),
+        Ending::Failed(reason) => ignore_superseded(backend.execute(id, ConversationCommand::FailTurn { turn, reason }).await),
     }
 }
+
+/// What a resumed Claude Code session is told in place of the prompt it already has.
+pub(super) const INTERRUPTED: &str = "The previous attempt at this request was interrupted before it finished: the process running it \
+stopped. Tool calls it made may or may not have taken effect. Check the current state before repeating any of them, then \
+continue the request where it left off.";
 
 /// A provider reached over HTTP: a history in, a stream of events out.
 pub(super) trait Streams: Sync {
@@ -114,14 +143,19 @@ fn ignore_superseded(result: Result<(), BackendError>) -> Result<(), BackendErro
     }
 }
 
-/// The user's prompt of `turn`.
+/// The user's prompt of `turn`, after the interruption reminder when the turn before was stopped.
 fn prompt_of(view: &ConversationView, turn: u32) -> String {
-    view.messages
+    let prompt = view
+        .messages
         .iter()
         .find(|m| m.role == Role::User && m.turn == turn)
         .and_then(|m| m.blocks.first())
         .and_then(|b| b.text.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match history::reminder(view, turn) {
+        Some(reminder) => format!("{reminder}\n\n{prompt}"),
+        None => prompt,
+    }
 }
 
 /// The history up to and including `turn` (its prompt, and its reply so far) as content blocks,
@@ -130,7 +164,7 @@ pub fn build_request(view: &ConversationView, turn: u32, settings: &Conversation
     ChatRequest {
         model: view.model.clone(),
         system: None,
-        messages: crate::agent::history::messages(view, turn),
+        messages: history::messages(view, turn),
         tools: vec![],
         max_tokens: settings.max_tokens,
         thinking_budget: settings.thinking_budget,

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::events::{MAX_SETTING_TOKENS, MIN_THINKING_BUDGET, REASONING_EFFORTS};
 use super::{
-    ConversationCommand, ConversationError, ConversationEvent, ConversationSettings, Decision, OutputItem, PermissionMode, MAX_ATTEMPTS,
-    MAX_PROMPT_BYTES, TITLE_CHARS,
+    BlockKind, ConversationCommand, ConversationError, ConversationEvent, ConversationSettings, Decision, OutputItem, PermissionMode,
+    MAX_ATTEMPTS, MAX_PROMPT_BYTES, TITLE_CHARS,
 };
 
 /// A tool approval of the running turn.
@@ -27,6 +27,17 @@ pub struct RunningTurn {
     pub job_id: String,
     pub attempt: u32,
     pub attempt_id: Option<String>,
+    /// The turn's next free block number.
+    #[serde(default)]
+    pub next_block: u32,
+    /// How many of the turn's blocks a next attempt keeps: every block up to the last whole model
+    /// reply (its usage recorded) or the last tool result started, whichever is later. A result
+    /// started but never finished stands too: it tells the next attempt that tool ran, or began to.
+    #[serde(default)]
+    pub resume_blocks: u32,
+    /// The Claude Code CLI reported its session in this turn, so a next attempt resumes it.
+    #[serde(default)]
+    pub cli_session_started: bool,
 }
 
 /// The decision state of one conversation.
@@ -101,7 +112,8 @@ impl Conversation {
                 if running.attempt >= MAX_ATTEMPTS {
                     return Err(ConversationError::TooManyAttempts(turn));
                 }
-                Ok(vec![E::AttemptStarted { turn, attempt: running.attempt + 1, attempt_id, worker }])
+                let resume_blocks = Some(running.resume_blocks);
+                Ok(vec![E::AttemptStarted { turn, attempt: running.attempt + 1, attempt_id, worker, resume_blocks }])
             }
             C::RecordOutput { turn, attempt_id, items } => {
                 self.current_attempt(turn, &attempt_id)?;
@@ -143,7 +155,12 @@ impl Conversation {
                 self.workspace = workspace.clone();
                 self.permission_mode = *permission_mode;
             }
-            E::CliSessionStarted { session_id, .. } => self.cli_session_id = Some(session_id.clone()),
+            E::CliSessionStarted { session_id, .. } => {
+                self.cli_session_id = Some(session_id.clone());
+                if let Some(running) = self.running.as_mut() {
+                    running.cli_session_started = true;
+                }
+            }
             E::ApprovalRequested { approval_id, tool, .. } => {
                 self.approvals.insert(approval_id.clone(), Approval { tool: tool.clone(), decision: None });
             }
@@ -158,12 +175,33 @@ impl Conversation {
             E::ConversationRetitled { .. } => self.titled = true,
             E::PromptSubmitted { turn, job_id, .. } => {
                 self.turns = *turn;
-                self.running = Some(RunningTurn { turn: *turn, job_id: job_id.clone(), attempt: 0, attempt_id: None });
+                self.running = Some(RunningTurn { turn: *turn, job_id: job_id.clone(), ..RunningTurn::default() });
             }
-            E::AttemptStarted { attempt, attempt_id, .. } => {
+            E::AttemptStarted { attempt, attempt_id, resume_blocks, .. } => {
                 if let Some(running) = self.running.as_mut() {
                     running.attempt = *attempt;
                     running.attempt_id = Some(attempt_id.clone());
+                    if let Some(kept) = resume_blocks {
+                        running.next_block = *kept;
+                        running.resume_blocks = *kept;
+                    }
+                }
+                if resume_blocks.is_some() {
+                    // The earlier attempt's open questions are void; the new attempt asks its own.
+                    self.approvals.retain(|_, approval| approval.decision.is_some());
+                }
+            }
+            E::BlockStarted { block, kind, .. } => {
+                if let Some(running) = self.running.as_mut() {
+                    running.next_block = running.next_block.max(block + 1);
+                    if *kind == BlockKind::ToolResult {
+                        running.resume_blocks = running.next_block;
+                    }
+                }
+            }
+            E::UsageRecorded { .. } => {
+                if let Some(running) = self.running.as_mut() {
+                    running.resume_blocks = running.next_block;
                 }
             }
             E::TurnCompleted { .. } | E::TurnFailed { .. } | E::TurnAborted { .. } => {
@@ -177,11 +215,10 @@ impl Conversation {
                 self.running = None;
             }
             E::ConversationConfigured(_)
-            | E::BlockStarted { .. }
             | E::TextAppended { .. }
             | E::BlockFinished { .. }
-            | E::UsageRecorded { .. }
-            | E::CliMessageRecorded { .. } => {}
+            | E::CliMessageRecorded { .. }
+            | E::SystemPromptUsed { .. } => {}
         }
     }
 
@@ -212,6 +249,7 @@ fn output_event(turn: u32, item: OutputItem) -> ConversationEvent {
         }
         OutputItem::CliSessionStarted { session_id } => E::CliSessionStarted { turn, session_id },
         OutputItem::CliMessageRecorded { raw } => E::CliMessageRecorded { turn, raw },
+        OutputItem::SystemPromptUsed { sha256, text } => E::SystemPromptUsed { turn, sha256, text },
         OutputItem::ApprovalRequested { approval_id, tool, input } => E::ApprovalRequested { turn, approval_id, tool, input },
     }
 }

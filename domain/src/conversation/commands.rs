@@ -69,5 +69,6 @@ pub enum OutputItem {
     UsageRecorded { input_tokens: u64, output_tokens: u64, cost_usd: f64 },
     CliSessionStarted { session_id: String },
     CliMessageRecorded { raw: serde_json::Value },
+    SystemPromptUsed { sha256: String, text: String },
     ApprovalRequested { approval_id: String, tool: String, input: serde_json::Value },
 }

@@ -56,6 +56,7 @@ impl ConversationEvent {
                         attempt: f.number("attempt")?,
                         attempt_id: f.text("attempt_id")?,
                         worker: f.text("worker")?,
+                        resume_blocks: f.maybe_number("resume_blocks")?,
                     },
                     "BlockStarted" => E::BlockStarted {
                         turn: f.number("turn")?,
@@ -90,6 +91,7 @@ impl ConversationEvent {
                     "TurnCompleted" => E::TurnCompleted { turn: f.number("turn")?, stop_reason: f.text("stop_reason")? },
                     "CliSessionStarted" => E::CliSessionStarted { turn: f.number("turn")?, session_id: f.text("session_id")? },
                     "CliMessageRecorded" => E::CliMessageRecorded { turn: f.number("turn")?, raw: f.0.get("raw")?.clone() },
+                    "SystemPromptUsed" => E::SystemPromptUsed { turn: f.number("turn")?, sha256: f.text("sha256")?, text: f.text("text")? },
                     "ApprovalRequested" => E::ApprovalRequested {
                         turn: f.number("turn")?,
                         approval_id: f.text("approval_id")?,
@@ -186,7 +188,8 @@ mod tests {
             E::ConversationConfigured(ConversationSettings::default()),
             E::ConversationRetitled { title: "Plans".into() },
             E::PromptSubmitted { turn: 1, text: "hi".into(), job_id: "job".into() },
-            E::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a".into(), worker: "w".into() },
+            E::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a".into(), worker: "w".into(), resume_blocks: Some(3) },
+            E::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a".into(), worker: "w".into(), resume_blocks: None },
             E::BlockStarted { turn: 1, block: 0, kind: BlockKind::ToolUse, name: Some("Read".into()), tool_use_id: Some("tu".into()) },
             E::BlockStarted { turn: 1, block: 1, kind: BlockKind::Thinking, name: None, tool_use_id: None },
             E::BlockStarted { turn: 1, block: 2, kind: BlockKind::ToolResult, name: None, tool_use_id: None },
@@ -205,6 +208,7 @@ mod tests {
             E::TurnCompleted { turn: 1, stop_reason: "end_turn".into() },
             E::CliSessionStarted { turn: 1, session_id: "s".into() },
             E::CliMessageRecorded { turn: 1, raw: json!({"type": "system", "n": [1, 2]}) },
+            E::SystemPromptUsed { turn: 1, sha256: "ab".repeat(32), text: "You are PocketDev's coding agent.".into() },
             E::ApprovalRequested { turn: 1, approval_id: "ap".into(), tool: "Bash".into(), input: json!({"command": "ls"}) },
             E::ApprovalDecided { approval_id: "ap".into(), tool: "Bash".into(), decision: Decision::Always, reason: Some("ok".into()) },
             E::ApprovalDecided { approval_id: "ap".into(), tool: "Bash".into(), decision: Decision::Deny, reason: None },

@@ -88,12 +88,17 @@ pub enum ConversationEvent {
         text: String,
         job_id: String,
     },
-    /// A worker began (or re-began, after a reclaim) a turn; output of earlier attempts is void.
+    /// A worker began (or re-began, after a reclaim) a turn. Of the earlier attempts' output, the
+    /// blocks numbered below `resume_blocks` stand (whole model replies and every tool result that
+    /// was started: see `RunningTurn::resume_blocks`) and the rest is void. Version 1.0 had no
+    /// `resume_blocks` (`None`): all earlier output was void.
     AttemptStarted {
         turn: u32,
         attempt: u32,
         attempt_id: String,
         worker: String,
+        #[serde(default)]
+        resume_blocks: Option<u32>,
     },
     BlockStarted {
         turn: u32,
@@ -134,6 +139,13 @@ pub enum ConversationEvent {
         turn: u32,
         raw: serde_json::Value,
     },
+    /// The system prompt an attempt of the turn was sent with (for Claude Code: what it appended to
+    /// the CLI's own), and its SHA-256, for audit.
+    SystemPromptUsed {
+        turn: u32,
+        sha256: String,
+        text: String,
+    },
     ApprovalRequested {
         turn: u32,
         approval_id: String,
@@ -160,7 +172,7 @@ pub enum ConversationEvent {
 
 impl ConversationEvent {
     /// Every stored event type (SSE `event:` names). Keep in step with `event_type`.
-    pub const TYPES: [&'static str; 19] = [
+    pub const TYPES: [&'static str; 20] = [
         "ConversationStarted",
         "ConversationConfigured",
         "ConversationRetitled",
@@ -173,6 +185,7 @@ impl ConversationEvent {
         "TurnCompleted",
         "CliSessionStarted",
         "CliMessageRecorded",
+        "SystemPromptUsed",
         "ApprovalRequested",
         "ApprovalDecided",
         "TurnFailed",
@@ -197,6 +210,7 @@ impl ConversationEvent {
             Self::TurnCompleted { .. } => "TurnCompleted",
             Self::CliSessionStarted { .. } => "CliSessionStarted",
             Self::CliMessageRecorded { .. } => "CliMessageRecorded",
+            Self::SystemPromptUsed { .. } => "SystemPromptUsed",
             Self::ApprovalRequested { .. } => "ApprovalRequested",
             Self::ApprovalDecided { .. } => "ApprovalDecided",
             Self::TurnFailed { .. } => "TurnFailed",
@@ -210,7 +224,7 @@ impl ConversationEvent {
     /// The payload version of this event type. Bump it (and add an upcaster) when a payload changes.
     pub fn event_version(&self) -> &'static str {
         match self {
-            Self::ConversationStarted { .. } => "2.0",
+            Self::ConversationStarted { .. } | Self::AttemptStarted { .. } => "2.0",
             _ => "1.0",
         }
     }

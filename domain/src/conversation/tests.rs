@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::view::{ContextLevel, ContextMeter, ConversationView, LoggedEvent, Status};
+use crate::Role;
 
 fn given(events: &[ConversationEvent]) -> Conversation {
     let mut state = Conversation::default();
@@ -70,8 +71,8 @@ fn output_from_a_superseded_attempt_is_refused() {
     let state = given(&[
         started(),
         prompt(1),
-        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
-        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into(), resume_blocks: Some(0) },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into(), resume_blocks: Some(0) },
     ]);
     let stale = ConversationCommand::RecordOutput { turn: 1, attempt_id: "a1".into(), items: vec![] };
     assert_eq!(state.decide(stale), Err(ConversationError::StaleAttempt));
@@ -83,7 +84,13 @@ fn output_from_a_superseded_attempt_is_refused() {
 fn a_turn_gives_up_after_the_maximum_number_of_attempts() {
     let mut events = vec![started(), prompt(1)];
     for attempt in 1..=MAX_ATTEMPTS {
-        events.push(ConversationEvent::AttemptStarted { turn: 1, attempt, attempt_id: format!("a{attempt}"), worker: "w".into() });
+        events.push(ConversationEvent::AttemptStarted {
+            turn: 1,
+            attempt,
+            attempt_id: format!("a{attempt}"),
+            worker: "w".into(),
+            resume_blocks: Some(0),
+        });
     }
     let command = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "next".into(), worker: "w".into(), takeover: true };
     assert_eq!(given(&events).decide(command), Err(ConversationError::TooManyAttempts(1)));
@@ -97,14 +104,14 @@ fn aborting_with_nothing_running_is_refused() {
 }
 
 #[test]
-fn a_restarted_attempt_discards_the_partial_reply_in_the_view() {
+fn a_version_1_restarted_attempt_discards_the_whole_partial_reply_in_the_view() {
     let log: Vec<LoggedEvent> = [
         started(),
         prompt(1),
-        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into(), resume_blocks: None },
         ConversationEvent::BlockStarted { turn: 1, block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
         ConversationEvent::TextAppended { turn: 1, block: 0, text: "Hel".into() },
-        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 2, attempt_id: "a2".into(), worker: "w2".into(), resume_blocks: None },
         ConversationEvent::BlockStarted { turn: 1, block: 0, kind: BlockKind::Text, name: None, tool_use_id: None },
         ConversationEvent::TextAppended { turn: 1, block: 0, text: "Hello".into() },
         ConversationEvent::TurnCompleted { turn: 1, stop_reason: "end_turn".into() },
@@ -128,7 +135,7 @@ fn a_duplicate_delivery_leaves_a_running_attempt_alone_but_a_takeover_supersedes
     let state = given(&[
         started(),
         prompt(1),
-        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into() },
+        ConversationEvent::AttemptStarted { turn: 1, attempt: 1, attempt_id: "a1".into(), worker: "w1".into(), resume_blocks: Some(0) },
     ]);
     let duplicate = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a2".into(), worker: "w2".into(), takeover: false };
     assert_eq!(state.decide(duplicate), Err(ConversationError::AttemptInProgress(1)));
@@ -220,7 +227,7 @@ fn each_reply_carries_its_usage_and_the_meter_follows_the_last_turn() {
             usage(2, 800, 100, 0.5),
         ]),
     );
-    let replies: Vec<_> = view.messages.iter().filter(|m| m.role == crate::Role::Assistant).map(|m| m.usage.clone().unwrap()).collect();
+    let replies: Vec<_> = view.messages.iter().filter(|m| m.role == Role::Assistant).map(|m| m.usage.clone().unwrap()).collect();
     assert_eq!((replies[0].input_tokens, replies[0].output_tokens, replies[0].cost_usd), (600, 100, 0.25));
     assert_eq!((replies[1].input_tokens, replies[1].cost_usd), (800, 0.5));
     assert_eq!((view.usage.input_tokens, view.usage.output_tokens, view.usage.cost_usd), (1400, 200, 0.75));
@@ -268,4 +275,91 @@ fn a_thinking_block_keeps_its_signature_for_the_next_request() {
     );
     let block = &view.messages[1].blocks[0];
     assert_eq!((block.text.as_deref(), block.signature.as_deref()), (Some("hm"), Some("sig")));
+}
+
+fn block(block: u32, kind: BlockKind) -> ConversationEvent {
+    ConversationEvent::BlockStarted { turn: 1, block, kind, name: None, tool_use_id: Some(format!("call-{block}")) }
+}
+
+fn text(block: u32, text: &str) -> ConversationEvent {
+    ConversationEvent::TextAppended { turn: 1, block, text: text.into() }
+}
+
+fn finished(block: u32) -> ConversationEvent {
+    ConversationEvent::BlockFinished { turn: 1, block, input: None, signature: None, is_error: Some(false) }
+}
+
+fn attempt(attempt: u32, resume_blocks: Option<u32>) -> ConversationEvent {
+    ConversationEvent::AttemptStarted { turn: 1, attempt, attempt_id: format!("a{attempt}"), worker: "w".into(), resume_blocks }
+}
+
+/// A turn that called two tools: a whole reply (blocks 0-2, its usage recorded), the first tool's
+/// result finished (3), the second's started but not finished (4), and a reply begun after (5).
+fn interrupted_mid_turn() -> Vec<ConversationEvent> {
+    vec![
+        started(),
+        prompt(1),
+        attempt(1, Some(0)),
+        block(0, BlockKind::Text),
+        text(0, "Let me look."),
+        finished(0),
+        block(1, BlockKind::ToolUse),
+        finished(1),
+        block(2, BlockKind::ToolUse),
+        finished(2),
+        usage(1, 10, 5, 0.0),
+        block(3, BlockKind::ToolResult),
+        text(3, "file contents"),
+        finished(3),
+        block(4, BlockKind::ToolResult),
+        block(5, BlockKind::Text),
+        text(5, "partial"),
+    ]
+}
+
+#[test]
+fn a_takeover_keeps_every_whole_reply_and_every_started_tool_result() {
+    let state = given(&interrupted_mid_turn());
+    assert_eq!(state.running.as_ref().map(|r| (r.next_block, r.resume_blocks)), Some((6, 5)));
+    let takeover = ConversationCommand::BeginAttempt { turn: 1, attempt_id: "a2".into(), worker: "w2".into(), takeover: true };
+    let events = state.decide(takeover).unwrap();
+    assert!(matches!(events[0], ConversationEvent::AttemptStarted { attempt: 2, resume_blocks: Some(5), .. }), "{events:?}");
+}
+
+#[test]
+fn a_partial_reply_before_any_usage_is_not_kept() {
+    let state = given(&[started(), prompt(1), attempt(1, Some(0)), block(0, BlockKind::Text), text(0, "Hel")]);
+    assert_eq!(state.running.as_ref().map(|r| r.resume_blocks), Some(0));
+}
+
+#[test]
+fn the_next_attempt_numbers_its_blocks_after_the_kept_ones() {
+    let mut events = interrupted_mid_turn();
+    events.push(attempt(2, Some(5)));
+    let state = given(&events);
+    assert_eq!(state.running.as_ref().map(|r| (r.next_block, r.resume_blocks)), Some((5, 5)));
+}
+
+#[test]
+fn a_resumed_attempt_keeps_the_blocks_below_its_resume_point_in_the_view() {
+    let mut events = interrupted_mid_turn();
+    events.push(requested("ap-old", "bash"));
+    events.push(attempt(2, Some(5)));
+    let log: Vec<LoggedEvent> =
+        events.into_iter().enumerate().map(|(i, event)| LoggedEvent { seq: i as u64 + 1, at: format!("t{i}"), event }).collect();
+    let view = ConversationView::fold("c", &log);
+    let reply = view.messages.iter().find(|m| m.role == Role::Assistant).expect("the reply is kept");
+    assert_eq!(reply.blocks.iter().map(|b| b.index).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+    assert_eq!(reply.blocks[3].text.as_deref(), Some("file contents"));
+    assert_eq!(reply.blocks[4].is_error, None, "the interrupted result is still unfinished");
+    assert!(view.pending_approvals.is_empty(), "the old attempt's question is void");
+    assert_eq!(view.status, Status::Running);
+}
+
+#[test]
+fn a_claude_code_session_reported_in_the_turn_is_remembered_for_its_next_attempt() {
+    let mut events = vec![started(), prompt(1), attempt(1, Some(0))];
+    assert!(!given(&events).running.unwrap().cli_session_started);
+    events.push(ConversationEvent::CliSessionStarted { turn: 1, session_id: "s".into() });
+    assert!(given(&events).running.unwrap().cli_session_started);
 }

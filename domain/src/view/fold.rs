@@ -60,7 +60,7 @@ impl ConversationView {
                 self.set_context_window(settings.context_window);
             }
             E::CliSessionStarted { session_id, .. } => self.cli_session_id = Some(session_id.clone()),
-            E::CliMessageRecorded { .. } => {}
+            E::CliMessageRecorded { .. } | E::SystemPromptUsed { .. } => {}
             E::ApprovalRequested { approval_id, tool, input, .. } => {
                 self.pending_approvals.push(PendingApproval {
                     id: approval_id.clone(),
@@ -87,9 +87,24 @@ impl ConversationView {
                     usage: None,
                 });
             }
-            E::AttemptStarted { turn, attempt, .. } => {
+            E::AttemptStarted { turn, attempt, resume_blocks, .. } => {
                 if *attempt > 1 {
-                    self.messages.retain(|message| !(message.role == Role::Assistant && message.turn == *turn));
+                    let replied = |message: &Message| message.role == Role::Assistant && message.turn == *turn;
+                    match resume_blocks {
+                        // Version 1.0: an earlier attempt's reply was void.
+                        None => self.messages.retain(|message| !replied(message)),
+                        Some(kept) => {
+                            for message in self.messages.iter_mut().filter(|message| replied(message)) {
+                                message.blocks.retain(|block| block.index < *kept);
+                            }
+                            self.messages.retain(|message| !replied(message) || !message.blocks.is_empty());
+                            // Its open questions too: the new attempt asks its own.
+                            self.pending_approvals.clear();
+                            if self.status == Status::AwaitingApproval {
+                                self.status = Status::Running;
+                            }
+                        }
+                    }
                 }
             }
             E::BlockStarted { turn, block, kind, name, tool_use_id } => {
@@ -155,7 +170,7 @@ impl ConversationView {
             E::TurnAborted { turn } => {
                 self.status = Status::Idle;
                 self.pending_approvals.clear();
-                self.reply(*turn).stop_reason = Some("aborted".into());
+                self.reply(*turn).stop_reason = Some(ABORTED.into());
             }
             E::ConversationArchived => self.archived = true,
             E::ConversationUnarchived => self.archived = false,

@@ -5,11 +5,14 @@
 //! - `DELETE /api/settings/keys/{name}`: deletes it (the environment's key, if any, applies again).
 //!
 //! - `GET /api/settings/defaults` / `PUT`: chat defaults `{provider, model, thinking_budget, permission_mode}`.
+//! - `GET /api/settings/instructions` / `PUT`, and `GET /api/workspaces/{workspace}/instructions` / `PUT`:
+//!   the user's instructions for the agents `{text}`, for every workspace and for one.
 //!
 //! A value is never returned, logged or recorded: the answers carry at most its last 4 characters.
 
 use axum::extract::State;
 use axum::Json;
+use backend::instructions::Instructions;
 use backend::preferences::ChatDefaults;
 use backend::secrets::KeyStatus;
 use serde::Deserialize;
@@ -43,4 +46,24 @@ pub async fn defaults(State(state): State<AppState>) -> ApiResult<Json<ChatDefau
 
 pub async fn set_defaults(State(state): State<AppState>, ApiJson(body): ApiJson<ChatDefaults>) -> ApiResult<Json<ChatDefaults>> {
     Ok(Json(state.backend.set_chat_defaults(body).await?))
+}
+
+pub async fn instructions(State(state): State<AppState>) -> ApiResult<Json<Instructions>> {
+    Ok(Json(state.backend.instructions(None).await?))
+}
+
+pub async fn set_instructions(State(state): State<AppState>, ApiJson(body): ApiJson<Instructions>) -> ApiResult<Json<Instructions>> {
+    Ok(Json(state.backend.set_instructions(None, body).await?))
+}
+
+pub async fn workspace_instructions(State(state): State<AppState>, Path(workspace): Path<String>) -> ApiResult<Json<Instructions>> {
+    Ok(Json(state.backend.instructions(Some(&workspace)).await?))
+}
+
+pub async fn set_workspace_instructions(
+    State(state): State<AppState>,
+    Path(workspace): Path<String>,
+    ApiJson(body): ApiJson<Instructions>,
+) -> ApiResult<Json<Instructions>> {
+    Ok(Json(state.backend.set_instructions(Some(&workspace), body).await?))
 }

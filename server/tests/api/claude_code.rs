@@ -157,6 +157,14 @@ async fn aborting_a_slow_reply_ends_the_turn_within_a_second_and_leaves_no_claud
         assert!(Instant::now() < deadline, "a claude process outlived its aborted turn");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The next prompt tells the CLI the turn before was stopped.
+    send(&app, &id, "Next question. [[mock tokens=3]]").await;
+    let view = app.wait_until_settled(&id, Duration::from_secs(60)).await;
+    assert_eq!(view["status"], "idle", "{view}");
+    let requests = app.mock_requests.lock().unwrap().clone();
+    let last = requests.iter().rev().map(Value::to_string).find(|body| body.contains("Next question.")).expect("the second turn's request");
+    let at = last.find("Your previous response was interrupted by the user").unwrap_or_else(|| panic!("no reminder in {last}"));
+    assert!(at < last.rfind("Next question.").unwrap(), "the reminder comes before the prompt");
 }
 
 async fn failed_reason(app: &TestApp, id: &str) -> String {
@@ -219,4 +227,57 @@ async fn an_approval_nobody_decides_is_denied_after_the_timeout() {
     let log: Vec<Value> = app.client.get(format!("{}/api/conversations/{id}/log", app.address)).send().await.unwrap().json().await.unwrap();
     let decided = log.iter().find(|e| e["type"] == "ApprovalDecided").expect("the timeout is an event");
     assert_eq!(decided["data"]["ApprovalDecided"]["decision"], "deny");
+}
+
+#[tokio::test]
+async fn a_reclaimed_claude_code_turn_resumes_the_session_it_began_and_says_it_was_interrupted_instead_of_sending_the_prompt_again() {
+    use domain::{ConversationCommand, OutputItem};
+    // Arrange: a first turn that made a real CLI session, and a second turn whose attempt reported
+    // that session and died (submitted straight to the backend, so no job reaches the app's worker).
+    let app = spawn_app().await;
+    let id = create(&app, &workspace_name(), "accept_edits").await;
+    send(&app, &id, "First question about turtles. [[mock tokens=5]]").await;
+    let first = app.wait_until_settled(&id, Duration::from_secs(60)).await;
+    let session = first["cli_session_id"].as_str().unwrap_or_else(|| panic!("the CLI reported no session: {first}")).to_string();
+    let backend = &app.backend;
+    backend
+        .execute(&id, ConversationCommand::SubmitPrompt { text: "Second question, write notes.txt.".into(), job_id: "j2".into() })
+        .await
+        .unwrap();
+    let begin = ConversationCommand::BeginAttempt { turn: 2, attempt_id: "dead".into(), worker: "w1".into(), takeover: false };
+    backend.execute(&id, begin).await.unwrap();
+    let reported = vec![OutputItem::CliSessionStarted { session_id: session.clone() }];
+    backend.execute(&id, ConversationCommand::RecordOutput { turn: 2, attempt_id: "dead".into(), items: reported }).await.unwrap();
+    let before = app.mock_requests.lock().unwrap().len();
+    // Act: the reclaim.
+    let job = backend::queue::TurnJob { conversation_id: id.clone(), turn: 2, job_id: "j2".into() };
+    backend::jobs::run_turn(backend, &job, "w2", true).await.unwrap();
+    // Assert: the CLI resumed the session with the note, and never got the prompt again.
+    let view = app.wait_until_settled(&id, Duration::from_secs(60)).await;
+    assert_eq!(view["status"], "idle", "{view}");
+    assert_eq!(view["cli_session_id"], session.as_str(), "the same CLI session");
+    let requests = app.mock_requests.lock().unwrap()[before..].to_vec();
+    let sent: Vec<String> = requests.iter().filter(|r| r["messages"].is_array()).map(|r| r["messages"].to_string()).collect();
+    assert!(!sent.is_empty(), "the resumed CLI called the model");
+    assert!(sent.iter().all(|history| history.contains("First question about turtles")), "the session's history came along");
+    assert!(sent.iter().all(|history| !history.contains("Second question")), "the prompt was not sent again: {sent:?}");
+    assert!(sent.iter().any(|history| history.contains("The previous attempt at this request was interrupted")), "{sent:?}");
+}
+
+#[tokio::test]
+async fn a_claude_code_turn_appends_the_users_instructions_to_the_clis_prompt_and_records_them() {
+    let app = spawn_app().await;
+    let put = app.client.put(format!("{}/api/settings/instructions", app.address)).json(&json!({"text": "Sign every answer ~pd."}));
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let id = create(&app, &workspace_name(), "ask").await;
+    send(&app, &id, "Hello there. [[mock tokens=3]]").await;
+    let view = app.wait_until_settled(&id, Duration::from_secs(60)).await;
+    assert_eq!(view["status"], "idle", "{view}");
+    let requests = app.mock_requests.lock().unwrap().clone();
+    let request = requests.iter().rev().find(|r| r["messages"].to_string().contains("Hello there.")).expect("the CLI called the mock");
+    let system = request["system"].to_string();
+    assert!(system.contains("Sign every answer ~pd.") && system.contains("running inside PocketDev"), "appended: {system}");
+    let recorded = app.system_prompts_used(&id).await;
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0]["text"].as_str().unwrap().contains("Sign every answer ~pd."));
 }

@@ -242,6 +242,18 @@ impl TestApp {
         self.client.post(format!("{}{path}", self.address)).json(&body).send().await.unwrap()
     }
 
+    /// The `SystemPromptUsed` payloads of a conversation's log, in order.
+    pub async fn system_prompts_used(&self, id: &str) -> Vec<Value> {
+        sqlx::query_scalar(
+            "SELECT payload::jsonb -> 'SystemPromptUsed' FROM events WHERE aggregate_id = $1 AND event_type = 'SystemPromptUsed' \
+             ORDER BY sequence",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn view(&self, id: &str) -> Value {
         get_view(&self.client, &self.address, id).await
     }

@@ -58,14 +58,15 @@ async fn an_openai_turn_streams_reasoning_and_text_and_costs_tokens_times_the_pr
         (sent["model"].clone(), sent["max_output_tokens"].clone(), sent["stream"].clone()),
         (json!("gpt-5"), json!(8192), json!(true))
     );
-    // The mock counts the prompt's 7 words (its nonce included) as input; 5 reasoning + 20 text tokens are output.
-    // gpt-5: $1.25 / $10 per MTok.
+    // The mock counts words as tokens: the system prompt's and the prompt's 7 (its nonce included)
+    // are input; 5 reasoning + 20 text tokens are output. gpt-5: $1.25 / $10 per MTok.
+    let input = 7 + words(&sent["instructions"]);
     let usage = reply_usage(&view, 1);
-    assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()), (Some(7), Some(25)), "{usage}");
-    let expected = (7.0 * 1.25 + 25.0 * 10.0) / 1e6;
+    assert_eq!((usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()), (Some(input), Some(25)), "{usage}");
+    let expected = (input as f64 * 1.25 + 25.0 * 10.0) / 1e6;
     assert!(close(usage["cost_usd"].as_f64().unwrap(), expected), "{usage}");
     assert!(close(view["usage"]["cost_usd"].as_f64().unwrap(), expected), "{view}");
-    assert_eq!(view["context"], json!({"used_tokens": 32, "window": 400000, "percent": 0.0, "level": "ok"}));
+    assert_eq!(view["context"], json!({"used_tokens": input + 25, "window": 400000, "percent": 0.0, "level": "ok"}));
     // A second turn adds up, and the meter follows the last turn.
     let view = turn(&app, id, &prompt("tokens=4 thinking=0")).await;
     let second = reply_usage(&view, 2);
@@ -91,12 +92,15 @@ async fn an_openai_compatible_turn_uses_chat_completions_with_the_configured_mod
     assert_eq!(sent["model"], "local-mock");
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
     assert!(sent.get("reasoning_effort").is_none(), "{sent}");
+    assert_eq!(sent["messages"][0]["role"], "system");
+    let input = 7 + words(&sent["messages"][0]["content"]);
     let usage = reply_usage(&view, 1);
     assert_eq!(
         (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64(), usage["cost_usd"].as_f64()),
-        (Some(7), Some(15), Some(0.0))
+        (Some(input), Some(15), Some(0.0))
     );
-    assert_eq!(view["context"], json!({"used_tokens": 22, "window": 4096, "percent": 0.5, "level": "ok"}));
+    let percent = ((input + 15) as f64 * 1000.0 / 4096.0).round() / 10.0;
+    assert_eq!(view["context"], json!({"used_tokens": input + 15, "window": 4096, "percent": percent, "level": "ok"}));
 }
 
 #[tokio::test]
@@ -264,4 +268,9 @@ async fn a_conversation_from_before_settings_existed_gets_its_window_from_the_ca
     assert!(view.get("settings").is_none(), "{view}");
     assert_eq!(view["context"]["window"], 200000);
     assert!(view["context"]["used_tokens"].as_u64().unwrap() > 3);
+}
+
+/// How many tokens the mock counts in a text: its words.
+fn words(text: &Value) -> u64 {
+    text.as_str().expect("a text").split_whitespace().count() as u64
 }

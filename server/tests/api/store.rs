@@ -298,3 +298,57 @@ async fn a_view_read_while_the_projector_rewrites_its_rows_is_always_the_fold_of
     projector.await.unwrap();
     assert!(reads > 10, "the reader ran while the writer wrote ({reads} reads)");
 }
+
+#[tokio::test]
+async fn a_log_written_before_attempts_could_resume_reads_as_it_always_did() {
+    // Arrange: a conversation exactly as the code before `AttemptStarted` 2.0 stored it: a first
+    // attempt that streamed "Hel" and died, a second one that answered "Hello".
+    let app = spawn_app_without_worker().await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let log = [
+        (
+            "ConversationStarted",
+            "2.0",
+            r#"{"ConversationStarted":{"provider":"anthropic","model":"m","title":"","workspace":null,"permission_mode":"ask"}}"#,
+        ),
+        ("PromptSubmitted", "1.0", r#"{"PromptSubmitted":{"turn":1,"text":"hi","job_id":"j"}}"#),
+        ("AttemptStarted", "1.0", r#"{"AttemptStarted":{"turn":1,"attempt":1,"attempt_id":"a1","worker":"w1"}}"#),
+        ("BlockStarted", "1.0", r#"{"BlockStarted":{"turn":1,"block":0,"kind":"text","name":null,"tool_use_id":null}}"#),
+        ("TextAppended", "1.0", r#"{"TextAppended":{"turn":1,"block":0,"text":"Hel"}}"#),
+        ("AttemptStarted", "1.0", r#"{"AttemptStarted":{"turn":1,"attempt":2,"attempt_id":"a2","worker":"w2"}}"#),
+        ("BlockStarted", "1.0", r#"{"BlockStarted":{"turn":1,"block":0,"kind":"text","name":null,"tool_use_id":null}}"#),
+        ("TextAppended", "1.0", r#"{"TextAppended":{"turn":1,"block":0,"text":"Hello"}}"#),
+        ("BlockFinished", "1.0", r#"{"BlockFinished":{"turn":1,"block":0,"input":null,"signature":null,"is_error":null}}"#),
+        ("TurnCompleted", "1.0", r#"{"TurnCompleted":{"turn":1,"stop_reason":"end_turn"}}"#),
+    ];
+    for (sequence, (event_type, version, payload)) in (1i64..).zip(log) {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             VALUES ('conversation', $1, $2, $3, $4, $5::json, '{}')",
+        )
+        .bind(&id)
+        .bind(sequence)
+        .bind(event_type)
+        .bind(version)
+        .bind(payload)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    // Act + Assert: the first attempt's partial reply is void, as it was then, and the conversation
+    // takes its next turn.
+    let view = app.view(&id).await;
+    assert_eq!(crate::helpers::reply_text(&view, 1), "Hello");
+    let next = ConversationCommand::SubmitPrompt { text: "again".into(), job_id: "j2".into() };
+    app.backend.execute(&id, next).await.unwrap();
+    let begin = ConversationCommand::BeginAttempt { turn: 2, attempt_id: "b".into(), worker: "w".into(), takeover: false };
+    app.backend.execute(&id, begin).await.unwrap();
+    let stored: String = sqlx::query_scalar(
+        "SELECT event_version || ' ' || payload::text FROM events WHERE aggregate_id = $1 AND event_type = 'AttemptStarted' ORDER BY sequence DESC LIMIT 1",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(stored.starts_with("2.0 ") && stored.contains(r#""resume_blocks":0"#), "{stored}");
+}
