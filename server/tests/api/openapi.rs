@@ -443,6 +443,7 @@ async fn every_operation_answers_what_the_spec_documents() {
         case("PUT", "/api/settings/instructions", "/api/settings/instructions", Json(json!({"txt": "x"})), 400),
         case("GET", "/api/workspaces/{workspace}/instructions", format!("/api/workspaces/{workspace}/instructions"), NoBody, 200),
         case("GET", "/api/workspaces/{workspace}/instructions", "/api/workspaces/no-such-place/instructions", NoBody, 404),
+        case("GET", "/api/workspaces/{workspace}/instructions", "/api/workspaces/%C2%84/instructions", NoBody, 400),
         case(
             "PUT",
             "/api/workspaces/{workspace}/instructions",
